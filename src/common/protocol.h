@@ -1,0 +1,134 @@
+// The messages between the controller (in the server) and a slot's keeper (in
+// codecanvas-processor). One SOCK_SEQPACKET message per request or reply; descriptors
+// travel beside the bytes with SCM_RIGHTS, in the order each message documents.
+//
+//   controller                          keeper
+//   Init ───────────────────────────▶   build the root, pivot into it
+//        ◀─────────────────────────── Ready [box dir fd] | Failure
+//   Run [stdin, stdout, stderr,     ▶   fork the processor child, which follows the plan
+//        cgroup fds...]
+//        ◀─────────────────────────── Started | StartFailed{step, errno}
+//   Kill (any time during a run)    ▶   kill(-1, SIGKILL) in the slot's pid namespace
+//        ◀─────────────────────────── Exited{wait status, wall, rusage}
+//   Wipe ───────────────────────────▶   fresh tmpfs on /box and /tmp
+//        ◀─────────────────────────── Ready [box dir fd] | Failure
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace codecanvas::protocol {
+
+enum class Type : uint32_t {
+  kInit = 1,
+  kRun = 2,
+  kKill = 3,
+  kWipe = 4,
+  kReady = 101,
+  kFailure = 102,
+  kStarted = 103,
+  kStartFailed = 104,
+  kExited = 105,
+};
+
+// One entry of the slot's root: a host path made visible read-only at the same place.
+struct BindEntry {
+  std::string path;
+  bool optional = false;  // a missing optional path is skipped, a missing required one fails
+};
+
+struct Init {
+  uint32_t slot = 0;
+  uint32_t uid = 0;  // the slot's own unprivileged identity; owns /box
+  uint32_t gid = 0;
+  std::string hostname = "codecanvas";
+  uint64_t box_kb = 64 * 1024;  // tmpfs size caps
+  uint64_t box_inodes = 4096;
+  uint64_t tmp_kb = 64 * 1024;
+  std::vector<BindEntry> binds;
+  // With a cgroup v2 slot directory: the keeper unshares its cgroup namespace while it
+  // still sits in that directory (making it the namespace root) and then moves itself
+  // into the leaf whose cgroup.procs arrives as the Init message's only fd.
+  bool move_to_leaf = false;
+};
+
+struct Rlimit {
+  int32_t resource = 0;
+  uint64_t soft = 0;
+  uint64_t hard = 0;
+};
+
+// Everything the processor child does between fork and exec, decided by the controller.
+// Descriptors arrive with the Run message in this order: stdin, stdout, stderr, then the
+// v2 cgroup directory (if cgroup_v2_dir), then one v1 `tasks` file per v1 hierarchy.
+struct RunPlan {
+  std::vector<std::string> argv;  // argv[0] is the program; without '/', PATH from env is searched
+  std::vector<std::string> env;
+  std::string cwd = "/box";
+  std::vector<Rlimit> rlimits;
+  uint32_t uid = 0;
+  uint32_t gid = 0;
+  std::vector<uint8_t> seccomp_bpf;  // struct sock_filter[]; empty = no filter
+  bool cgroup_v2_dir = false;
+  uint32_t v1_tasks_fds = 0;
+};
+
+// The steps of the exec sequence, in order; a failing step is reported by number.
+enum class Step : int32_t {
+  kNone = 0,
+  kClone,
+  kJoinCgroup,
+  kSignalMask,
+  kRlimits,
+  kBoundingSet,
+  kGroups,
+  kGid,
+  kUid,
+  kCapabilities,
+  kNoNewPrivs,
+  kChdir,
+  kStdio,
+  kCloseFds,
+  kSeccomp,
+  kExecve,
+};
+const char* stepName(Step step);
+
+struct StepFailure {
+  Step step = Step::kNone;
+  int32_t err = 0;
+};
+
+struct Exited {
+  int32_t wait_status = 0;   // as from wait4() for the program's first process
+  uint64_t wall_ns = 0;      // clone to reap, CLOCK_MONOTONIC, measured by the keeper
+  uint64_t user_ns = 0;      // rusage of every process of the run, reaped by the keeper
+  uint64_t system_ns = 0;
+  uint64_t max_rss_kb = 0;   // the largest single process (rusage cannot sum)
+  uint32_t leftover = 0;     // processes still alive when the first one ended (killed)
+};
+
+struct Failure {
+  std::string message;
+  int32_t err = 0;
+};
+
+std::vector<uint8_t> encode(const Init& m);
+std::vector<uint8_t> encode(const RunPlan& m);
+std::vector<uint8_t> encode(const StepFailure& m);  // as kStartFailed
+std::vector<uint8_t> encode(const Exited& m);
+std::vector<uint8_t> encode(const Failure& m);
+std::vector<uint8_t> encodeEmpty(Type type);  // kKill, kWipe, kReady, kStarted
+
+// The type of a message, or nullopt when the bytes are too short for a header.
+std::optional<Type> typeOf(const std::vector<uint8_t>& bytes);
+
+bool decode(const std::vector<uint8_t>& bytes, Init& m);
+bool decode(const std::vector<uint8_t>& bytes, RunPlan& m);
+bool decode(const std::vector<uint8_t>& bytes, StepFailure& m);
+bool decode(const std::vector<uint8_t>& bytes, Exited& m);
+bool decode(const std::vector<uint8_t>& bytes, Failure& m);
+
+}  // namespace codecanvas::protocol
