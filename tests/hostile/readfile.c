@@ -1,0 +1,41 @@
+/* readfile PATH...: for each PATH open it read-only and read one byte.
+ *
+ * Output: one line per PATH, "<PATH>: ok" or "<PATH>: <ERRNONAME>" (of the open or
+ * of the read; reading 0 bytes at end of file is ok).
+ * Attacks: filesystem confidentiality: host files that must not be visible
+ * (/etc/shadow, /root, the server's config, other slots' boxes, /proc/1/environ,
+ * /sys/firmware, ...).
+ * Sandbox should: make such paths absent (ENOENT) or unreadable (EACCES), while the
+ * runtime files bound read-only stay readable.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+static const char *errName(int e)
+{
+    const char *n = strerrorname_np(e);
+    return n != NULL ? n : "E?";
+}
+
+int main(int argc, char **argv)
+{
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    for (int i = 1; i < argc; i++) {
+        int fd = open(argv[i], O_RDONLY | O_CLOEXEC);
+        if (fd < 0) {
+            printf("%s: %s\n", argv[i], errName(errno));
+            continue;
+        }
+        char c;
+        if (read(fd, &c, 1) < 0)
+            printf("%s: %s\n", argv[i], errName(errno));
+        else
+            printf("%s: ok\n", argv[i]);
+        close(fd);
+    }
+    return 0;
+}
