@@ -6,22 +6,38 @@ namespace codecanvas::protocol {
 
 const char* stepName(Step step) {
   switch (step) {
-    case Step::kNone: return "none";
-    case Step::kClone: return "clone3";
-    case Step::kJoinCgroup: return "join cgroup";
-    case Step::kSignalMask: return "sigprocmask";
-    case Step::kRlimits: return "setrlimit";
-    case Step::kBoundingSet: return "drop bounding capabilities";
-    case Step::kGroups: return "setgroups";
-    case Step::kGid: return "setresgid";
-    case Step::kUid: return "setresuid";
-    case Step::kCapabilities: return "clear capabilities";
-    case Step::kNoNewPrivs: return "no_new_privs";
-    case Step::kChdir: return "chdir";
-    case Step::kStdio: return "stdio";
-    case Step::kCloseFds: return "close fds";
-    case Step::kSeccomp: return "seccomp";
-    case Step::kExecve: return "execve";
+    case Step::kNone:
+      return "none";
+    case Step::kClone:
+      return "clone3";
+    case Step::kJoinCgroup:
+      return "join cgroup";
+    case Step::kSignalMask:
+      return "sigprocmask";
+    case Step::kRlimits:
+      return "setrlimit";
+    case Step::kBoundingSet:
+      return "drop bounding capabilities";
+    case Step::kGroups:
+      return "setgroups";
+    case Step::kGid:
+      return "setresgid";
+    case Step::kUid:
+      return "setresuid";
+    case Step::kCapabilities:
+      return "clear capabilities";
+    case Step::kNoNewPrivs:
+      return "no_new_privs";
+    case Step::kChdir:
+      return "chdir";
+    case Step::kStdio:
+      return "stdio";
+    case Step::kCloseFds:
+      return "close fds";
+    case Step::kSeccomp:
+      return "seccomp";
+    case Step::kExecve:
+      return "execve";
   }
   return "unknown step";
 }
@@ -49,7 +65,9 @@ std::optional<Type> typeOf(const std::vector<uint8_t>& bytes) {
   return t;
 }
 
-std::vector<uint8_t> encodeEmpty(Type type) { return header(type).bytes(); }
+std::vector<uint8_t> encodeEmpty(Type type) {
+  return header(type).bytes();
+}
 
 std::vector<uint8_t> encode(const Init& m) {
   auto w = header(Type::kInit);

@@ -102,12 +102,12 @@ struct StepFailure {
 };
 
 struct Exited {
-  int32_t wait_status = 0;   // as from wait4() for the program's first process
-  uint64_t wall_ns = 0;      // clone to reap, CLOCK_MONOTONIC, measured by the keeper
-  uint64_t user_ns = 0;      // rusage of every process of the run, reaped by the keeper
+  int32_t wait_status = 0;  // as from wait4() for the program's first process
+  uint64_t wall_ns = 0;     // clone to reap, CLOCK_MONOTONIC, measured by the keeper
+  uint64_t user_ns = 0;     // rusage of every process of the run, reaped by the keeper
   uint64_t system_ns = 0;
-  uint64_t max_rss_kb = 0;   // the largest single process (rusage cannot sum)
-  uint32_t leftover = 0;     // processes still alive when the first one ended (killed)
+  uint64_t max_rss_kb = 0;  // the largest single process (rusage cannot sum)
+  uint32_t leftover = 0;    // processes still alive when the first one ended (killed)
 };
 
 struct Failure {

@@ -13,7 +13,9 @@ std::string errnoText(int err) {
   return text;
 }
 
-Error sysError(std::string call) { return sysError(std::move(call), errno); }
+Error sysError(std::string call) {
+  return sysError(std::move(call), errno);
+}
 
 Error sysError(std::string call, int err) {
   return Error{std::move(call) + ": " + errnoText(err), err};

@@ -29,7 +29,8 @@ Status sendMessage(int sock, std::span<const uint8_t> bytes, std::span<const int
   for (;;) {
     ssize_t n = ::sendmsg(sock, &msg, MSG_NOSIGNAL);
     if (n >= 0) return {};
-    if (errno != EINTR) return sysError("sendmsg(seqpacket, " + std::to_string(bytes.size()) + " bytes)");
+    if (errno != EINTR)
+      return sysError("sendmsg(seqpacket, " + std::to_string(bytes.size()) + " bytes)");
   }
 }
 

@@ -15,10 +15,8 @@ namespace codecanvas::wire {
 class Writer {
  public:
   template <class T>
-    requires std::is_integral_v<T> || std::is_enum_v<T>
-  void put(T v) {
-    append(&v, sizeof v);
-  }
+  requires std::is_integral_v<T> || std::is_enum_v<T>
+  void put(T v) { append(&v, sizeof v); }
   void putBytes(const void* data, size_t size) {
     put(static_cast<uint32_t>(size));
     append(data, size);
@@ -47,7 +45,7 @@ class Reader {
  public:
   Reader(const uint8_t* data, size_t size) : p_(data), end_(data + size) {}
   template <class T>
-    requires std::is_integral_v<T> || std::is_enum_v<T>
+  requires std::is_integral_v<T> || std::is_enum_v<T>
   bool get(T& v) {
     if (!ok_ || static_cast<size_t>(end_ - p_) < sizeof v) return ok_ = false;
     std::memcpy(&v, p_, sizeof v);

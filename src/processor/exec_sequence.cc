@@ -10,9 +10,9 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <grp.h>
 #include <cerrno>
 #include <cstring>
-#include <grp.h>
 
 namespace codecanvas::processor {
 
@@ -26,9 +26,9 @@ Result<PreparedPlan> PreparedPlan::prepare(protocol::RunPlan plan, std::vector<U
   if (plan.uid == 0 || plan.gid == 0) return Error{"run plan asks for uid or gid 0", EPERM};
   const size_t expected = 3 + (plan.cgroup_v2_dir ? 1 : 0) + plan.v1_tasks_fds;
   if (fds.size() != expected) {
-    return Error{"run plan expects " + std::to_string(expected) + " fds, got " +
-                     std::to_string(fds.size()),
-                 EINVAL};
+    return Error{
+        "run plan expects " + std::to_string(expected) + " fds, got " + std::to_string(fds.size()),
+        EINVAL};
   }
   if (plan.seccomp_bpf.size() % sizeof(sock_filter) != 0 ||
       plan.seccomp_bpf.size() / sizeof(sock_filter) > BPF_MAXINSNS) {
@@ -120,8 +120,10 @@ int execSearching(const ExecPlan& p) noexcept {
       std::memcpy(buf + len + 1, name, name_len + 1);
       ::execve(buf, argv, envp);
       // Keep looking past a missing file; remember a permission problem for the report.
-      if (errno == EACCES) result = EACCES;
-      else if (errno != ENOENT && errno != ENOTDIR) return errno;
+      if (errno == EACCES)
+        result = EACCES;
+      else if (errno != ENOENT && errno != ENOTDIR)
+        return errno;
     }
     if (end == nullptr) break;
     dir = end + 1;
@@ -187,8 +189,7 @@ int setUpStdio(const ExecPlan& p, int& error_fd) noexcept {
   if (::close_range(4, ~0U, 0) != 0) fail(err_fd, Step::kCloseFds, errno);
   // seccomp last: once installed, the policy also binds this code, and every call above
   // (setresuid, prctl, close_range) may be one it refuses.
-  if (p.seccomp.len > 0 &&
-      ::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &p.seccomp) != 0)
+  if (p.seccomp.len > 0 && ::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &p.seccomp) != 0)
     fail(err_fd, Step::kSeccomp, errno);
   fail(err_fd, Step::kExecve, execSearching(p));
 }

@@ -30,7 +30,7 @@ struct ExecPlan {
   uid_t uid = 0;
   gid_t gid = 0;
   int stdin_fd = -1, stdout_fd = -1, stderr_fd = -1;
-  int error_fd = -1;  // write end of the close-on-exec error pipe
+  int error_fd = -1;               // write end of the close-on-exec error pipe
   const int* tasks_fds = nullptr;  // cgroup v1 `tasks` files to write "0" into
   size_t tasks_count = 0;
   sock_fprog seccomp{};  // len 0 = no filter

@@ -56,9 +56,12 @@ class Keeper {
   void reapChildren();
   Status reply(const std::vector<uint8_t>& bytes, int fd = -1) {
     int fds[1] = {fd};
-    return sendMessage(sock_, bytes, fd >= 0 ? std::span<const int>(fds, 1) : std::span<const int>());
+    return sendMessage(sock_, bytes,
+                       fd >= 0 ? std::span<const int>(fds, 1) : std::span<const int>());
   }
-  Status fail(const Error& e) { return reply(protocol::encode(protocol::Failure{e.message, e.errno_value})); }
+  Status fail(const Error& e) {
+    return reply(protocol::encode(protocol::Failure{e.message, e.errno_value}));
+  }
 
   struct Running {
     pid_t pid;
@@ -82,9 +85,11 @@ Status Keeper::init() {
   // clone3(CLONE_INTO_CGROUP) requires.
   if (::unshare(CLONE_NEWCGROUP) != 0) return sysError("unshare(CLONE_NEWCGROUP)");
   if (init_.move_to_leaf) {
-    if (m->fds.size() != 1) return Error{"keeper: Init without the keeper leaf's cgroup.procs", EPROTO};
+    if (m->fds.size() != 1)
+      return Error{"keeper: Init without the keeper leaf's cgroup.procs", EPROTO};
     // The slot directory may not hold processes once it delegates controllers to its runs.
-    if (::write(m->fds[0].get(), "0", 1) != 1) return sysError("write(keeper leaf cgroup.procs, 0)");
+    if (::write(m->fds[0].get(), "0", 1) != 1)
+      return sysError("write(keeper leaf cgroup.procs, 0)");
   }
   if (::sethostname(init_.hostname.data(), init_.hostname.size()) != 0)
     return sysError("sethostname(" + init_.hostname + ")");
@@ -184,7 +189,8 @@ void Keeper::reapChildren() {
     if (p <= 0) return;
     if (running_ && p == running_->pid) {
       if (auto s = finishRun(status, usage); !s)
-        std::fprintf(stderr, "codecanvas-processor: slot %u: %s\n", init_.slot, s.error().message.c_str());
+        std::fprintf(stderr, "codecanvas-processor: slot %u: %s\n", init_.slot,
+                     s.error().message.c_str());
       return;
     }
   }
@@ -205,7 +211,8 @@ Status Keeper::handle(const Message& m) {
       return reply(protocol::encodeEmpty(protocol::Type::kReady), box->get());
     }
     default:
-      return fail(Error{"keeper: unexpected message type " + std::to_string(static_cast<int>(*type)), EPROTO});
+      return fail(Error{
+          "keeper: unexpected message type " + std::to_string(static_cast<int>(*type)), EPROTO});
   }
 }
 
@@ -235,7 +242,8 @@ int Keeper::run() {
       auto type = protocol::typeOf(m->bytes);
       Status s = type == protocol::Type::kRun ? startRun(std::move(m.value())) : handle(m.value());
       if (!s) {
-        std::fprintf(stderr, "codecanvas-processor: slot %u: %s\n", init_.slot, s.error().message.c_str());
+        std::fprintf(stderr, "codecanvas-processor: slot %u: %s\n", init_.slot,
+                     s.error().message.c_str());
         return 1;
       }
     }
@@ -244,6 +252,8 @@ int Keeper::run() {
 
 }  // namespace
 
-int keeperMain(int sock) { return Keeper(sock).run(); }
+int keeperMain(int sock) {
+  return Keeper(sock).run();
+}
 
 }  // namespace codecanvas::processor

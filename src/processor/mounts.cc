@@ -72,7 +72,7 @@ Status addBind(const protocol::BindEntry& entry, const std::string& root) {
   const std::string& host = entry.path;
   if (host.empty() || host[0] != '/' || host.find("/..") != std::string::npos)
     return Error{"rootfs manifest: path must be absolute and without '..': " + host, EINVAL};
-  struct stat st{};
+  struct stat st {};
   if (::lstat(host.c_str(), &st) != 0) {
     if (errno == ENOENT && entry.optional) return {};
     return sysError("lstat(" + host + ") for the rootfs manifest");
@@ -89,7 +89,8 @@ Status addBind(const protocol::BindEntry& entry, const std::string& root) {
     return {};
   }
   if (S_ISDIR(st.st_mode)) {
-    if (::mkdir(target.c_str(), 0755) != 0 && errno != EEXIST) return sysError("mkdir(" + target + ")");
+    if (::mkdir(target.c_str(), 0755) != 0 && errno != EEXIST)
+      return sysError("mkdir(" + target + ")");
   } else if (auto s = writeFile(target, ""); !s) {
     return s;
   }
@@ -100,18 +101,23 @@ Status buildDev(const std::string& root) {
   const std::string dev = root + "/dev";
   if (auto s = makeDirs(dev); !s) return s;
   // Not nodev: the bound device nodes must work. noexec and nosuid: nothing runs from here.
-  if (auto s = doMount("tmpfs", dev, "tmpfs", MS_NOSUID | MS_NOEXEC, "size=64k,nr_inodes=64,mode=0755"); !s)
+  if (auto s =
+          doMount("tmpfs", dev, "tmpfs", MS_NOSUID | MS_NOEXEC, "size=64k,nr_inodes=64,mode=0755");
+      !s)
     return s;
   for (const char* node : {"null", "zero", "full", "random", "urandom"}) {
     const std::string target = dev + "/" + node;
     if (auto s = writeFile(target, "", 0666); !s) return s;
-    if (auto s = bindReadOnly(std::string("/dev/") + node, target, /*allow_dev=*/true); !s) return s;
+    if (auto s = bindReadOnly(std::string("/dev/") + node, target, /*allow_dev=*/true); !s)
+      return s;
   }
-  const std::pair<const char*, const char*> links[] = {
-      {"/proc/self/fd", "fd"}, {"/proc/self/fd/0", "stdin"},
-      {"/proc/self/fd/1", "stdout"}, {"/proc/self/fd/2", "stderr"}};
+  const std::pair<const char*, const char*> links[] = {{"/proc/self/fd", "fd"},
+                                                       {"/proc/self/fd/0", "stdin"},
+                                                       {"/proc/self/fd/1", "stdout"},
+                                                       {"/proc/self/fd/2", "stderr"}};
   for (const auto& [to, name] : links)
-    if (::symlink(to, (dev + "/" + name).c_str()) != 0) return sysError("symlink(" + dev + "/" + name + ")");
+    if (::symlink(to, (dev + "/" + name).c_str()) != 0)
+      return sysError("symlink(" + dev + "/" + name + ")");
   return doMount(nullptr, dev, nullptr, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NOEXEC);
 }
 
@@ -138,7 +144,8 @@ Status enterRoot(const std::string& root) {
   } else if (errno == EINVAL) {
     std::fprintf(stderr,
                  "codecanvas-processor: pivot_root(%s): EINVAL (the host root is an initramfs); "
-                 "entering the slot root with MS_MOVE and chroot instead\n", root.c_str());
+                 "entering the slot root with MS_MOVE and chroot instead\n",
+                 root.c_str());
     if (auto s = doMount(".", "/", nullptr, MS_MOVE); !s) return s;
     if (::chroot(".") != 0) return sysError("chroot(" + root + ")");
   } else {
@@ -168,14 +175,17 @@ Status buildSlotRoot(const protocol::Init& init) {
   // Nothing mounted from here on may propagate back to the host.
   if (auto s = doMount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE); !s) return s;
   const std::string root = kStaging;
-  if (auto s = doMount("tmpfs", root, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,nr_inodes=4096,mode=0755"); !s)
+  if (auto s =
+          doMount("tmpfs", root, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,nr_inodes=4096,mode=0755");
+      !s)
     return s;
   if (auto s = writeIdentityFiles(init, root); !s) return s;
   for (const auto& entry : init.binds)
     if (auto s = addBind(entry, root); !s) return s;
   for (const char* dir : {"/proc", "/box", "/tmp"})
     if (auto s = makeDirs(root + dir); !s) return s;
-  if (auto s = doMount("proc", root + "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC); !s) return s;
+  if (auto s = doMount("proc", root + "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC); !s)
+    return s;
   if (auto s = buildDev(root); !s) return s;
   if (auto s = mountWorkDir(root + "/box", boxOptions(init)); !s) return s;
   if (auto s = mountWorkDir(root + "/tmp", tmpOptions(init)); !s) return s;
@@ -184,7 +194,8 @@ Status buildSlotRoot(const protocol::Init& init) {
 
 Result<UniqueFd> freshWorkDirs(const protocol::Init& init) {
   for (const char* dir : {"/box", "/tmp"})
-    if (::umount2(dir, MNT_DETACH) != 0) return sysError(std::string("umount2(") + dir + ", MNT_DETACH)");
+    if (::umount2(dir, MNT_DETACH) != 0)
+      return sysError(std::string("umount2(") + dir + ", MNT_DETACH)");
   if (auto s = mountWorkDir("/box", boxOptions(init)); !s) return s.error();
   if (auto s = mountWorkDir("/tmp", tmpOptions(init)); !s) return s.error();
   UniqueFd box(::open("/box", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
