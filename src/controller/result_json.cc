@@ -1,0 +1,57 @@
+#include "result_json.h"
+
+#include <cmath>
+
+namespace codecanvas::controller {
+
+namespace {
+
+// Rounded to microseconds: more digits than that would be noise, not measurement.
+double roundMs(double ms) {
+  return std::round(ms * 1000.0) / 1000.0;
+}
+
+template <class T>
+nlohmann::json orNull(const std::optional<T>& v) {
+  return v ? nlohmann::json(*v) : nlohmann::json(nullptr);
+}
+
+// nlohmann::json refuses invalid UTF-8 when serialising; a program's output may be any
+// bytes, so keep it as text with the invalid sequences replaced.
+std::string validUtf8(const std::string& s) {
+  const auto dumped =
+      nlohmann::json(s).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return nlohmann::json::parse(dumped).get<std::string>();
+}
+
+}  // namespace
+
+nlohmann::json limitsToJson(const Limits& l) {
+  return {{"cpu_ms", l.cpu_ms},         {"wall_ms", l.wall_ms},     {"memory_kb", l.memory_kb},
+          {"output_kb", l.output_kb},   {"processes", l.processes}, {"file_kb", l.file_kb},
+          {"open_files", l.open_files}, {"stack_kb", l.stack_kb}};
+}
+
+nlohmann::json resultToJson(const RunResult& r) {
+  nlohmann::json j;
+  j["status"] = statusName(r.status);
+  j["exit_code"] = orNull(r.exit_code);
+  j["signal"] = orNull(r.signal);
+  j["time_ms"] = r.time_ms ? nlohmann::json(roundMs(*r.time_ms)) : nlohmann::json(nullptr);
+  j["wall_ms"] = roundMs(r.wall_ms);
+  j["memory_kb"] = orNull(r.memory_kb);
+  j["stdout"] = validUtf8(r.stdout_data);
+  j["stderr"] = validUtf8(r.stderr_data);
+  j["stdout_truncated"] = r.stdout_truncated;
+  j["stderr_truncated"] = r.stderr_truncated;
+  j["error"] = r.error.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.error);
+  if (!r.failed_step.empty()) {
+    j["failed_step"] = r.failed_step;
+    j["errno"] = r.failed_errno;
+  }
+  j["measured"] = {{"cpu", sourceName(r.cpu_source)}, {"memory", sourceName(r.memory_source)}};
+  j["limits"] = limitsToJson(r.limits);
+  return j;
+}
+
+}  // namespace codecanvas::controller

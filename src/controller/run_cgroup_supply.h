@@ -1,0 +1,57 @@
+// Keeps one run cgroup ready per slot, so that creating and removing cgroup directories
+// (about 0.3 ms and 0.15 ms for three v1 hierarchies on our machines) stays off the path
+// between a request and its result. Server side: every public method runs on the
+// io_context's thread; the directory work runs on a worker pool shared by all slots.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <condition_variable>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+
+#include "cgroups.h"
+
+namespace codecanvas::controller {
+
+class RunCgroupSupply {
+ public:
+  using Handler = std::function<void(Result<RunCgroup>)>;
+
+  // Starts preparing the first run cgroup at once.
+  RunCgroupSupply(boost::asio::io_context& io, boost::asio::thread_pool& pool, SlotCgroup slot);
+  // Waits for the worker to finish with this slot, then removes every directory.
+  ~RunCgroupSupply();
+  RunCgroupSupply(const RunCgroupSupply&) = delete;
+  RunCgroupSupply& operator=(const RunCgroupSupply&) = delete;
+
+  // Hands out the prepared cgroup with its limits written (now, or once it is ready).
+  void acquire(const RunCgroupLimits& limits, Handler done);
+  // Takes back a used cgroup: the worker removes it and prepares the next one.
+  void retire(RunCgroup used);
+
+ private:
+  struct Shared {
+    explicit Shared(SlotCgroup s) : slot(std::move(s)) {}
+    std::mutex mutex;  // held by whoever touches `slot`: the worker, or the destructor
+    std::condition_variable idle;
+    int pending = 0;  // worker tasks posted and not yet finished
+    SlotCgroup slot;
+  };
+  // Posts `work` to the worker, counted in `pending` so the destructor can drain.
+  void postWork(std::function<void(Shared&)> work);
+  void prepare(std::optional<RunCgroup> old);
+  void deliver(Result<RunCgroup> cg);
+
+  boost::asio::io_context& io_;
+  boost::asio::thread_pool& pool_;
+  std::shared_ptr<Shared> shared_;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+  std::optional<Result<RunCgroup>> ready_;
+  bool preparing_ = false;
+  std::optional<std::pair<RunCgroupLimits, Handler>> waiting_;
+};
+
+}  // namespace codecanvas::controller

@@ -1,0 +1,66 @@
+#include "run_plan.h"
+
+#include <sys/resource.h>
+
+#include <algorithm>
+
+namespace codecanvas::controller {
+
+std::vector<std::string> defaultEnvironment() {
+  return {"PATH=/usr/local/bin:/usr/bin:/bin",
+          "HOME=/box",
+          "TMPDIR=/tmp",
+          "LANG=C.UTF-8",
+          "USER=runner",
+          "LOGNAME=runner"};
+}
+
+namespace {
+
+void setVar(std::vector<std::string>& env, const std::string& entry) {
+  const auto eq = entry.find('=');
+  const std::string key = entry.substr(0, eq == std::string::npos ? entry.size() : eq + 1);
+  auto it = std::find_if(env.begin(), env.end(),
+                         [&](const std::string& e) { return e.rfind(key, 0) == 0; });
+  if (it != env.end())
+    *it = entry;
+  else
+    env.push_back(entry);
+}
+
+protocol::Rlimit limit(int resource, uint64_t soft, uint64_t hard) {
+  return {resource, soft, hard};
+}
+
+}  // namespace
+
+protocol::RunPlan buildRunPlan(const RunRequest& request, const PlanContext& context) {
+  const Limits& l = request.limits;
+  protocol::RunPlan plan;
+  plan.argv = request.argv;
+  plan.env = defaultEnvironment();
+  for (const auto& e : request.env) setVar(plan.env, e);
+  plan.uid = context.uid;
+  plan.gid = context.gid;
+  // RLIMIT_CPU is only the backstop (whole seconds, per process): the controller kills the
+  // run from the cgroup's counter within milliseconds of the limit.
+  const uint64_t cpu_s = (l.cpu_ms + 999) / 1000 + 1;
+  plan.rlimits.push_back(limit(RLIMIT_CPU, cpu_s, cpu_s + 1));
+  plan.rlimits.push_back(limit(RLIMIT_FSIZE, l.file_kb * 1024, l.file_kb * 1024));
+  plan.rlimits.push_back(limit(RLIMIT_NOFILE, l.open_files, l.open_files));
+  plan.rlimits.push_back(limit(RLIMIT_STACK, l.stack_kb * 1024, l.stack_kb * 1024));
+  plan.rlimits.push_back(limit(RLIMIT_CORE, 0, 0));
+  // Every slot has a uid of its own, so the per-uid process count is the run's alone: a
+  // second fence behind pids.max, and the only one where the pids controller is missing.
+  plan.rlimits.push_back(limit(RLIMIT_NPROC, l.processes, l.processes));
+  plan.rlimits.push_back(limit(RLIMIT_MEMLOCK, 0, 0));
+  std::optional<uint64_t> as_kb = l.address_space_kb;
+  if (!as_kb && !context.cgroup_limits_memory) as_kb = l.memory_kb;
+  if (as_kb) plan.rlimits.push_back(limit(RLIMIT_AS, *as_kb * 1024, *as_kb * 1024));
+  if (context.seccomp_bpf != nullptr) plan.seccomp_bpf = *context.seccomp_bpf;
+  plan.cgroup_v2_dir = context.cgroup_v2_dir;
+  plan.v1_tasks_fds = context.v1_tasks_fds;
+  return plan;
+}
+
+}  // namespace codecanvas::controller

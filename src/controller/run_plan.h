@@ -1,0 +1,26 @@
+// Turns a request and the slot's identity into the plan the processor child follows.
+// Server side, pure: unit-tested without privileges.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "protocol.h"
+#include "run_types.h"
+
+namespace codecanvas::controller {
+
+struct PlanContext {
+  uint32_t uid = 0;
+  uint32_t gid = 0;
+  bool cgroup_limits_memory = false;  // without it, RLIMIT_AS stands in for the memory limit
+  bool cgroup_v2_dir = false;
+  uint32_t v1_tasks_fds = 0;
+  const std::vector<uint8_t>* seccomp_bpf = nullptr;
+};
+
+std::vector<std::string> defaultEnvironment();
+
+protocol::RunPlan buildRunPlan(const RunRequest& request, const PlanContext& context);
+
+}  // namespace codecanvas::controller

@@ -1,0 +1,145 @@
+#include "sandbox.h"
+
+#include <pwd.h>
+
+#include <unistd.h>
+#include <boost/asio/executor_work_guard.hpp>
+
+#include <cstdlib>
+#include <filesystem>
+
+#include "rootfs_manifest.h"
+#include "seccomp_policy.h"
+
+namespace codecanvas::controller {
+
+std::string defaultDataDir() {
+  if (const char* env = std::getenv("CODECANVAS_DATA_DIR"); env != nullptr && *env != '\0')
+    return env;
+  return CODECANVAS_DATA_DIR;
+}
+
+std::string defaultProcessorPath() {
+  if (const char* env = std::getenv("CODECANVAS_PROCESSOR"); env != nullptr && *env != '\0')
+    return env;
+  std::error_code ec;
+  const auto exe_dir = std::filesystem::read_symlink("/proc/self/exe", ec).parent_path();
+  if (!ec) {
+    for (const auto& candidate :
+         {exe_dir / "codecanvas-processor", exe_dir / ".." / "processor" / "codecanvas-processor",
+          exe_dir / ".." / "src" / "processor" / "codecanvas-processor",
+          exe_dir / ".." / ".." / "src" / "processor" / "codecanvas-processor"}) {
+      if (::access(candidate.c_str(), X_OK) == 0) return candidate.lexically_normal().string();
+    }
+  }
+  return CODECANVAS_PROCESSOR_PATH;
+}
+
+Result<std::unique_ptr<Sandbox>> Sandbox::create(boost::asio::io_context& io,
+                                                 SandboxOptions options) {
+  if (::geteuid() != 0)
+    return Error{
+        "codecanvas needs root to build sandbox slots (namespaces, mounts, cgroups); "
+        "run it as root",
+        EPERM};
+  if (options.data_dir.empty()) options.data_dir = defaultDataDir();
+  if (options.processor_path.empty()) options.processor_path = defaultProcessorPath();
+  if (options.manifest_path.empty())
+    options.manifest_path = options.data_dir + "/rootfs/default.manifest";
+  if (options.seccomp_policy_path.empty())
+    options.seccomp_policy_path = options.data_dir + "/profiles/seccomp/default.policy";
+  std::unique_ptr<Sandbox> sb(new Sandbox(io, options));
+
+  auto binds = loadRootfsManifest(options.manifest_path);
+  if (!binds) return binds.error();
+  sb->binds_ = std::move(binds.value());
+  auto policy = loadSeccompPolicy(options.seccomp_policy_path);
+  if (!policy) return policy.error();
+  auto bpf = compileSeccompPolicy(policy.value());
+  if (!bpf) return withContext("compiling " + options.seccomp_policy_path, bpf.error());
+  sb->seccomp_bpf_ = std::move(bpf.value());
+
+  for (unsigned i = 0; i < options.slots; ++i) {
+    const uid_t uid = options.uid_base + i;
+    if (const passwd* pw = ::getpwuid(uid))
+      return Error{"slot uid " + std::to_string(uid) + " belongs to the host account '" +
+                       pw->pw_name + "'; choose another uid base",
+                   EEXIST};
+  }
+  auto layout = detectCgroupLayout();
+  if (!layout) return layout.error();
+  const CgroupLayout& l = layout.value();
+  if (l.memory.version == CgroupVersion::kNone)
+    sb->warnings_.push_back(
+        "no memory cgroup controller: memory is limited by RLIMIT_AS and measured by rusage "
+        "(largest process only)");
+  if (l.pids.version == CgroupVersion::kNone)
+    sb->warnings_.push_back(
+        "no pids cgroup controller: processes are limited by RLIMIT_NPROC of the slot's uid");
+  if (l.cpu.version == CgroupVersion::kNone)
+    sb->warnings_.push_back(
+        "no cgroup CPU accounting: CPU time comes from rusage and is enforced by RLIMIT_CPU (whole "
+        "seconds)");
+  auto tree = CgroupTree::create(l);
+  if (!tree) return tree.error();
+  sb->cgroups_ = std::move(tree.value());
+
+  for (unsigned i = 0; i < options.slots; ++i) {
+    auto slot = Slot::create(io, *sb->cgroup_worker_, sb->settingsFor(i), *sb->cgroups_);
+    if (!slot) return slot.error();
+    sb->slots_.push_back(std::move(slot.value()));
+  }
+  return sb;
+}
+
+Sandbox::~Sandbox() {
+  slots_.clear();  // keepers and slot cgroups go before the instance cgroup
+  cgroup_worker_->join();
+  cgroups_.reset();
+}
+
+SlotSettings Sandbox::settingsFor(unsigned index) const {
+  SlotSettings s;
+  s.index = index;
+  s.processor_path = options_.processor_path;
+  s.init.uid = options_.uid_base + index;
+  s.init.gid = options_.uid_base + index;
+  s.init.box_kb = options_.box_kb;
+  s.init.box_inodes = options_.box_inodes;
+  s.init.tmp_kb = options_.tmp_kb;
+  s.init.binds = binds_;
+  s.seccomp_bpf = &seccomp_bpf_;
+  return s;
+}
+
+Status Sandbox::rebuild(size_t i) {
+  slots_.at(i).reset();
+  auto slot = Slot::create(io_, *cgroup_worker_, settingsFor(static_cast<unsigned>(i)), *cgroups_);
+  if (!slot) return slot.error();
+  slots_[i] = std::move(slot.value());
+  return {};
+}
+
+RunResult runAndWipe(boost::asio::io_context& io, Slot& slot, RunRequest request) {
+  RunResult result;
+  bool done = false;
+  slot.asyncRun(std::move(request), [&](RunResult r) {
+    result = std::move(r);
+    slot.asyncWipe([&](Status s) {
+      if (!s && result.status != RunStatus::kInternalError) {
+        result.status = RunStatus::kInternalError;
+        result.error = "sandbox failure: " + s.error().message;
+      }
+      done = true;
+    });
+  });
+  // The guard keeps run_one() waiting while the only work in flight is on the cgroup
+  // worker (it posts its result back here).
+  auto guard = boost::asio::make_work_guard(io);
+  io.restart();
+  while (!done && io.run_one() > 0) {
+  }
+  return result;
+}
+
+}  // namespace codecanvas::controller

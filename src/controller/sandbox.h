@@ -1,0 +1,73 @@
+// The sandbox as a whole: configuration, cgroup detection, the compiled seccomp policy
+// and the pre-created slots. What codecanvas-run, the benchmark, the integration tests
+// and the HTTP server build on.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "cgroups.h"
+#include "slot.h"
+
+namespace codecanvas::controller {
+
+struct SandboxOptions {
+  unsigned slots = 1;
+  // Slot n runs as uid/gid uid_base + n: no two slots share an identity, and none may
+  // be a real account of the host.
+  uint32_t uid_base = 60100;
+  std::string processor_path;       // empty: found next to this executable or in the build tree
+  std::string data_dir;             // empty: CODECANVAS_DATA_DIR from the environment or the build
+  std::string manifest_path;        // empty: <data_dir>/rootfs/default.manifest
+  std::string seccomp_policy_path;  // empty: <data_dir>/profiles/seccomp/default.policy
+  uint64_t box_kb = 64 * 1024;
+  uint64_t box_inodes = 4096;
+  uint64_t tmp_kb = 64 * 1024;
+};
+
+class Sandbox {
+ public:
+  // Fails with a sentence an operator can act on: not root, no namespaces, a bad
+  // manifest or policy, processor missing.
+  static Result<std::unique_ptr<Sandbox>> create(boost::asio::io_context& io,
+                                                 SandboxOptions options);
+  ~Sandbox();
+
+  size_t size() const { return slots_.size(); }
+  Slot& slot(size_t i) { return *slots_.at(i); }
+  // Destroys a broken slot and builds it again.
+  Status rebuild(size_t i);
+  const CgroupLayout& cgroupLayout() const { return cgroups_->layout(); }
+  // What is missing and what stands in for it, said once at start-up.
+  const std::vector<std::string>& warnings() const { return warnings_; }
+
+ private:
+  Sandbox(boost::asio::io_context& io, SandboxOptions options)
+      : io_(io), options_(std::move(options)) {}
+  SlotSettings settingsFor(unsigned index) const;
+
+  boost::asio::io_context& io_;
+  SandboxOptions options_;
+  std::vector<protocol::BindEntry> binds_;
+  std::vector<uint8_t> seccomp_bpf_;
+  std::unique_ptr<CgroupTree> cgroups_;
+  // Prepares and removes run cgroups in the background (RunCgroupSupply); one thread is
+  // enough, the work is a few mkdir and rmdir calls per run.
+  std::unique_ptr<boost::asio::thread_pool> cgroup_worker_ =
+      std::make_unique<boost::asio::thread_pool>(1);
+  std::vector<std::unique_ptr<Slot>> slots_;
+  std::vector<std::string> warnings_;
+};
+
+// Runs one step and then wipes the slot, driving `io` until both are done. For callers
+// without an event loop of their own (the CLI, tests).
+RunResult runAndWipe(boost::asio::io_context& io, Slot& slot, RunRequest request);
+
+// The default data directory and processor path, as the build configured them.
+std::string defaultDataDir();
+std::string defaultProcessorPath();
+
+}  // namespace codecanvas::controller

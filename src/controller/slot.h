@@ -1,0 +1,84 @@
+// A slot: one pre-created sandbox (keeper process, namespaces, root file system, cgroup
+// directory, uid) that runs one step at a time. Server side: every method runs on the
+// io_context's thread.
+//
+// Life of a job in a slot:  copy files into /box → asyncRun (compile) → asyncRun (run)
+// → asyncWipe. A slot that fails anything (keeper gone, protocol error, wipe failed) is
+// broken() and must be rebuilt, never reused.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <functional>
+#include <memory>
+#include <optional>
+
+#include "cgroups.h"
+#include "keeper_process.h"
+#include "protocol.h"
+#include "run_cgroup_supply.h"
+#include "run_types.h"
+#include "seqpacket.h"
+
+namespace codecanvas::controller {
+
+struct SlotSettings {
+  unsigned index = 0;
+  std::string processor_path;
+  protocol::Init init;  // uid, gid, binds, tmpfs sizes; slot and move_to_leaf are filled in
+  const std::vector<uint8_t>* seccomp_bpf = nullptr;  // shared, compiled once
+};
+
+class RunOperation;
+
+class Slot {
+ public:
+  using RunHandler = std::function<void(RunResult)>;
+
+  // Spawns the keeper and waits (bounded) until its root is built.
+  // `pool` runs the slot's cgroup preparation in the background.
+  static Result<std::unique_ptr<Slot>> create(boost::asio::io_context& io,
+                                              boost::asio::thread_pool& pool, SlotSettings settings,
+                                              CgroupTree& cgroups);
+  ~Slot();
+  Slot(const Slot&) = delete;
+  Slot& operator=(const Slot&) = delete;
+
+  // Runs one step; `done` is called exactly once, on the io_context's thread.
+  void asyncRun(RunRequest request, RunHandler done);
+  // Empties /box and /tmp; `done` gets an error when the slot is broken.
+  void asyncWipe(std::function<void(Status)> done);
+  // Places a file in /box (before a step). Synchronous: a few system calls.
+  Status copyIn(const BoxFile& file);
+
+  bool broken() const { return broken_; }
+  bool busy() const { return busy_; }
+  unsigned index() const { return settings_.index; }
+  uint32_t uid() const { return settings_.init.uid; }
+  pid_t keeperPid() const { return keeper_.pid; }
+
+ private:
+  friend class RunOperation;
+  Slot(boost::asio::io_context& io, boost::asio::thread_pool& pool, SlotSettings settings,
+       CgroupTree& cgroups);
+  Status start();
+  Status startKeeper(SlotCgroup& slot_cgroup);
+  // Waits for the next keeper message; the handler gets an error when the keeper is gone.
+  void awaitMessage(std::function<void(Result<Message>)> handler);
+  Status send(const std::vector<uint8_t>& bytes, std::span<const int> fds = {});
+  void markBroken(const std::string& why);
+
+  boost::asio::io_context& io_;
+  boost::asio::thread_pool& pool_;
+  SlotSettings settings_;
+  CgroupTree& cgroups_;
+  KeeperProcess keeper_;
+  std::unique_ptr<RunCgroupSupply> run_cgroups_;  // after keeper_: destroyed before it
+  std::unique_ptr<boost::asio::posix::stream_descriptor> socket_watch_;
+  UniqueFd box_;
+  bool broken_ = false;
+  bool busy_ = false;
+};
+
+}  // namespace codecanvas::controller
