@@ -1,0 +1,432 @@
+// The sandbox against hostile programs (tests/hostile): one property or limit each,
+// run in a real slot through the same code path as the service (Sandbox, Slot,
+// RunOperation), with the expected status and a check afterwards.
+#include <dirent.h>
+#include <sys/stat.h>
+
+#include <boost/asio/io_context.hpp>
+#include <fstream>
+#include <memory>
+#include <set>
+#include <sstream>
+
+#include "sandbox.h"
+#include "test_support.h"
+
+namespace codecanvas::controller {
+namespace {
+
+constexpr uint32_t kUidBase = 60300;
+
+std::string hostile(const std::string& name) {
+  return std::string(HOSTILE_DIR) + "/" + name;
+}
+
+// Processes on the host (the test's pid namespace) owned by a slot uid.
+std::vector<std::string> hostProcessesOfUid(uid_t uid) {
+  std::vector<std::string> found;
+  DIR* d = ::opendir("/proc");
+  while (dirent* e = d ? ::readdir(d) : nullptr) {
+    if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
+    struct stat st {};
+    if (::stat((std::string("/proc/") + e->d_name).c_str(), &st) == 0 && st.st_uid == uid)
+      found.push_back(e->d_name);
+  }
+  if (d) ::closedir(d);
+  return found;
+}
+
+class SandboxTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    if (::geteuid() != 0) return;
+    io_ = new boost::asio::io_context;
+    SandboxOptions o;
+    o.slots = 1;
+    o.uid_base = kUidBase;
+    o.box_kb = 16 * 1024;
+    o.box_inodes = 2048;
+    auto sb = Sandbox::create(*io_, o);
+    if (sb)
+      sandbox_ = sb.value().release();
+    else
+      setup_error_ = new std::string(sb.error().message);
+  }
+  static void TearDownTestSuite() {
+    delete sandbox_;
+    delete io_;
+    delete setup_error_;
+    sandbox_ = nullptr, io_ = nullptr, setup_error_ = nullptr;
+  }
+  void SetUp() override {
+    CODECANVAS_REQUIRE_ROOT();
+    ASSERT_NE(sandbox_, nullptr) << "sandbox set-up failed: "
+                                 << (setup_error_ ? *setup_error_ : "?");
+    if (sandbox_->slot(0).broken()) {
+      ASSERT_TRUE(sandbox_->rebuild(0).ok());
+    }
+  }
+
+  static Limits quickLimits() {
+    Limits l;
+    l.cpu_ms = 1000;
+    l.wall_ms = 3000;
+    l.memory_kb = 64 * 1024;
+    l.processes = 32;
+    l.output_kb = 1024;
+    return l;
+  }
+
+  // Runs a hostile program (copied into /box) with arguments.
+  RunResult run(const std::string& program, std::vector<std::string> args = {},
+                Limits limits = quickLimits(), std::string stdin_data = {}) {
+    RunRequest r;
+    r.argv = {"./" + program};
+    r.argv.insert(r.argv.end(), args.begin(), args.end());
+    r.files.push_back({program, "", hostile(program), 0755});
+    r.limits = limits;
+    r.stdin_data = std::move(stdin_data);
+    return runAndWipe(*io_, sandbox_->slot(0), std::move(r));
+  }
+
+  static std::string describe(const RunResult& r) {
+    std::ostringstream s;
+    s << "status=" << statusName(r.status) << " exit=" << r.exit_code.value_or(-1)
+      << " signal=" << r.signal.value_or(0) << " time_ms=" << r.time_ms.value_or(-1)
+      << " wall_ms=" << r.wall_ms << " memory_kb=" << r.memory_kb.value_or(0)
+      << " error=" << r.error << "\nstdout: " << r.stdout_data.substr(0, 2000)
+      << "\nstderr: " << r.stderr_data.substr(0, 2000);
+    return s.str();
+  }
+
+  static boost::asio::io_context* io_;
+  static Sandbox* sandbox_;
+  static std::string* setup_error_;
+};
+
+boost::asio::io_context* SandboxTest::io_ = nullptr;
+Sandbox* SandboxTest::sandbox_ = nullptr;
+std::string* SandboxTest::setup_error_ = nullptr;
+
+TEST_F(SandboxTest, HelloWorld) {
+  auto r = run("hello");
+  ASSERT_EQ(r.status, RunStatus::kOk) << describe(r);
+  EXPECT_EQ(r.stdout_data, "hello\n");
+  EXPECT_EQ(r.exit_code, 0);
+  ASSERT_TRUE(r.time_ms.has_value());
+  ASSERT_TRUE(r.memory_kb.has_value());
+  EXPECT_GT(r.wall_ms, 0.0);
+  EXPECT_NE(r.cpu_source, Source::kNone);
+}
+
+TEST_F(SandboxTest, StdinReachesTheProgram) {
+  std::string input(300000, 'x');
+  input += "\nend\n";
+  auto r = run("echo_stdin", {}, quickLimits(), input);
+  ASSERT_EQ(r.status, RunStatus::kOk) << describe(r);
+  EXPECT_EQ(r.stdout_data, input);
+}
+
+TEST_F(SandboxTest, InfiniteLoopIsStoppedByCpuTime) {
+  Limits l = quickLimits();
+  l.cpu_ms = 500;
+  l.wall_ms = 10000;
+  auto r = run("spin", {}, l);
+  ASSERT_EQ(r.status, RunStatus::kTimeLimit) << describe(r);
+  ASSERT_TRUE(r.time_ms.has_value());
+  EXPECT_GE(*r.time_ms, 500.0);
+  EXPECT_LE(*r.time_ms, 500.0 + 50.0 * testing::timeSlack()) << "killed too late";
+}
+
+TEST_F(SandboxTest, CpuTimeCountsEveryThread) {
+  Limits l = quickLimits();
+  l.cpu_ms = 400;
+  l.wall_ms = 10000;
+  auto r = run("spin_threads", {"4"}, l);
+  ASSERT_EQ(r.status, RunStatus::kTimeLimit) << describe(r);
+  EXPECT_GE(*r.time_ms, 400.0);
+  EXPECT_LE(*r.time_ms, 400.0 + 50.0 * testing::timeSlack());
+}
+
+TEST_F(SandboxTest, SleepIsStoppedByWallTime) {
+  Limits l = quickLimits();
+  l.wall_ms = 300;
+  auto r = run("sleeper", {}, l);
+  ASSERT_EQ(r.status, RunStatus::kWallTimeLimit) << describe(r);
+  EXPECT_GE(r.wall_ms, 300.0);
+  EXPECT_LE(r.wall_ms, 300.0 + 200.0 * testing::timeSlack());
+  EXPECT_LT(r.time_ms.value_or(0), 50.0 * testing::timeSlack());
+}
+
+class MemoryTest : public SandboxTest, public ::testing::WithParamInterface<const char*> {};
+
+TEST_P(MemoryTest, TouchingMoreThanTheLimitIsMemoryLimit) {
+  Limits l = quickLimits();
+  l.memory_kb = 64 * 1024;
+  l.wall_ms = 10000;
+  l.cpu_ms = 5000;
+  auto r = run("memhog", {"512", GetParam()}, l);
+  EXPECT_EQ(r.status, RunStatus::kMemoryLimit) << describe(r);
+  EXPECT_EQ(r.stdout_data.find("allocated"), std::string::npos) << "the allocation succeeded";
+  if (r.memory_kb) {
+    EXPECT_LE(*r.memory_kb, 64u * 1024 + 1024) << "peak beyond the limit";
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Modes, MemoryTest, ::testing::Values("malloc", "mmap", "stack", "static"));
+
+TEST_F(SandboxTest, MemoryPeakIsMeasured) {
+  Limits l = quickLimits();
+  l.memory_kb = 128 * 1024;
+  auto r = run("memhog", {"32"}, l);
+  ASSERT_EQ(r.status, RunStatus::kOk) << describe(r);
+  ASSERT_TRUE(r.memory_kb.has_value());
+  EXPECT_GE(*r.memory_kb, 32u * 1024);
+  EXPECT_LE(*r.memory_kb, 40u * 1024) << "peak far above what the program touched";
+}
+
+TEST_F(SandboxTest, ForkBombIsContained) {
+  Limits l = quickLimits();
+  l.processes = 16;
+  l.cpu_ms = 1000;
+  l.wall_ms = 2000;
+  auto r = run("forkbomb", {}, l);
+  EXPECT_TRUE(r.status == RunStatus::kTimeLimit || r.status == RunStatus::kWallTimeLimit)
+      << describe(r);
+  EXPECT_TRUE(hostProcessesOfUid(kUidBase).empty()) << "a process of the slot survived";
+  // The host can still start processes, and so can the slot.
+  EXPECT_EQ(std::system("true"), 0);
+  auto next = run("hello");
+  EXPECT_EQ(next.status, RunStatus::kOk) << describe(next);
+}
+
+TEST_F(SandboxTest, OutputFloodIsCutPromptly) {
+  for (const char* stream : {"stdout", "stderr", "line"}) {
+    auto r = run("flood", {"100", stream});
+    EXPECT_EQ(r.status, RunStatus::kOutputLimit) << stream << ": " << describe(r);
+    const bool err = std::string(stream) == "stderr";
+    EXPECT_EQ((err ? r.stderr_data : r.stdout_data).size(), 1024u * 1024) << stream;
+    EXPECT_TRUE(err ? r.stderr_truncated : r.stdout_truncated) << stream;
+    EXPECT_LT(r.wall_ms, 1000.0 * testing::timeSlack()) << stream << " was not stopped promptly";
+  }
+}
+
+TEST_F(SandboxTest, RunsAsTheSlotUserWithoutPrivileges) {
+  auto r = run("whoami");
+  ASSERT_EQ(r.status, RunStatus::kOk) << describe(r);
+  const std::string id = std::to_string(kUidBase);
+  EXPECT_NE(r.stdout_data.find("uid=" + id + " euid=" + id + " gid=" + id + " egid=" + id),
+            std::string::npos)
+      << r.stdout_data;
+  for (const char* set : {"CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb"})
+    EXPECT_NE(r.stdout_data.find(std::string(set) + ":\t0000000000000000"), std::string::npos)
+        << set;
+  EXPECT_NE(r.stdout_data.find("NoNewPrivs:\t1"), std::string::npos);
+  EXPECT_NE(r.stdout_data.find("Seccomp:\t2"), std::string::npos);
+}
+
+TEST_F(SandboxTest, NoNetwork) {
+  auto r = run("net");
+  ASSERT_EQ(r.status, RunStatus::kOk) << describe(r);
+  std::istringstream lines(r.stdout_data);
+  std::string line;
+  std::set<std::string> ifaces;
+  int sockets = 0;
+  while (std::getline(lines, line)) {
+    if (line.rfind("socket ", 0) == 0) {
+      ++sockets;
+      EXPECT_EQ(line.find(": ok"), std::string::npos) << line;
+    } else if (line.rfind("iface ", 0) == 0) {
+      ifaces.insert(line.substr(6));
+    }
+  }
+  EXPECT_GE(sockets, 7);
+  EXPECT_EQ(ifaces, std::set<std::string>{"lo"});
+}
+
+TEST_F(SandboxTest, HostFilesOutsideTheManifestAreInvisible) {
+  const std::string canary = "/root/codecanvas-canary-" + std::to_string(::getpid());
+  std::ofstream(canary) << "secret";
+  ::chmod(canary.c_str(), 0644);
+  auto r = run("readfile",
+               {canary, "/etc/shadow", "/etc/hostname", "/home", "/var/log", "/usr/bin/env"});
+  ::unlink(canary.c_str());
+  ASSERT_EQ(r.status, RunStatus::kOk) << describe(r);
+  EXPECT_NE(r.stdout_data.find(canary + ": ENOENT"), std::string::npos) << r.stdout_data;
+  EXPECT_NE(r.stdout_data.find("/etc/shadow: ENOENT"), std::string::npos) << r.stdout_data;
+  EXPECT_NE(r.stdout_data.find("/etc/hostname: ENOENT"), std::string::npos) << r.stdout_data;
+  EXPECT_NE(r.stdout_data.find("/home: ENOENT"), std::string::npos) << r.stdout_data;
+  EXPECT_NE(r.stdout_data.find("/var/log: ENOENT"), std::string::npos) << r.stdout_data;
+  EXPECT_NE(r.stdout_data.find("/usr/bin/env: ok"), std::string::npos)
+      << "the bound /usr is readable";
+}
+
+TEST_F(SandboxTest, OnlyBoxAndTmpAreWritable) {
+  auto r = run("writefile", {"/usr/x", "/usr/bin/x", "/etc/x", "/etc/passwd", "/x", "/dev/x",
+                             "/proc/x", "/box/x", "/tmp/x"});
+  ASSERT_EQ(r.status, RunStatus::kOk) << describe(r);
+  for (const char* denied :
+       {"/usr/x", "/usr/bin/x", "/etc/x", "/etc/passwd", "/x", "/dev/x", "/proc/x"}) {
+    const auto at = r.stdout_data.find(std::string(denied) + ": ");
+    ASSERT_NE(at, std::string::npos) << denied;
+    EXPECT_NE(r.stdout_data.substr(at, r.stdout_data.find('\n', at) - at).find(": E"),
+              std::string::npos)
+        << denied << " was writable:\n"
+        << r.stdout_data;
+  }
+  EXPECT_NE(r.stdout_data.find("/box/x: ok"), std::string::npos) << r.stdout_data;
+  EXPECT_NE(r.stdout_data.find("/tmp/x: ok"), std::string::npos) << r.stdout_data;
+}
+
+TEST_F(SandboxTest, HostProcessesAreInvisible) {
+  auto r = run("ps");
+  ASSERT_EQ(r.status, RunStatus::kOk) << describe(r);
+  // The keeper (pid 1) and the program itself.
+  EXPECT_NE(r.stdout_data.find("count 2\n"), std::string::npos) << r.stdout_data;
+}
+
+class BlockedSyscallTest : public SandboxTest, public ::testing::WithParamInterface<const char*> {};
+
+TEST_P(BlockedSyscallTest, IsKilledBySeccomp) {
+  auto r = run("syscall", {GetParam()});
+  EXPECT_EQ(r.status, RunStatus::kSyscallBlocked) << GetParam() << ": " << describe(r);
+  EXPECT_EQ(r.signal, SIGSYS);
+}
+
+INSTANTIATE_TEST_SUITE_P(Calls, BlockedSyscallTest,
+                         ::testing::Values("ptrace", "mount", "umount", "pivot_root", "chroot",
+                                           "unshare", "unshare_user", "setns", "keyctl", "add_key",
+                                           "request_key", "bpf", "perf_event_open",
+                                           "io_uring_setup", "kexec_load", "init_module",
+                                           "finit_module", "reboot", "swapon", "acct",
+                                           "userfaultfd", "clock_settime", "settimeofday",
+                                           "clone_newuser", "clone_newns", "x32", "int80",
+                                           "personality", "process_vm_readv", "open_by_handle_at"));
+
+TEST_F(SandboxTest, DoubleForkedDaemonDoesNotSurvive) {
+  auto r = run("daemon");
+  ASSERT_EQ(r.status, RunStatus::kOk) << describe(r);
+  EXPECT_GE(r.leftover_processes, 1u) << "the daemon should have been killed after the run";
+  EXPECT_TRUE(hostProcessesOfUid(kUidBase).empty());
+  auto ps = run("ps");
+  EXPECT_NE(ps.stdout_data.find("count 2\n"), std::string::npos) << ps.stdout_data;
+}
+
+TEST_F(SandboxTest, ClosedOutputDoesNotEndTheRun) {
+  Limits l = quickLimits();
+  l.wall_ms = 300;
+  auto r = run("closeout", {}, l);
+  EXPECT_EQ(r.status, RunStatus::kWallTimeLimit) << describe(r);
+}
+
+TEST_F(SandboxTest, NoControllerDescriptorLeaks) {
+  auto r = run("fds");
+  ASSERT_EQ(r.status, RunStatus::kOk) << describe(r);
+  EXPECT_NE(r.stdout_data.find("count 3\n"), std::string::npos) << r.stdout_data;
+}
+
+// The run-* directories under the slot's cgroup in every hierarchy, with whether any
+// process is still in them.
+struct RunDirs {
+  std::set<std::string> names;
+  bool populated = false;
+};
+
+RunDirs runCgroups(const CgroupLayout& layout) {
+  RunDirs found;
+  for (const Placement* p : {&layout.memory, &layout.pids, &layout.cpu}) {
+    if (p->version == CgroupVersion::kNone) continue;
+    const std::string slot_dir = p->mount + (p->own == "/" ? "" : p->own) + "/codecanvas-" +
+                                 std::to_string(::getpid()) + "/slot-0";
+    DIR* d = ::opendir(slot_dir.c_str());
+    EXPECT_NE(d, nullptr) << "no slot cgroup at " << slot_dir;
+    while (dirent* e = d ? ::readdir(d) : nullptr) {
+      if (std::string(e->d_name).rfind("run-", 0) != 0) continue;
+      found.names.insert(e->d_name);
+      std::ifstream procs(slot_dir + "/" + e->d_name + "/cgroup.procs");
+      std::string pid;
+      if (procs >> pid) found.populated = true;
+    }
+    if (d) ::closedir(d);
+  }
+  return found;
+}
+
+TEST_F(SandboxTest, RunCgroupIsRemovedAfterwards) {
+  auto r = run("forkbomb", {}, [] {
+    Limits l = quickLimits();
+    l.wall_ms = 300;
+    return l;
+  }());
+  EXPECT_NE(r.status, RunStatus::kInternalError) << describe(r);
+  // The used cgroup is removed in the background after the result, and one empty run
+  // cgroup is prepared for the next run: wait (bounded) until only that one is left.
+  RunDirs dirs;
+  for (int i = 0; i < 200; ++i) {
+    dirs = runCgroups(sandbox_->cgroupLayout());
+    if (dirs.names.size() <= 1) break;
+    ::usleep(10000);
+  }
+  EXPECT_LE(dirs.names.size(), 1u) << "run cgroups left behind";
+  EXPECT_FALSE(dirs.populated) << "a process is left in a run cgroup";
+}
+
+TEST_F(SandboxTest, NextJobSeesAnEmptyBox) {
+  auto first = run("boxfiles");
+  ASSERT_EQ(first.status, RunStatus::kOk) << describe(first);
+  EXPECT_NE(first.stdout_data.find("marker ok"), std::string::npos) << first.stdout_data;
+  // Only the program itself was copied in.
+  EXPECT_NE(first.stdout_data.find("count 1\n"), std::string::npos) << first.stdout_data;
+  auto second = run("readfile", {"/box/marker", "/tmp/marker"});
+  EXPECT_NE(second.stdout_data.find("/box/marker: ENOENT"), std::string::npos)
+      << second.stdout_data;
+  EXPECT_NE(second.stdout_data.find("/tmp/marker: ENOENT"), std::string::npos)
+      << second.stdout_data;
+}
+
+TEST_F(SandboxTest, FailedExecReportsStepAndErrno) {
+  RunRequest req;
+  req.argv = {"./missing-program"};
+  auto r = runAndWipe(*io_, sandbox_->slot(0), req);
+  EXPECT_EQ(r.status, RunStatus::kInternalError);
+  EXPECT_EQ(r.failed_step, "execve");
+  EXPECT_EQ(r.failed_errno, ENOENT);
+  EXPECT_NE(r.error.find("ENOENT"), std::string::npos) << r.error;
+  EXPECT_FALSE(sandbox_->slot(0).broken()) << "a program that cannot start is not a broken slot";
+}
+
+TEST_F(SandboxTest, SignalsAndExitCodes) {
+  auto code = run("exitcode", {"255"});
+  EXPECT_EQ(code.status, RunStatus::kRuntimeError);
+  EXPECT_EQ(code.exit_code, 255);
+  for (auto [name, sig] : {std::pair{"SIGSEGV", SIGSEGV},
+                           {"SIGFPE", SIGFPE},
+                           {"SIGABRT", SIGABRT},
+                           {"SIGBUS", SIGBUS}}) {
+    auto r = run("raise", {name});
+    EXPECT_EQ(r.status, RunStatus::kRuntimeError) << name << ": " << describe(r);
+    EXPECT_EQ(r.signal, sig) << name;
+  }
+}
+
+TEST_F(SandboxTest, KillingEverythingFromInsideLeavesTheKeeper) {
+  auto r = run("killall");
+  EXPECT_NE(r.status, RunStatus::kInternalError) << describe(r);
+  EXPECT_FALSE(sandbox_->slot(0).broken());
+  EXPECT_NE(r.stdout_data.find("kill 1: EPERM"), std::string::npos) << r.stdout_data;
+  auto next = run("hello");
+  EXPECT_EQ(next.status, RunStatus::kOk) << describe(next);
+}
+
+TEST_F(SandboxTest, DiskAndFileLimitsHold) {
+  auto fill = run("fillfs", {"/box"});
+  ASSERT_EQ(fill.status, RunStatus::kOk) << describe(fill);
+  EXPECT_NE(fill.stdout_data.find("ENOSPC"), std::string::npos) << fill.stdout_data;
+  auto files = run("manyfiles", {"100000"});
+  EXPECT_NE(files.stdout_data.find("ENOSPC"), std::string::npos) << files.stdout_data;
+  auto open = run("openfiles", {"100000"});
+  EXPECT_NE(open.stdout_data.find("EMFILE"), std::string::npos) << open.stdout_data;
+}
+
+}  // namespace
+}  // namespace codecanvas::controller
