@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Installs what codecanvas needs on Debian 12 (idempotent) and builds it into build/.
+# Run as root. Used by run.sh and test.sh; safe to run again at any time.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+say() { echo "codecanvas-setup: $*" >&2; }
+
+if [ "$(id -u)" != 0 ]; then
+  say "please run as root (apt-get, and later namespaces, mounts and cgroups need it)"
+  exit 2
+fi
+
+# Build and test dependencies, all from Debian's archive.
+packages=(
+  meson ninja-build pkg-config g++ libc6-dev
+  libseccomp-dev libcap-dev libboost-dev libcpp-httplib-dev nlohmann-json3-dev libgtest-dev
+  # The pure cgroup v2 test guest (scripts/cgroup2-vm.sh).
+  qemu-system-x86 cpio
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  say "installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if [ ! -f build/build.ninja ]; then
+  say "configuring build/"
+  meson setup build -Dtests=enabled >/dev/null
+fi
+say "building"
+ninja -C build >/dev/null
+say "built: build/src/cli/codecanvas-run, build/src/processor/codecanvas-processor"
