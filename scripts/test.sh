@@ -20,7 +20,7 @@ else
   echo "== cgroup v2 guest: integration tests under a pure cgroup v2 hierarchy" >&2
   build_dir=$(pwd)/build
   if scripts/cgroup2-vm.sh --timeout 1200 --mem 2048 \
-      --files "$build_dir/src/processor/codecanvas-processor $build_dir/tests/hostile $(pwd)/rootfs $(pwd)/profiles" \
+      --files "$build_dir/src/processor/codecanvas-processor $build_dir/src/cli/codecanvas-run $build_dir/tests/hostile $(pwd)/rootfs $(pwd)/profiles" \
       --env "CI=${CI:-}" --env "CODECANVAS_TIME_SLACK=20" --env "CODECANVAS_DATA_DIR=$(pwd)" \
       -- "$build_dir/tests/integration/codecanvas-integration-tests"; then
     echo "== cgroup v2 guest: passed" >&2

@@ -16,6 +16,8 @@ const char* stepName(Step step) {
       return "sigprocmask";
     case Step::kRlimits:
       return "setrlimit";
+    case Step::kNice:
+      return "setpriority";
     case Step::kBoundingSet:
       return "drop bounding capabilities";
     case Step::kGroups:
@@ -117,6 +119,7 @@ std::vector<uint8_t> encode(const RunPlan& m) {
     w.put(l.soft);
     w.put(l.hard);
   }
+  w.put(m.nice);
   w.put(m.uid);
   w.put(m.gid);
   w.putBytes(m.seccomp_bpf.data(), m.seccomp_bpf.size());
@@ -133,7 +136,7 @@ bool decode(const std::vector<uint8_t>& bytes, RunPlan& m) {
   if (!r.get(n) || n > 64) return false;
   m.rlimits.resize(n);
   for (auto& l : m.rlimits) r.get(l.resource), r.get(l.soft), r.get(l.hard);
-  r.get(m.uid), r.get(m.gid), r.getBlob(m.seccomp_bpf);
+  r.get(m.nice), r.get(m.uid), r.get(m.gid), r.getBlob(m.seccomp_bpf);
   uint8_t v2 = 0;
   r.get(v2), r.get(m.v1_tasks_fds);
   m.cgroup_v2_dir = v2 != 0;

@@ -68,6 +68,7 @@ struct RunPlan {
   std::vector<std::string> env;
   std::string cwd = "/box";
   std::vector<Rlimit> rlimits;
+  int32_t nice = 0;  // the program's scheduling niceness
   uint32_t uid = 0;
   uint32_t gid = 0;
   std::vector<uint8_t> seccomp_bpf;  // struct sock_filter[]; empty = no filter
@@ -82,6 +83,7 @@ enum class Step : int32_t {
   kJoinCgroup,
   kSignalMask,
   kRlimits,
+  kNice,
   kBoundingSet,
   kGroups,
   kGid,

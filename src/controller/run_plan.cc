@@ -42,6 +42,7 @@ protocol::RunPlan buildRunPlan(const RunRequest& request, const PlanContext& con
   for (const auto& e : request.env) setVar(plan.env, e);
   plan.uid = context.uid;
   plan.gid = context.gid;
+  plan.nice = kProgramNice;
   // RLIMIT_CPU is only the backstop (whole seconds, per process): the controller kills the
   // run from the cgroup's counter within milliseconds of the limit.
   const uint64_t cpu_s = (l.cpu_ms + 999) / 1000 + 1;

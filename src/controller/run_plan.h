@@ -19,6 +19,11 @@ struct PlanContext {
   const std::vector<uint8_t>* seccomp_bpf = nullptr;
 };
 
+// Every program runs at this niceness: all runs share it, so they stay fair among
+// themselves, while the controller (CPU polls, timers, output) and the keeper, at 0,
+// wake up promptly even when a run keeps every core busy.
+inline constexpr int kProgramNice = 10;
+
 std::vector<std::string> defaultEnvironment();
 
 protocol::RunPlan buildRunPlan(const RunRequest& request, const PlanContext& context);

@@ -59,6 +59,7 @@ const ExecPlan& PreparedPlan::execPlan(int error_fd) {
   exec_.cwd = plan_.cwd.c_str();
   exec_.rlimits = plan_.rlimits.data();
   exec_.rlimit_count = plan_.rlimits.size();
+  exec_.nice = plan_.nice;
   exec_.uid = plan_.uid;
   exec_.gid = plan_.gid;
   exec_.stdin_fd = fds_[0].get();
@@ -166,6 +167,10 @@ int setUpStdio(const ExecPlan& p, int& error_fd) noexcept {
     if (::setrlimit(static_cast<__rlimit_resource>(p.rlimits[i].resource), &l) != 0)
       fail(err_fd, Step::kRlimits, errno);
   }
+  // Below the supervisors' priority, while still root (lowering niceness later would need
+  // CAP_SYS_NICE): the controller's timers and the keeper must win the CPU from a program
+  // that keeps every core busy, or the CPU limit is enforced late.
+  if (::setpriority(PRIO_PROCESS, 0, p.nice) != 0) fail(err_fd, Step::kNice, errno);
   // Drop the bounding set before the uid change: PR_CAPBSET_DROP needs CAP_SETPCAP, which
   // leaving uid 0 takes away. With it empty, no later exec can regain a capability.
   for (int cap = 0; cap <= p.cap_last; ++cap)

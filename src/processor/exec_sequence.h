@@ -27,6 +27,7 @@ struct ExecPlan {
   const char* cwd = nullptr;
   const protocol::Rlimit* rlimits = nullptr;
   size_t rlimit_count = 0;
+  int nice = 0;
   uid_t uid = 0;
   gid_t gid = 0;
   int stdin_fd = -1, stdout_fd = -1, stderr_fd = -1;

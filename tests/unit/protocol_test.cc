@@ -31,6 +31,7 @@ TEST(Protocol, RunPlanRoundTrip) {
   in.argv = {"./a.out", "x y", ""};
   in.env = {"PATH=/usr/bin"};
   in.rlimits = {{1, 2, 3}, {4, 5, 6}};
+  in.nice = 10;
   in.uid = 7;
   in.gid = 8;
   in.seccomp_bpf = {1, 2, 3, 4, 5, 6, 7, 8};
@@ -42,6 +43,7 @@ TEST(Protocol, RunPlanRoundTrip) {
   EXPECT_EQ(out.env, in.env);
   ASSERT_EQ(out.rlimits.size(), 2u);
   EXPECT_EQ(out.rlimits[1].hard, 6u);
+  EXPECT_EQ(out.nice, 10);
   EXPECT_EQ(out.seccomp_bpf, in.seccomp_bpf);
   EXPECT_TRUE(out.cgroup_v2_dir);
   EXPECT_EQ(out.v1_tasks_fds, 2u);

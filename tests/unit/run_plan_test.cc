@@ -47,6 +47,7 @@ TEST(RunPlan, RlimitsFollowTheLimits) {
   EXPECT_EQ(plan.seccomp_bpf, bpf);
   EXPECT_EQ(plan.v1_tasks_fds, 3u);
   EXPECT_EQ(plan.cwd, "/box");
+  EXPECT_GT(plan.nice, 0) << "programs run below the supervisors' priority";
 }
 
 TEST(RunPlan, AddressSpaceLimitStandsInWithoutMemoryCgroup) {
