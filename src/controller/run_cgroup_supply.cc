@@ -7,38 +7,41 @@ namespace codecanvas::controller {
 RunCgroupSupply::RunCgroupSupply(boost::asio::io_context& io, boost::asio::thread_pool& pool,
                                  SlotCgroup slot)
     : io_(io), pool_(pool), shared_(std::make_shared<Shared>(std::move(slot))) {
-  prepare(std::nullopt);
+  prepare();
 }
 
 RunCgroupSupply::~RunCgroupSupply() {
   *alive_ = false;
   // Drain the worker first: nothing of this slot may be created or removed after the
   // directories are gone (a slot rebuilt under the same index reuses the paths).
-  std::unique_lock lock(shared_->mutex);
-  shared_->idle.wait(lock, [&] { return shared_->pending == 0; });
+  {
+    std::unique_lock pending(shared_->pending_mutex);
+    shared_->idle.wait(pending, [&] { return shared_->pending == 0; });
+  }
+  std::lock_guard lock(shared_->mutex);
   ready_.reset();
   (void)shared_->slot.remove();  // also removes a run the worker prepared meanwhile
 }
 
 void RunCgroupSupply::postWork(std::function<void(Shared&)> work) {
   {
-    std::lock_guard lock(shared_->mutex);
+    std::lock_guard lock(shared_->pending_mutex);
     ++shared_->pending;
   }
   boost::asio::post(pool_, [shared = shared_, work = std::move(work)] {
-    std::lock_guard lock(shared->mutex);
-    work(*shared);
+    {
+      std::lock_guard lock(shared->mutex);
+      work(*shared);
+    }
+    std::lock_guard lock(shared->pending_mutex);
     if (--shared->pending == 0) shared->idle.notify_all();
   });
 }
 
-void RunCgroupSupply::prepare(std::optional<RunCgroup> old) {
+void RunCgroupSupply::prepare() {
   preparing_ = true;
   auto alive = alive_;
-  auto old_ptr = std::make_shared<std::optional<RunCgroup>>(std::move(old));
-  postWork([alive, old_ptr, &io = io_, this](Shared& shared) {
-    if (*old_ptr) (void)(*old_ptr)->remove();
-    old_ptr->reset();
+  postWork([alive, &io = io_, this](Shared& shared) {
     // `alive` is only written on the io thread, before the destructor drains: reading it
     // here under the mutex the destructor also takes is ordered correctly.
     if (!*alive) return;
@@ -57,20 +60,23 @@ void RunCgroupSupply::deliver(Result<RunCgroup> cg) {
   }
   auto [limits, done] = std::move(*waiting_);
   waiting_.reset();
-  if (cg.ok()) {
-    if (Status s = cg->setLimits(limits); !s) return done(s.error());
-  }
-  done(std::move(cg));
+  handOut(std::move(cg), limits, std::move(done));
 }
 
 void RunCgroupSupply::acquire(const RunCgroupLimits& limits, Handler done) {
   if (!ready_) {
     waiting_.emplace(limits, std::move(done));
-    if (!preparing_) prepare(std::nullopt);
+    if (!preparing_) prepare();
     return;
   }
   Result<RunCgroup> cg = std::move(*ready_);
   ready_.reset();
+  handOut(std::move(cg), limits, std::move(done));
+}
+
+void RunCgroupSupply::handOut(Result<RunCgroup> cg, const RunCgroupLimits& limits, Handler done) {
+  // The next one is made while this run runs, so back-to-back runs find it ready.
+  if (!preparing_) prepare();
   if (cg.ok()) {
     if (Status s = cg->setLimits(limits); !s) return done(s.error());
   }
@@ -78,13 +84,8 @@ void RunCgroupSupply::acquire(const RunCgroupLimits& limits, Handler done) {
 }
 
 void RunCgroupSupply::retire(RunCgroup used) {
-  if (preparing_) {
-    // A preparation is under way (the last acquire failed); just drop the old one there.
-    auto used_ptr = std::make_shared<RunCgroup>(std::move(used));
-    postWork([used_ptr](Shared&) { (void)used_ptr->remove(); });
-    return;
-  }
-  prepare(std::move(used));
+  auto used_ptr = std::make_shared<RunCgroup>(std::move(used));
+  postWork([used_ptr](Shared&) { (void)used_ptr->remove(); });
 }
 
 }  // namespace codecanvas::controller

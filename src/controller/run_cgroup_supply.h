@@ -27,23 +27,28 @@ class RunCgroupSupply {
   RunCgroupSupply(const RunCgroupSupply&) = delete;
   RunCgroupSupply& operator=(const RunCgroupSupply&) = delete;
 
-  // Hands out the prepared cgroup with its limits written (now, or once it is ready).
+  // Hands out the prepared cgroup with its limits written (now, or once it is ready), and
+  // has the worker make the next one while the run runs.
   void acquire(const RunCgroupLimits& limits, Handler done);
-  // Takes back a used cgroup: the worker removes it and prepares the next one.
+  // Takes back a used cgroup; the worker removes it.
   void retire(RunCgroup used);
 
  private:
   struct Shared {
     explicit Shared(SlotCgroup s) : slot(std::move(s)) {}
     std::mutex mutex;  // held by whoever touches `slot`: the worker, or the destructor
-    std::condition_variable idle;
-    int pending = 0;  // worker tasks posted and not yet finished
     SlotCgroup slot;
+    // Worker tasks posted and not yet finished, under a mutex of its own: the io thread
+    // counts a new task without waiting for the worker's current mkdir or rmdir.
+    std::mutex pending_mutex;
+    std::condition_variable idle;
+    int pending = 0;
   };
   // Posts `work` to the worker, counted in `pending` so the destructor can drain.
   void postWork(std::function<void(Shared&)> work);
-  void prepare(std::optional<RunCgroup> old);
+  void prepare();
   void deliver(Result<RunCgroup> cg);
+  void handOut(Result<RunCgroup> cg, const RunCgroupLimits& limits, Handler done);
 
   boost::asio::io_context& io_;
   boost::asio::thread_pool& pool_;

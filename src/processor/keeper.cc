@@ -5,6 +5,7 @@
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/syscall.h>
@@ -19,6 +20,7 @@
 #include "mounts.h"
 #include "protocol.h"
 #include "seqpacket.h"
+#include "spawn.h"
 
 namespace codecanvas::processor {
 
@@ -71,6 +73,7 @@ class Keeper {
 
   int sock_;
   int cap_last_ = 40;
+  std::optional<Spawner> spawner_;
   protocol::Init init_;
   UniqueFd signal_fd_;
   std::optional<Running> running_;
@@ -95,6 +98,14 @@ Status Keeper::init() {
     return sysError("sethostname(" + init_.hostname + ")");
   if (auto s = buildSlotRoot(init_); !s) return s;
   cap_last_ = readCapLast();
+  auto spawner = Spawner::create();
+  if (!spawner) return spawner.error();
+  spawner_.emplace(std::move(spawner.value()));
+  // The keeper never execs, so an empty bounding set costs it nothing (its effective
+  // capabilities stay), and every child inherits it instead of dropping 41 one by one.
+  for (int cap = 0; cap <= cap_last_; ++cap)
+    if (::prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 && errno != EINVAL)
+      return sysError("prctl(PR_CAPBSET_DROP, " + std::to_string(cap) + ")");
   // SIGCHLD through a signalfd, so the loop can wait for a socket request and a child
   // at once; blocked (not ignored), so children stay waitable.
   sigset_t set;
@@ -119,23 +130,17 @@ Status Keeper::startRun(Message m) {
   UniqueFd err_read(pipe_fds[0]), err_write(pipe_fds[1]);
   const ExecPlan& exec = prepared->execPlan(err_write.get());
 
-  clone_args args{};
-  args.exit_signal = SIGCHLD;
-  if (prepared->cgroupDirFd() >= 0) {
-    // Born inside the run's v2 cgroup: no migration, no cgroup.procs write.
-    args.flags |= CLONE_INTO_CGROUP;
-    args.cgroup = static_cast<uint64_t>(prepared->cgroupDirFd());
-  }
   rusage before{};
   ::getrusage(RUSAGE_CHILDREN, &before);
   const uint64_t start = monotonicNs();
-  long pid = ::syscall(SYS_clone3, &args, sizeof args);
-  if (pid < 0) {
-    return reply(protocol::encode(protocol::StepFailure{protocol::Step::kClone, errno}));
+  // Returns once the child has exec'ed or exited (CLONE_VFORK).
+  auto pid = spawner_->spawn(exec, prepared->cgroupDirFd());
+  if (!pid) {
+    return reply(
+        protocol::encode(protocol::StepFailure{protocol::Step::kClone, pid.error().errno_value}));
   }
-  if (pid == 0) runChild(exec);
   err_write.reset();
-  running_ = Running{static_cast<pid_t>(pid), start, before};
+  running_ = Running{*pid, start, before};
   // End of file: the exec succeeded. A record: the step that failed; the child has exited.
   protocol::StepFailure failure;
   ssize_t n;
@@ -144,7 +149,7 @@ Status Keeper::startRun(Message m) {
   } while (n < 0 && errno == EINTR);
   if (n == sizeof failure) {
     int status = 0;
-    ::waitpid(static_cast<pid_t>(pid), &status, 0);
+    ::waitpid(*pid, &status, 0);
     running_.reset();
     return reply(protocol::encode(failure));
   }
