@@ -5,13 +5,18 @@
 #      v2 (scripts/cgroup2-vm.sh), so both cgroup back ends are tested for real.
 # With CI=true a test that cannot run (missing kernel feature, no qemu) fails instead of
 # skipping. Set CODECANVAS_SKIP_VM=1 to leave out step 2 (it says so when it does).
+# The last line sums up every GoogleTest case of both stages: "N passed, N failed, N skipped".
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 
 status=0
-echo "== host tests (cgroup layout: $(grep -c cgroup /proc/self/mountinfo) cgroup mounts)" >&2
+logs=$(mktemp -d)
+trap 'rm -rf "$logs"' EXIT
+
+echo "== host tests ($(grep -c ' - cgroup' /proc/self/mountinfo || true) cgroup mounts)" >&2
 meson test -C build --print-errorlogs --num-processes 1 || status=1
+cp build/meson-logs/testlog.txt "$logs/host.txt"
 
 if [ "${CODECANVAS_SKIP_VM:-0}" = 1 ]; then
   echo "== cgroup v2 guest: NOT RUN (CODECANVAS_SKIP_VM=1)" >&2
@@ -22,12 +27,18 @@ else
   if scripts/cgroup2-vm.sh --timeout 1200 --mem 2048 \
       --files "$build_dir/src/processor/codecanvas-processor $build_dir/src/cli/codecanvas-run $build_dir/tests/hostile $(pwd)/rootfs $(pwd)/profiles" \
       --env "CI=${CI:-}" --env "CODECANVAS_TIME_SLACK=20" --env "CODECANVAS_DATA_DIR=$(pwd)" \
-      -- "$build_dir/tests/integration/codecanvas-integration-tests"; then
+      -- "$build_dir/tests/integration/codecanvas-integration-tests" 2>&1 | tee "$logs/guest.txt"; then
     echo "== cgroup v2 guest: passed" >&2
   else
     echo "== cgroup v2 guest: FAILED" >&2
     status=1
   fi
 fi
-if [ $status = 0 ]; then echo "codecanvas: all test stages passed"; else echo "codecanvas: some test stage FAILED"; fi
+
+# GoogleTest's own summary lines of every binary in both stages, added up.
+count() { cat "$logs"/*.txt 2>/dev/null | sed 's/\x1b\[[0-9;]*m//g' |
+  sed -n "s/^\[  $1 *\] \([0-9][0-9]*\) tests\?[,.].*/\1/p" | awk '{s+=$1} END {print s+0}'; }
+passed=$(count PASSED); failed=$(count FAILED); skipped=$(count SKIPPED)
+[ $status = 0 ] || [ "$failed" -gt 0 ] || failed=1  # a stage failed without a test failing
+echo "codecanvas tests: $passed passed, $failed failed, $skipped skipped"
 exit $status

@@ -17,15 +17,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "hostile.h"
+
 #define MIB (1024UL * 1024UL)
 
 static char chunk[MIB];
-
-static const char *errName(int e)
-{
-    const char *n = strerrorname_np(e);
-    return n != NULL ? n : "E?";
-}
 
 int main(int argc, char **argv)
 {

@@ -16,11 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
-static const char *errName(int e)
-{
-    const char *n = strerrorname_np(e);
-    return n != NULL ? n : "E?";
-}
+#include "hostile.h"
 
 int main(int argc, char **argv)
 {

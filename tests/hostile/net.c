@@ -20,15 +20,11 @@
 #include <unistd.h>
 #include <linux/netlink.h>
 
+#include "hostile.h"
+
 #ifndef AF_VSOCK
 #define AF_VSOCK 40
 #endif
-
-static const char *errName(int e)
-{
-    const char *n = strerrorname_np(e);
-    return n != NULL ? n : "E?";
-}
 
 struct Attempt {
     const char *name;

@@ -11,11 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *errName(int e)
-{
-    const char *n = strerrorname_np(e);
-    return n != NULL ? n : "E?";
-}
+#include "hostile.h"
 
 int main(int argc, char **argv)
 {

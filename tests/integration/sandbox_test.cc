@@ -430,6 +430,21 @@ TEST_F(SandboxTest, KillingEverythingFromInsideLeavesTheKeeper) {
   EXPECT_EQ(next.status, RunStatus::kOk) << describe(next);
 }
 
+// A keeper killed from outside (a bug, an OOM kill of the server's helpers): the run in
+// progress gets an internal error naming the cause, the slot says it is broken, and a
+// rebuilt slot works.
+TEST_F(SandboxTest, LostKeeperBreaksTheSlotAndARebuildHeals) {
+  ASSERT_EQ(::kill(sandbox_->slot(0).keeperPid(), SIGKILL), 0);
+  auto r = run("hello");
+  EXPECT_EQ(r.status, RunStatus::kInternalError) << describe(r);
+  EXPECT_NE(r.error.find("keeper"), std::string::npos) << r.error;
+  EXPECT_TRUE(sandbox_->slot(0).broken());
+  ASSERT_TRUE(sandbox_->rebuild(0).ok());
+  auto next = run("hello");
+  EXPECT_EQ(next.status, RunStatus::kOk) << describe(next);
+  EXPECT_TRUE(hostProcessesOfUid(kUidBase).empty());
+}
+
 TEST_F(SandboxTest, DiskAndFileLimitsHold) {
   auto fill = run("fillfs", {"/box"});
   ASSERT_EQ(fill.status, RunStatus::kOk) << describe(fill);
