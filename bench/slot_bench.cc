@@ -189,7 +189,9 @@ int main(int argc, char** argv) {
     if (!bareRun(program.c_str()) || !bench.slotRun(0, true)) return 1;
   // Interleaved in rounds, so drift of the machine hits every variant alike.
   std::vector<double> small, bare, slot, job;
-  const size_t rounds = 10;
+  // Ten runs a round: the machine's drift is slow next to that, so every variant sees
+  // nearly the same conditions.
+  const size_t rounds = std::max<size_t>(10, runs / 10);
   for (size_t round = 0; round < rounds; ++round) {
     auto batch = smallParentRuns(program, runs / rounds);
     if (batch.size() != runs / rounds) {

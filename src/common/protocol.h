@@ -7,9 +7,11 @@
 //        ◀─────────────────────────── Ready [box dir fd] | Failure
 //   Run [stdin, stdout, stderr,     ▶   fork the processor child, which follows the plan
 //        cgroup fds...]
-//        ◀─────────────────────────── Started | StartFailed{step, errno}
+//        ◀─────────────────────────── StartFailed{step, errno}  (only when it failed)
 //   Kill (any time during a run)    ▶   kill(-1, SIGKILL) in the slot's pid namespace
 //        ◀─────────────────────────── Exited{wait status, wall, rusage}
+// A successful start is not reported: that would cost a wake-up of the controller while
+// the program runs, for nothing the controller needs (it arms its timers at Run).
 //   Wipe ───────────────────────────▶   fresh tmpfs on /box and /tmp
 //        ◀─────────────────────────── Ready [box dir fd] | Failure
 #pragma once
@@ -28,7 +30,6 @@ enum class Type : uint32_t {
   kWipe = 4,
   kReady = 101,
   kFailure = 102,
-  kStarted = 103,
   kStartFailed = 104,
   kExited = 105,
 };
@@ -122,7 +123,7 @@ std::vector<uint8_t> encode(const RunPlan& m);
 std::vector<uint8_t> encode(const StepFailure& m);  // as kStartFailed
 std::vector<uint8_t> encode(const Exited& m);
 std::vector<uint8_t> encode(const Failure& m);
-std::vector<uint8_t> encodeEmpty(Type type);  // kKill, kWipe, kReady, kStarted
+std::vector<uint8_t> encodeEmpty(Type type);  // kKill, kWipe, kReady
 
 // The type of a message, or nullopt when the bytes are too short for a header.
 std::optional<Type> typeOf(const std::vector<uint8_t>& bytes);

@@ -49,7 +49,7 @@ class RunOperation : public std::enable_shared_from_this<RunOperation> {
   std::optional<RunCgroup> cgroup_;
   Stream out_, err_;
   boost::asio::steady_timer wall_timer_, cpu_timer_;
-  bool started_ = false, ended_ = false, finished_ = false;
+  bool ended_ = false, finished_ = false;
   KillReason killed_ = KillReason::kNone;
   protocol::Exited exit_;
   std::optional<protocol::StepFailure> start_failure_;

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -49,6 +50,12 @@ Status Slot::start() {
     return keeper.error();
   }
   keeper_ = std::move(keeper.value());
+  empty_stdin_.reset(::memfd_create("codecanvas-empty-stdin", MFD_CLOEXEC | MFD_ALLOW_SEALING));
+  if (!empty_stdin_ || ::fcntl(empty_stdin_.get(), F_ADD_SEALS,
+                               F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) != 0) {
+    (void)slot_cgroup.remove();
+    return sysError("memfd_create(empty stdin)");
+  }
   // From here on the supply owns the slot's cgroup and removes it with the slot.
   Status s = startKeeper(slot_cgroup);
   run_cgroups_ = std::make_unique<RunCgroupSupply>(io_, pool_, std::move(slot_cgroup));

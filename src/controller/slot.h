@@ -57,6 +57,8 @@ class Slot {
   unsigned index() const { return settings_.index; }
   uint32_t uid() const { return settings_.init.uid; }
   pid_t keeperPid() const { return keeper_.pid; }
+  // A sealed, empty memfd: the stdin of every run that has no input.
+  int emptyStdin() const { return empty_stdin_.get(); }
 
  private:
   friend class RunOperation;
@@ -77,6 +79,7 @@ class Slot {
   std::unique_ptr<RunCgroupSupply> run_cgroups_;  // after keeper_: destroyed before it
   std::unique_ptr<boost::asio::posix::stream_descriptor> socket_watch_;
   UniqueFd box_;
+  UniqueFd empty_stdin_;
   bool broken_ = false;
   bool busy_ = false;
 };

@@ -153,7 +153,7 @@ Status Keeper::startRun(Message m) {
     running_.reset();
     return reply(protocol::encode(failure));
   }
-  return reply(protocol::encodeEmpty(protocol::Type::kStarted));
+  return {};
 }
 
 // Called when the program's first process has ended: whatever it left behind (daemons,
