@@ -303,14 +303,43 @@ Result<UniqueFd> openCgroupFile(const CgroupDir& dir, const char* name, int flag
   return fd;
 }
 
+namespace {
+
+int keptFd(const CgroupDir& dir, const char* name) {
+  for (const auto& [kept_name, fd] : dir.kept)
+    if (kept_name == name) return fd.get();
+  return -1;
+}
+
+}  // namespace
+
+Status keepCgroupFiles(CgroupDir& dir, std::initializer_list<const char*> names) {
+  for (const char* name : names) {
+    // Read-write where the file allows it (limits, and v1's resettable peaks).
+    UniqueFd fd(::openat(dir.fd.get(), name, O_RDWR | O_CLOEXEC));
+    if (!fd && errno != ENOENT) fd.reset(::openat(dir.fd.get(), name, O_RDONLY | O_CLOEXEC));
+    if (!fd && errno == ENOENT) continue;
+    if (!fd) return sysError("open(" + joinPath(dir.path, name) + ")");
+    dir.kept.emplace_back(name, std::move(fd));
+  }
+  return {};
+}
+
 Result<std::string> readCgroupFile(const CgroupDir& dir, const char* name) {
-  Result<UniqueFd> fd = openCgroupFile(dir, name, O_RDONLY);
-  if (!fd) return fd.error();
+  UniqueFd opened;
+  int fd = keptFd(dir, name);
+  if (fd < 0) {
+    Result<UniqueFd> f = openCgroupFile(dir, name, O_RDONLY);
+    if (!f) return f.error();
+    opened = std::move(f.value());
+    fd = opened.get();
+  }
   constexpr size_t kMaxSize = 64 * 1024;
   std::string text;
   std::array<char, 4096> buf;
   while (text.size() < kMaxSize) {
-    ssize_t n = ::read(fd->get(), buf.data(), buf.size());
+    // pread from where the text ends: a kept fd is read again from offset 0 each time.
+    ssize_t n = ::pread(fd, buf.data(), buf.size(), static_cast<off_t>(text.size()));
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return sysError("read(" + joinPath(dir.path, name) + ")");
     if (n == 0) break;
@@ -321,12 +350,19 @@ Result<std::string> readCgroupFile(const CgroupDir& dir, const char* name) {
 
 Status writeCgroupFileIfPresent(const CgroupDir& dir, const char* name, std::string_view value,
                                 bool* existed) {
-  UniqueFd fd(::openat(dir.fd.get(), name, O_WRONLY | O_CLOEXEC));
-  if (existed != nullptr) *existed = fd || errno != ENOENT;
-  if (!fd && existed != nullptr && errno == ENOENT) return {};
-  if (!fd) return sysError("open(" + joinPath(dir.path, name) + ", O_WRONLY)");
+  UniqueFd opened;
+  int fd = keptFd(dir, name);
+  if (fd < 0) {
+    opened.reset(::openat(dir.fd.get(), name, O_WRONLY | O_CLOEXEC));
+    if (existed != nullptr) *existed = opened || errno != ENOENT;
+    if (!opened && existed != nullptr && errno == ENOENT) return {};
+    if (!opened) return sysError("open(" + joinPath(dir.path, name) + ", O_WRONLY)");
+    fd = opened.get();
+  } else if (existed != nullptr) {
+    *existed = true;
+  }
   // The kernel parses one value per write(2) call, so never split it.
-  ssize_t n = ::write(fd.get(), value.data(), value.size());
+  ssize_t n = ::pwrite(fd, value.data(), value.size(), 0);
   if (n != static_cast<ssize_t>(value.size())) {
     int err = n < 0 ? errno : EIO;
     return sysError("write(" + joinPath(dir.path, name) + ", \"" + std::string(value) + "\")", err);

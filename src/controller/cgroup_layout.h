@@ -9,9 +9,12 @@
 
 #include <cstdint>
 #include <functional>
+#include <initializer_list>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "result.h"
 #include "unique_fd.h"
@@ -66,7 +69,15 @@ Result<CgroupLayout> detectCgroupLayout();
 struct CgroupDir {
   std::string path;
   UniqueFd fd;
+  // Interface files opened ahead (keepCgroupFiles) so that reading or writing them later
+  // is one pread/pwrite, not openat + read/write + close: the per-run limit and usage
+  // files are opened by the background worker, off the path of a run.
+  std::vector<std::pair<std::string, UniqueFd>> kept;
 };
+
+// Opens the named files of `dir` and keeps them in dir.kept; files the kernel does not
+// have (memsw without swap accounting, pids.peak on old kernels) are skipped.
+Status keepCgroupFiles(CgroupDir& dir, std::initializer_list<const char*> names);
 
 // mkdir(path) then open it. EEXIST is an error (fresh directories are the point).
 Result<CgroupDir> makeCgroupDir(const std::string& path);

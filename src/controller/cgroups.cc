@@ -302,8 +302,21 @@ Result<RunCgroup> SlotCgroup::createRun(const RunCgroupLimits& limits) {
     if (!dir) return dir.error();
     run.nodes_.push_back(
         CgroupNode{slot.version, slot.memory, slot.pids, slot.cpu, std::move(dir).value()});
-    const CgroupNode& node = run.nodes_.back();
+    CgroupNode& node = run.nodes_.back();
     const bool v1 = isV1(node);
+    // Everything a run writes or reads, opened now (on the worker) rather than per run.
+    if (node.memory) {
+      Status kept =
+          v1 ? keepCgroupFiles(node.dir, {"memory.limit_in_bytes", "memory.memsw.limit_in_bytes",
+                                          "memory.max_usage_in_bytes", "memory.oom_control"})
+             : keepCgroupFiles(node.dir, {"memory.max", "memory.swap.max", "memory.oom.group",
+                                          "memory.peak", "memory.events"});
+      if (!kept) return kept.error();
+    }
+    if (node.pids) {
+      if (Status kept = keepCgroupFiles(node.dir, {"pids.max", "pids.peak"}); !kept)
+        return kept.error();
+    }
     if (node.cpu) {
       Result<UniqueFd> fd = v1 ? v1::openCpuUsage(node.dir) : v2::openCpuStat(node.dir);
       if (!fd) return fd.error();
