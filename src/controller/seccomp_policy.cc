@@ -136,27 +136,29 @@ std::optional<ParsedAction> parseAction(std::string_view s) {
   return std::nullopt;
 }
 
-// CONDITION := aN==VALUE | aN!=VALUE | aN&MASK==VALUE.
+// CONDITION := aN==VALUE | aN!=VALUE | aN&MASK==VALUE | aN&MASK!=VALUE.
 Result<ArgCondition> parseCondition(std::string_view s) {
   const Error syntax{"bad condition '" + std::string(s) +
-                     "': expected aN==VALUE, aN!=VALUE or aN&MASK==VALUE with N in 0..5 and "
+                     "': expected aN==VALUE, aN!=VALUE, aN&MASK==VALUE or aN&MASK!=VALUE with N "
+                     "in 0..5 and "
                      "no spaces inside"};
   if (s.size() < 5 || s[0] != 'a' || s[1] < '0' || s[1] >= '0' + int{kMaxArgs}) return syntax;
   ArgCondition cond;
   cond.arg = static_cast<unsigned>(s[1] - '0');
   std::string_view rest = s.substr(2);
   std::string_view mask_text;
-  if (rest.starts_with("&")) {
-    const auto eq = rest.find("==");
-    if (eq == std::string_view::npos) return syntax;
-    cond.op = ArgCondition::Op::kMaskedEq;
-    mask_text = rest.substr(1, eq - 1);
-    rest.remove_prefix(eq);
+  const bool masked = rest.starts_with("&");
+  if (masked) {
+    auto op = rest.find("==");
+    if (op == std::string_view::npos) op = rest.find("!=");
+    if (op == std::string_view::npos) return syntax;
+    mask_text = rest.substr(1, op - 1);
+    rest.remove_prefix(op);
   }
   if (rest.starts_with("==")) {
-    if (cond.op != ArgCondition::Op::kMaskedEq) cond.op = ArgCondition::Op::kEq;
-  } else if (rest.starts_with("!=") && cond.op != ArgCondition::Op::kMaskedEq) {
-    cond.op = ArgCondition::Op::kNe;
+    cond.op = masked ? ArgCondition::Op::kMaskedEq : ArgCondition::Op::kEq;
+  } else if (rest.starts_with("!=")) {
+    cond.op = masked ? ArgCondition::Op::kMaskedNe : ArgCondition::Op::kNe;
   } else {
     return syntax;
   }
@@ -167,17 +169,17 @@ Result<ArgCondition> parseCondition(std::string_view s) {
                  "': use a number or a known constant"};
   }
   cond.value = *value;
-  if (cond.op == ArgCondition::Op::kMaskedEq) {
+  if (masked) {
     const auto mask = parseValue(mask_text);
     if (!mask) {
       return Error{"unknown mask '" + std::string(mask_text) + "' in '" + std::string(s) +
                    "': use a number or a known constant"};
     }
     cond.mask = *mask;
-    // A value bit outside the mask can never match: the rule would silently do nothing.
+    // A value bit outside the mask can never match: the rule would silently do nothing
+    // (or, for !=, always apply).
     if ((cond.value & ~cond.mask) != 0) {
-      return Error{"condition '" + std::string(s) +
-                   "' can never hold: value has bits outside "
+      return Error{"condition '" + std::string(s) + "' is constant: value has bits outside " +
                    "the mask"};
     }
   }
@@ -285,6 +287,8 @@ sock_filter jumpIfEqual(uint32_t k, uint8_t jt, uint8_t jf) {
 
 bool needsPrologue(const SeccompRule& rule) {
   for (size_t i = 0; i < rule.conditions.size(); ++i) {
+    // libseccomp has no masked not-equal comparison.
+    if (rule.conditions[i].op == ArgCondition::Op::kMaskedNe) return true;
     for (size_t j = i + 1; j < rule.conditions.size(); ++j) {
       if (rule.conditions[i].arg == rule.conditions[j].arg) return true;
     }
@@ -336,6 +340,21 @@ Status appendPrologueRule(const SeccompRule& rule, int nr, std::vector<sock_filt
         block.push_back(jumpIfEqual(low, 0, 0));
         skips.push_back({block.size() - 1, true});
         break;
+      case ArgCondition::Op::kMaskedNe: {
+        // As kNe on the masked halves. A mask with no high bits (clone's flags) makes the
+        // high half always equal (0 == 0): only the low word is tested then.
+        const auto mask_high = static_cast<uint32_t>(cond.mask >> 32);
+        if (mask_high != 0 || high != 0) {
+          load(argHigh(cond.arg));
+          maskWith(mask_high);
+          block.push_back(jumpIfEqual(high, 0, 3));
+        }
+        load(argLow(cond.arg));
+        maskWith(static_cast<uint32_t>(cond.mask));
+        block.push_back(jumpIfEqual(low, 0, 0));
+        skips.push_back({block.size() - 1, true});
+        break;
+      }
     }
   }
   block.push_back(stmt(BPF_RET | BPF_K, actionCode(rule.action, rule.errno_value)));
@@ -377,6 +396,8 @@ Status addLibseccompRule(void* ctx, const SeccompRule& rule, int nr) {
       case ArgCondition::Op::kMaskedEq:
         cmps.push_back({cond.arg, SCMP_CMP_MASKED_EQ, cond.mask, cond.value});
         break;
+      case ArgCondition::Op::kMaskedNe:  // needsPrologue() sends these rules elsewhere
+        return Error{"rule for " + rule.syscall + ": masked != reached libseccomp", EINVAL};
     }
   }
   // _exact: fail rather than let libseccomp rewrite the rule into something broader.

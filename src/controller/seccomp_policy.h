@@ -24,7 +24,8 @@ namespace codecanvas::controller {
 // Values are compared as 64-bit registers, exactly as seccomp sees them.
 struct ArgCondition {
   unsigned arg = 0;  // 0..5
-  enum class Op { kEq, kNe, kMaskedEq } op = Op::kEq;
+  // kMaskedNe: (arg & mask) != value, e.g. "any of these flags set" with value 0.
+  enum class Op { kEq, kNe, kMaskedEq, kMaskedNe } op = Op::kEq;
   uint64_t mask = 0;  // for kMaskedEq: (arg & mask) == value
   uint64_t value = 0;
 };

@@ -125,13 +125,14 @@ INSTANTIATE_TEST_SUITE_P(
         BadPolicy{"kill socket b0==1 # x\n", "bad condition 'b0==1'", 1},
         BadPolicy{"kill socket a6==1 # x\n", "bad condition 'a6==1'", 1},
         BadPolicy{"kill socket a0<1 # x\n", "bad condition 'a0<1'", 1},
-        BadPolicy{"kill socket a0&1!=1 # x\n", "bad condition 'a0&1!=1'", 1},
+        BadPolicy{"kill socket a0&1<1 # x\n", "bad condition 'a0&1<1'", 1},
         BadPolicy{"kill socket a0&1 # x\n", "bad condition", 1},
         BadPolicy{"kill socket a0==AF_FOO # x\n", "unknown value 'AF_FOO'", 1},
         BadPolicy{"kill socket a0==0xzz # x\n", "unknown value '0xzz'", 1},
         BadPolicy{"kill socket a0==1| # x\n", "unknown value", 1},
         BadPolicy{"kill socket a0&BOGUS==1 # x\n", "unknown mask 'BOGUS'", 1},
-        BadPolicy{"kill clone a0&0x10==0x30 # x\n", "can never hold", 1},
+        BadPolicy{"kill clone a0&0x10==0x30 # x\n", "is constant", 1},
+        BadPolicy{"kill clone a0&0x10!=0x30 # x\n", "is constant", 1},
         BadPolicy{"kill mmap a0==1 a1==1 a2==1 a3==1 a4==1 a5==1 a0==2 # x\n",
                   "more than 6 conditions", 1},
         BadPolicy{"allow read # x\n", "repeats the default", 1},
@@ -410,18 +411,24 @@ TEST_P(SeccompPrologue, MatchesLikeTheRuleSays) {
 constexpr const char* kNotIn = "errno:EPERM getpid a0!=1 a0!=0x100000000";
 constexpr const char* kMasked = "errno:EPERM getpid a0&0xff==0x12 a0&0xff00000000==0x3400000000";
 constexpr const char* kEqNe = "errno:EPERM getpid a0==0x700000009 a0!=0 a1==3";
+// Any of the masked bits set (the shape of the clone rule), low word only and both words.
+constexpr const char* kAnyLow = "errno:EPERM getpid a0&0x7e020080!=0";
+constexpr const char* kAnyWide = "errno:EPERM getpid a0&0xf0000000f!=0x100000001";
 
 INSTANTIATE_TEST_SUITE_P(
     Cases, SeccompPrologue,
-    ::testing::Values(PrologueCase{kNotIn, 1, 0, 0}, PrologueCase{kNotIn, 0x100000000, 0, 0},
-                      PrologueCase{kNotIn, 0x100000001, 0, EPERM},
-                      PrologueCase{kNotIn, 0, 0, EPERM}, PrologueCase{kNotIn, 2, 0, EPERM},
-                      PrologueCase{kMasked, 0x3400000012, 0, EPERM},
-                      PrologueCase{kMasked, 0xab3400000f12, 0, EPERM},
-                      PrologueCase{kMasked, 0x12, 0, 0}, PrologueCase{kMasked, 0x3400000013, 0, 0},
-                      PrologueCase{kEqNe, 0x700000009, 3, EPERM},
-                      PrologueCase{kEqNe, 0x700000009, 4, 0}, PrologueCase{kEqNe, 9, 3, 0},
-                      PrologueCase{kEqNe, 0x700000000, 3, 0}));
+    ::testing::Values(
+        PrologueCase{kNotIn, 1, 0, 0}, PrologueCase{kNotIn, 0x100000000, 0, 0},
+        PrologueCase{kNotIn, 0x100000001, 0, EPERM}, PrologueCase{kNotIn, 0, 0, EPERM},
+        PrologueCase{kNotIn, 2, 0, EPERM}, PrologueCase{kMasked, 0x3400000012, 0, EPERM},
+        PrologueCase{kMasked, 0xab3400000f12, 0, EPERM}, PrologueCase{kMasked, 0x12, 0, 0},
+        PrologueCase{kMasked, 0x3400000013, 0, 0}, PrologueCase{kEqNe, 0x700000009, 3, EPERM},
+        PrologueCase{kEqNe, 0x700000009, 4, 0}, PrologueCase{kEqNe, 9, 3, 0},
+        PrologueCase{kEqNe, 0x700000000, 3, 0}, PrologueCase{kAnyLow, 0x11, 0, 0},
+        PrologueCase{kAnyLow, 0x10000000, 0, EPERM}, PrologueCase{kAnyLow, 0x80, 0, EPERM},
+        PrologueCase{kAnyLow, 0xffffffff00000011, 0, 0}, PrologueCase{kAnyWide, 0x100000001, 0, 0},
+        PrologueCase{kAnyWide, 0xff100000001, 0, 0}, PrologueCase{kAnyWide, 0x200000001, 0, EPERM},
+        PrologueCase{kAnyWide, 0x100000002, 0, EPERM}));
 
 }  // namespace
 }  // namespace codecanvas::controller
