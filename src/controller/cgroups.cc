@@ -199,7 +199,9 @@ RunUsage RunCgroup::readUsage() const {
       usage.memory_peak_bytes = isV1(n) ? v1::readMemoryPeak(n.dir) : v2::readMemoryPeak(n.dir);
       usage.oom_kills = isV1(n) ? v1::readOomKills(n.dir) : v2::readOomKills(n.dir);
     }
-    if (n.pids) usage.pids_peak = isV1(n) ? v1::readPidsPeak(n.dir) : v2::readPidsPeak(n.dir);
+    // A shared directory's peak spans every run it served: not this run's figure.
+    if (n.pids && !n.shared)
+      usage.pids_peak = isV1(n) ? v1::readPidsPeak(n.dir) : v2::readPidsPeak(n.dir);
   }
   return usage;
 }
@@ -207,6 +209,8 @@ RunUsage RunCgroup::readUsage() const {
 Status RunCgroup::remove() {
   tasks_fds_.clear();
   cpu_fd_.reset();
+  // Shared directories belong to the slot and go with it.
+  std::erase_if(nodes_, [](const CgroupNode& n) { return n.shared; });
   Status s = removeNodes(nodes_, /*whole_tree=*/false);
   // Indexes into nodes_ are stale after a partial removal; the v2 fd is only useful
   // before the run anyway.
@@ -285,6 +289,12 @@ Status SlotCgroup::enableSubtreeControllers() {
   return {};
 }
 
+Result<CgroupDir> SlotCgroup::openSharedRunDir(const CgroupNode& slot) {
+  Result<CgroupDir> dir = openCgroupDir(slot.dir.path + "/shared");
+  if (dir || dir.error().errno_value != ENOENT) return dir;
+  return makeCgroupSubdir(slot.dir, "shared");
+}
+
 Result<RunCgroup> SlotCgroup::createRun(const RunCgroupLimits& limits) {
   if (usesV2() && !v2_controllers_.empty() && !subtree_enabled_) {
     return Error{"slot " + std::to_string(index_) + ": createRun() before " +
@@ -298,12 +308,17 @@ Result<RunCgroup> SlotCgroup::createRun(const RunCgroupLimits& limits) {
   const std::string name = "run-" + std::to_string(run_counter++);
   RunCgroup run;  // on an early return its destructor removes what was made
   for (const CgroupNode& slot : nodes_) {
-    Result<CgroupDir> dir = makeCgroupSubdir(slot.dir, name);
+    const bool shared = isV1(slot) && !slot.memory;
+    Result<CgroupDir> dir = shared ? openSharedRunDir(slot) : makeCgroupSubdir(slot.dir, name);
     if (!dir) return dir.error();
     run.nodes_.push_back(
-        CgroupNode{slot.version, slot.memory, slot.pids, slot.cpu, std::move(dir).value()});
+        CgroupNode{slot.version, slot.memory, slot.pids, slot.cpu, std::move(dir).value(), shared});
     CgroupNode& node = run.nodes_.back();
     const bool v1 = isV1(node);
+    if (shared && node.cpu) {
+      // Reset to 0 in setLimits(), before every run.
+      if (Status kept = keepCgroupFiles(node.dir, {"cpuacct.usage"}); !kept) return kept.error();
+    }
     // Everything a run writes or reads, opened now (on the worker) rather than per run.
     if (node.memory) {
       Status kept =
@@ -339,6 +354,10 @@ Result<RunCgroup> SlotCgroup::createRun(const RunCgroupLimits& limits) {
 Status RunCgroup::setLimits(const RunCgroupLimits& limits) {
   for (const CgroupNode& node : nodes_) {
     const bool v1 = isV1(node);
+    // A shared directory's CPU counter still holds the earlier runs' time.
+    if (node.shared && node.cpu) {
+      if (Status s = writeCgroupFile(node.dir, "cpuacct.usage", "0"); !s) return s;
+    }
     if (node.memory && limits.memory_bytes != 0) {
       Status s = v1 ? v1::writeMemoryLimit(node.dir, limits.memory_bytes)
                     : v2::writeMemoryLimit(node.dir, limits.memory_bytes);

@@ -203,13 +203,18 @@ TEST_F(CgroupsTest, TreeSlotAndRunDirectoriesAndLimits) {
   EXPECT_EQ(run->v2DirFd() >= 0, slot->usesV2());
   ASSERT_EQ(run->nodes().size(), hierarchiesOf(layout_).size());
 
-  // Run names are numbered across the process: "run-<n>" below the slot.
-  const std::string infix = "/codecanvas-" + std::to_string(::getpid()) + "/slot-0/run-";
+  // Run names are numbered across the process: "run-<n>" below the slot; v1 hierarchies
+  // without memory use the slot's one "shared" directory instead.
+  const std::string slot_dir = "/codecanvas-" + std::to_string(::getpid()) + "/slot-0/";
   for (const CgroupNode& n : run->nodes()) {
     const std::string& p = n.dir.path;
-    const auto at = p.rfind(infix);
+    EXPECT_EQ(n.shared, n.version == CgroupVersion::kV1 && !n.memory) << p;
+    const auto at = p.rfind(slot_dir + (n.shared ? "shared" : "run-"));
     ASSERT_NE(at, std::string::npos) << p;
-    EXPECT_EQ(p.find_first_not_of("0123456789", at + infix.size()), std::string::npos) << p;
+    if (!n.shared) {
+      const size_t digits = at + slot_dir.size() + 4;
+      EXPECT_EQ(p.find_first_not_of("0123456789", digits), std::string::npos) << p;
+    }
     EXPECT_TRUE(pathExists(p)) << p;
     const bool v1 = n.version == CgroupVersion::kV1;
     if (n.memory) {
@@ -332,7 +337,9 @@ TEST_F(CgroupsTest, RemoveLeavesNoDirectory) {
     int status = waitStatus(pid);
     ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "status " << status;
     // Immediately after the reap: remove() must ride out a still-dying task (EBUSY).
-    for (const CgroupNode& n : run->nodes()) paths.push_back(n.dir.path);
+    // Shared directories stay with the slot and go with it.
+    std::vector<std::string> shared;
+    for (const CgroupNode& n : run->nodes()) (n.shared ? shared : paths).push_back(n.dir.path);
     Status removed = run->remove();
     ASSERT_TRUE(removed.ok()) << removed.error().message;
     for (const std::string& p : paths) EXPECT_FALSE(pathExists(p)) << p;
@@ -344,13 +351,16 @@ TEST_F(CgroupsTest, RemoveLeavesNoDirectory) {
     {
       Result<RunCgroup> run2 = slot->createRun({});
       ASSERT_TRUE(run2.ok()) << run2.error().message;
-      for (const CgroupNode& n : run2->nodes()) second.push_back(n.dir.path);
+      for (const CgroupNode& n : run2->nodes())
+        if (!n.shared) second.push_back(n.dir.path);
       EXPECT_NE(second, paths);  // run-1, not run-0 again
     }
     for (const std::string& p : second) EXPECT_FALSE(pathExists(p)) << p;
+    for (const std::string& p : shared) EXPECT_TRUE(pathExists(p)) << "removed with a run: " << p;
     for (const CgroupNode& n : slot->nodes()) paths.push_back(n.dir.path);
     Status slot_removed = slot->remove();
     ASSERT_TRUE(slot_removed.ok()) << slot_removed.error().message;
+    for (const std::string& p : shared) EXPECT_FALSE(pathExists(p)) << p;
   }
   for (const CgroupNode& n : tree_->nodes()) paths.push_back(n.dir.path);
   Status tree_removed = tree_->remove();
