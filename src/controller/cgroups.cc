@@ -316,7 +316,7 @@ Result<RunCgroup> SlotCgroup::createRun(const RunCgroupLimits& limits) {
     CgroupNode& node = run.nodes_.back();
     const bool v1 = isV1(node);
     if (shared && node.cpu) {
-      // Reset to 0 in setLimits(), before every run.
+      // Reset to 0 by resetSharedCounters(), right before the run.
       if (Status kept = keepCgroupFiles(node.dir, {"cpuacct.usage"}); !kept) return kept.error();
     }
     // Everything a run writes or reads, opened now (on the worker) rather than per run.
@@ -351,13 +351,18 @@ Result<RunCgroup> SlotCgroup::createRun(const RunCgroupLimits& limits) {
   return run;
 }
 
-Status RunCgroup::setLimits(const RunCgroupLimits& limits) {
+Status RunCgroup::resetSharedCounters() {
   for (const CgroupNode& node : nodes_) {
-    const bool v1 = isV1(node);
-    // A shared directory's CPU counter still holds the earlier runs' time.
     if (node.shared && node.cpu) {
       if (Status s = writeCgroupFile(node.dir, "cpuacct.usage", "0"); !s) return s;
     }
+  }
+  return {};
+}
+
+Status RunCgroup::setLimits(const RunCgroupLimits& limits) {
+  for (const CgroupNode& node : nodes_) {
+    const bool v1 = isV1(node);
     if (node.memory && limits.memory_bytes != 0) {
       Status s = v1 ? v1::writeMemoryLimit(node.dir, limits.memory_bytes)
                     : v2::writeMemoryLimit(node.dir, limits.memory_bytes);

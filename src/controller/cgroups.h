@@ -82,6 +82,10 @@ class RunCgroup {
   // Writes the memory and pids limits (0 = leave unlimited). A run cgroup can be prepared
   // ahead of time without knowing its limits; this is the cheap part left for the run.
   Status setLimits(const RunCgroupLimits& limits);
+  // Zeroes the CPU counter of a shared (v1) directory, which still holds earlier runs'
+  // time. Only when no process of the slot runs: the directory is the slot's, so this
+  // must never happen while preparing a run ahead (another run may be using it).
+  Status resetSharedCounters();
 
   // rmdir every directory; retries briefly on EBUSY (tasks still dying). Directories that
   // could not be removed are kept for a later call.

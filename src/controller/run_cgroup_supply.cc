@@ -78,6 +78,9 @@ void RunCgroupSupply::handOut(Result<RunCgroup> cg, const RunCgroupLimits& limit
   // The next one is made while this run runs, so back-to-back runs find it ready.
   if (!preparing_) prepare();
   if (cg.ok()) {
+    // Here, on the io thread just before the run, the slot runs nothing: the only safe
+    // moment to zero a shared CPU counter.
+    if (Status s = cg->resetSharedCounters(); !s) return done(s.error());
     if (Status s = cg->setLimits(limits); !s) return done(s.error());
   }
   done(std::move(cg));

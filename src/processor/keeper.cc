@@ -211,6 +211,11 @@ Status Keeper::handle(const Message& m) {
       return {};
     case protocol::Type::kWipe: {
       if (running_) return fail(Error{"keeper: Wipe during a run", EBUSY});
+      // A new IPC namespace for the next job: SysV shared memory, queues and semaphores
+      // and POSIX message queues outlive their processes, and would pass one job's data
+      // (and pinned memory) to the next. The old namespace dies with the last process
+      // of the job, which is already gone.
+      if (::unshare(CLONE_NEWIPC) != 0) return fail(sysError("unshare(CLONE_NEWIPC)"));
       auto box = freshWorkDirs(init_);
       if (!box) return fail(box.error());
       return reply(protocol::encodeEmpty(protocol::Type::kReady), box->get());

@@ -396,6 +396,20 @@ TEST_F(SandboxTest, NextJobSeesAnEmptyBox) {
       << second.stdout_data;
 }
 
+TEST_F(SandboxTest, IpcObjectsDoNotOutliveTheJob) {
+  auto plant = run("ipc", {"plant"});
+  ASSERT_EQ(plant.status, RunStatus::kOk) << describe(plant);
+  EXPECT_NE(plant.stdout_data.find("planted shm=1 msg=1 sem=1 mq=1"), std::string::npos)
+      << "the program could not create what it should probe for:\n"
+      << plant.stdout_data;
+  auto probe = run("ipc", {"probe"});
+  ASSERT_EQ(probe.status, RunStatus::kOk) << describe(probe);
+  for (const char* kind : {"shm", "msg", "sem", "mq"})
+    EXPECT_NE(probe.stdout_data.find(std::string(kind) + ": ENOENT"), std::string::npos)
+        << kind << " survived into the next job:\n"
+        << probe.stdout_data;
+}
+
 TEST_F(SandboxTest, FailedExecReportsStepAndErrno) {
   RunRequest req;
   req.argv = {"./missing-program"};
