@@ -41,6 +41,9 @@ Result<KeeperProcess> spawnKeeper(const std::string& processor_path, int cgroup_
   if (pid == 0) {
     // Child: stdin/stdout to /dev/null, stderr stays the server's log, the socket on fd 3
     // (dup2 clears close-on-exec; fd 3 might already be the socket, hence the fcntl).
+    // A session of its own: the slot's programs must not share the server's process
+    // group or terminal (kill(0, ...) from inside would reach the server's group).
+    if (::setsid() < 0) ::_exit(126);
     if (::dup2(devnull.get(), 0) < 0 || ::dup2(devnull.get(), 1) < 0) ::_exit(126);
     if (theirs.get() == 3) {
       if (::fcntl(3, F_SETFD, 0) != 0) ::_exit(126);

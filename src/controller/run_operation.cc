@@ -72,9 +72,11 @@ void RunOperation::launch(Result<RunCgroup> cgroup) {
 
 Result<UniqueFd> RunOperation::openStdin() {
   if (request_.stdin_data.empty() && request_.stdin_path.empty()) {
-    // Most runs read no input: one sealed empty memfd per slot serves them all.
-    UniqueFd fd(::fcntl(slot_.emptyStdin(), F_DUPFD_CLOEXEC, 3));
-    if (!fd) return sysError("fcntl(F_DUPFD_CLOEXEC, empty stdin)");
+    // Most runs read no input: one sealed empty memfd per slot serves them all, each run
+    // with an open file of its own (read-only), so no offset or flag passes between jobs.
+    const std::string path = "/proc/self/fd/" + std::to_string(slot_.emptyStdin());
+    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd) return sysError("open(" + path + ", O_RDONLY) for the empty stdin");
     return fd;
   }
   if (!request_.stdin_path.empty()) {

@@ -48,13 +48,25 @@ protocol::RunPlan buildRunPlan(const RunRequest& request, const PlanContext& con
   const uint64_t cpu_s = (l.cpu_ms + 999) / 1000 + 1;
   plan.rlimits.push_back(limit(RLIMIT_CPU, cpu_s, cpu_s + 1));
   plan.rlimits.push_back(limit(RLIMIT_FSIZE, l.file_kb * 1024, l.file_kb * 1024));
-  plan.rlimits.push_back(limit(RLIMIT_NOFILE, l.open_files, l.open_files));
+  // stdin, stdout, stderr and the exec sequence's error pipe need four descriptors.
+  const uint64_t nofile = std::max<uint64_t>(l.open_files, kMinOpenFiles);
+  plan.rlimits.push_back(limit(RLIMIT_NOFILE, nofile, nofile));
   plan.rlimits.push_back(limit(RLIMIT_STACK, l.stack_kb * 1024, l.stack_kb * 1024));
-  plan.rlimits.push_back(limit(RLIMIT_CORE, 0, 0));
+  // 1 byte, not 0: the kernel ignores RLIMIT_CORE when core_pattern pipes to a helper
+  // (apport, systemd-coredump), which would then run as root on the host for every crash;
+  // exactly 1 makes it refuse the dump, and is below the smallest core file too.
+  plan.rlimits.push_back(limit(RLIMIT_CORE, 1, 1));
   // Every slot has a uid of its own, so the per-uid process count is the run's alone: a
   // second fence behind pids.max, and the only one where the pids controller is missing.
   plan.rlimits.push_back(limit(RLIMIT_NPROC, l.processes, l.processes));
   plan.rlimits.push_back(limit(RLIMIT_MEMLOCK, 0, 0));
+  // Not inherited from whoever started the server: no real-time scheduling, no lower
+  // niceness, the kernel's default POSIX message queue memory (queues die with the job's
+  // IPC namespace), a bounded queue of pending signals.
+  plan.rlimits.push_back(limit(RLIMIT_RTPRIO, 0, 0));
+  plan.rlimits.push_back(limit(RLIMIT_NICE, 0, 0));
+  plan.rlimits.push_back(limit(RLIMIT_MSGQUEUE, kMessageQueueBytes, kMessageQueueBytes));
+  plan.rlimits.push_back(limit(RLIMIT_SIGPENDING, kMaxPendingSignals, kMaxPendingSignals));
   std::optional<uint64_t> as_kb = l.address_space_kb;
   if (!as_kb && !context.cgroup_limits_memory) as_kb = l.memory_kb;
   if (as_kb) plan.rlimits.push_back(limit(RLIMIT_AS, *as_kb * 1024, *as_kb * 1024));

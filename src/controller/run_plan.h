@@ -23,6 +23,9 @@ struct PlanContext {
 // themselves, while the controller (CPU polls, timers, output) and the keeper, at 0,
 // wake up promptly even when a run keeps every core busy.
 inline constexpr int kProgramNice = 10;
+inline constexpr uint64_t kMinOpenFiles = 4;
+inline constexpr uint64_t kMaxPendingSignals = 1024;
+inline constexpr uint64_t kMessageQueueBytes = 819200;
 
 std::vector<std::string> defaultEnvironment();
 

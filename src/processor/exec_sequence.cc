@@ -30,6 +30,8 @@ Result<PreparedPlan> PreparedPlan::prepare(protocol::RunPlan plan, std::vector<U
         "run plan expects " + std::to_string(expected) + " fds, got " + std::to_string(fds.size()),
         EINVAL};
   }
+  // Never fail open: a plan without a seccomp program is a controller bug.
+  if (plan.seccomp_bpf.empty()) return Error{"run plan has no seccomp program", EINVAL};
   if (plan.seccomp_bpf.size() % sizeof(sock_filter) != 0 ||
       plan.seccomp_bpf.size() / sizeof(sock_filter) > BPF_MAXINSNS) {
     return Error{"run plan has a malformed seccomp program", EINVAL};
@@ -194,7 +196,7 @@ int setUpStdio(const ExecPlan& p, int& error_fd) noexcept {
   if (::close_range(4, ~0U, 0) != 0) fail(err_fd, Step::kCloseFds, errno);
   // seccomp last: once installed, the policy also binds this code, and every call above
   // (setresuid, prctl, close_range) may be one it refuses.
-  if (p.seccomp.len > 0 && ::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &p.seccomp) != 0)
+  if (::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &p.seccomp) != 0)
     fail(err_fd, Step::kSeccomp, errno);
   fail(err_fd, Step::kExecve, execSearching(p));
 }

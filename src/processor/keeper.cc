@@ -98,6 +98,10 @@ Status Keeper::init() {
     return sysError("sethostname(" + init_.hostname + ")");
   if (auto s = buildSlotRoot(init_); !s) return s;
   cap_last_ = readCapLast();
+  // Signals ignored by whoever started the server (nohup, trap '' PIPE) would stay
+  // ignored in every program: execve keeps SIG_IGN. Start from the defaults.
+  for (int sig = 1; sig < NSIG; ++sig)
+    if (sig != SIGKILL && sig != SIGSTOP) ::signal(sig, SIG_DFL);
   auto spawner = Spawner::create();
   if (!spawner) return spawner.error();
   spawner_.emplace(std::move(spawner.value()));

@@ -121,6 +121,19 @@ Status buildDev(const std::string& root) {
   return doMount(nullptr, dev, nullptr, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NOEXEC);
 }
 
+// A fresh procfs still shows some host-wide facts. The files below tell a program about
+// the host (the kernel command line, symbols, configuration, keys, timers) and no
+// submission needs them: /dev/null is bound over each. /proc/sys is made read-only.
+Status maskProc(const std::string& proc) {
+  for (const char* name : {"cmdline", "config.gz", "kallsyms", "kcore", "keys", "key-users",
+                           "sched_debug", "timer_list", "sysrq-trigger", "kmsg"}) {
+    const std::string target = proc + "/" + name;
+    if (::access(target.c_str(), F_OK) != 0) continue;
+    if (auto s = bindReadOnly("/dev/null", target); !s) return s;
+  }
+  return bindReadOnly(proc + "/sys", proc + "/sys");
+}
+
 Status writeIdentityFiles(const protocol::Init& init, const std::string& root) {
   if (auto s = makeDirs(root + "/etc"); !s) return s;
   const std::string uid = std::to_string(init.uid), gid = std::to_string(init.gid);
@@ -186,6 +199,7 @@ Status buildSlotRoot(const protocol::Init& init) {
     if (auto s = makeDirs(root + dir); !s) return s;
   if (auto s = doMount("proc", root + "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC); !s)
     return s;
+  if (auto s = maskProc(root + "/proc"); !s) return s;
   if (auto s = buildDev(root); !s) return s;
   if (auto s = mountWorkDir(root + "/box", boxOptions(init)); !s) return s;
   if (auto s = mountWorkDir(root + "/tmp", tmpOptions(init)); !s) return s;

@@ -1,7 +1,7 @@
-/* readfile PATH...: for each PATH open it read-only and read one byte.
+/* readfile PATH...: for each PATH open it read-only and read up to 4 KiB.
  *
- * Output: one line per PATH, "<PATH>: ok" or "<PATH>: <ERRNONAME>" (of the open or
- * of the read; reading 0 bytes at end of file is ok).
+ * Output: one line per PATH, "<PATH>: ok <bytes read>" or "<PATH>: <ERRNONAME>" (of
+ * the open or of the read; reading 0 bytes at end of file is ok).
  * Attacks: filesystem confidentiality: host files that must not be visible
  * (/etc/shadow, /root, the server's config, other slots' boxes, /proc/1/environ,
  * /sys/firmware, ...).
@@ -26,11 +26,12 @@ int main(int argc, char **argv)
             printf("%s: %s\n", argv[i], errName(errno));
             continue;
         }
-        char c;
-        if (read(fd, &c, 1) < 0)
+        char buf[4096];
+        ssize_t n = read(fd, buf, sizeof buf);
+        if (n < 0)
             printf("%s: %s\n", argv[i], errName(errno));
         else
-            printf("%s: ok\n", argv[i]);
+            printf("%s: ok %zd\n", argv[i], n);
         close(fd);
     }
     return 0;

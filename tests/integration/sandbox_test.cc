@@ -273,6 +273,24 @@ TEST_F(SandboxTest, HostFilesOutsideTheManifestAreInvisible) {
                                                                    << r.stdout_data;
 }
 
+// procfs files that describe the host read as empty; /proc/sys cannot be written.
+TEST_F(SandboxTest, HostFactsInProcAreMasked) {
+  auto r = run("readfile", {"/proc/cmdline", "/proc/kallsyms", "/proc/keys", "/proc/self/status"});
+  ASSERT_EQ(r.status, RunStatus::kOk) << describe(r);
+  for (const char* masked : {"/proc/cmdline", "/proc/kallsyms", "/proc/keys"}) {
+    const std::string line = std::string(masked) + ": ";
+    const auto at = r.stdout_data.find(line);
+    ASSERT_NE(at, std::string::npos) << masked << "\n" << r.stdout_data;
+    const std::string result = r.stdout_data.substr(at + line.size(), 4);
+    EXPECT_TRUE(result == "ok 0" || result.rfind("E", 0) == 0) << masked << " leaks: " << result;
+  }
+  EXPECT_EQ(r.stdout_data.find("/proc/self/status: ok 0"), std::string::npos)
+      << "the program's own /proc entries must stay readable";
+  auto w = run("writefile", {"/proc/sys/kernel/hostname", "/proc/sys/vm/drop_caches"});
+  EXPECT_NE(w.stdout_data.find("/proc/sys/kernel/hostname: EROFS"), std::string::npos)
+      << w.stdout_data;
+}
+
 TEST_F(SandboxTest, OnlyBoxAndTmpAreWritable) {
   auto r = run("writefile", {"/usr/x", "/usr/bin/x", "/etc/x", "/etc/passwd", "/x", "/dev/x",
                              "/proc/x", "/box/x", "/tmp/x"});
@@ -408,6 +426,33 @@ TEST_F(SandboxTest, IpcObjectsDoNotOutliveTheJob) {
     EXPECT_NE(probe.stdout_data.find(std::string(kind) + ": ENOENT"), std::string::npos)
         << kind << " survived into the next job:\n"
         << probe.stdout_data;
+}
+
+// With core_pattern piping to a helper (apport, systemd-coredump), the kernel ignores a
+// core limit of 0 and runs the helper as root on the host for every crash. The test sets
+// such a pattern for a moment (restored whatever happens) and crashes a program.
+TEST_F(SandboxTest, CrashesNeverStartTheHostCoreHelper) {
+  const char* pattern_file = "/proc/sys/kernel/core_pattern";
+  std::string saved;
+  std::getline(std::ifstream(pattern_file), saved);
+  struct Restore {
+    const char* file;
+    std::string value;
+    ~Restore() { std::ofstream(file) << value << "\n"; }
+  } restore{pattern_file, saved};
+  const std::string dir = "/tmp/codecanvas-core-" + std::to_string(::getpid());
+  ::mkdir(dir.c_str(), 0700);
+  const std::string helper = dir + "/helper", log = dir + "/ran";
+  std::ofstream(helper) << "#!/bin/sh\necho ran >> " << log << "\ncat > /dev/null\n";
+  ::chmod(helper.c_str(), 0700);
+  std::ofstream(pattern_file) << "|" << helper << "\n";
+  auto r = run("raise", {"SIGSEGV"});
+  EXPECT_EQ(r.signal, SIGSEGV) << describe(r);
+  ::usleep(300000);  // the helper would run while the crashed process is torn down
+  EXPECT_NE(::access(log.c_str(), F_OK), 0) << "a sandboxed crash started the core helper";
+  ::unlink(log.c_str());
+  ::unlink(helper.c_str());
+  ::rmdir(dir.c_str());
 }
 
 TEST_F(SandboxTest, FailedExecReportsStepAndErrno) {

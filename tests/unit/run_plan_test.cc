@@ -41,13 +41,27 @@ TEST(RunPlan, RlimitsFollowTheLimits) {
   EXPECT_EQ(find(plan, RLIMIT_NPROC)->hard, 10u);
   EXPECT_EQ(find(plan, RLIMIT_NOFILE)->hard, 32u);
   EXPECT_EQ(find(plan, RLIMIT_FSIZE)->hard, 100u * 1024);
-  EXPECT_EQ(find(plan, RLIMIT_CORE)->hard, 0u);
+  EXPECT_EQ(find(plan, RLIMIT_CORE)->hard, 1u) << "1, not 0: see run_plan.cc";
+  ASSERT_NE(find(plan, RLIMIT_MSGQUEUE), nullptr);
+  EXPECT_EQ(find(plan, RLIMIT_MSGQUEUE)->hard, kMessageQueueBytes);
+  for (int resource : {RLIMIT_RTPRIO, RLIMIT_NICE}) {
+    ASSERT_NE(find(plan, resource), nullptr) << resource;
+    EXPECT_EQ(find(plan, resource)->hard, 0u) << resource;
+  }
+  ASSERT_NE(find(plan, RLIMIT_SIGPENDING), nullptr);
   EXPECT_EQ(find(plan, RLIMIT_AS), nullptr) << "the cgroup limits memory; no RLIMIT_AS";
   EXPECT_EQ(plan.uid, 60100u);
   EXPECT_EQ(plan.seccomp_bpf, bpf);
   EXPECT_EQ(plan.v1_tasks_fds, 3u);
   EXPECT_EQ(plan.cwd, "/box");
   EXPECT_GT(plan.nice, 0) << "programs run below the supervisors' priority";
+}
+
+TEST(RunPlan, TooFewOpenFilesAreRaisedToTheMinimum) {
+  auto r = request();
+  r.limits.open_files = 1;
+  EXPECT_EQ(find(buildRunPlan(r, PlanContext{.uid = 1, .gid = 1}), RLIMIT_NOFILE)->hard,
+            kMinOpenFiles);
 }
 
 TEST(RunPlan, AddressSpaceLimitStandsInWithoutMemoryCgroup) {
