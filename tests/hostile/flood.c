@@ -15,24 +15,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "hostile.h"
+
 #define MIB (1024UL * 1024UL)
 
 static char block[MIB];
-
-static int writeAll(int fd, const char *p, size_t n)
-{
-    while (n > 0) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            return -1;
-        }
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
 
 int main(int argc, char **argv)
 {
