@@ -1,6 +1,7 @@
 #include "sandbox.h"
 
 #include <pwd.h>
+#include <sys/stat.h>
 
 #include <unistd.h>
 #include <boost/asio/executor_work_guard.hpp>
@@ -35,6 +36,25 @@ std::string defaultProcessorPath() {
   return CODECANVAS_PROCESSOR_PATH;
 }
 
+namespace {
+
+// A process of the host that runs as one of [base, base + count): another instance using
+// the same slot uids would share their per-uid process limit (RLIMIT_NPROC) with ours.
+std::optional<std::pair<uid_t, pid_t>> processOfUids(uid_t base, unsigned count) {
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc", ec)) {
+    const std::string name = entry.path().filename();
+    if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;
+    struct stat st {};
+    if (::stat(entry.path().c_str(), &st) != 0) continue;
+    if (st.st_uid >= base && st.st_uid < base + count)
+      return std::make_pair(st.st_uid, static_cast<pid_t>(std::stoi(name)));
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
 Result<std::unique_ptr<Sandbox>> Sandbox::create(boost::asio::io_context& io,
                                                  SandboxOptions options) {
   if (::geteuid() != 0)
@@ -65,6 +85,12 @@ Result<std::unique_ptr<Sandbox>> Sandbox::create(boost::asio::io_context& io,
       return Error{"slot uid " + std::to_string(uid) + " belongs to the host account '" +
                        pw->pw_name + "'; choose another uid base",
                    EEXIST};
+  }
+  if (auto busy = processOfUids(options.uid_base, options.slots)) {
+    return Error{"slot uid " + std::to_string(busy->first) + " is in use by process " +
+                     std::to_string(busy->second) +
+                     " (another codecanvas instance?); give each instance its own uid base",
+                 EBUSY};
   }
   auto layout = detectCgroupLayout();
   if (!layout) return layout.error();

@@ -91,6 +91,25 @@ TEST(Cli, MissingProgramIsReportedNotFatal) {
   EXPECT_EQ(r.lines[0]["errno"], ENOENT);
 }
 
+// Two instances on the same slot uids would share the per-uid process limit: the second
+// one is refused while the first one's program runs.
+TEST(Cli, SecondInstanceOnTheSameUidsIsRefused) {
+  CODECANVAS_REQUIRE_ROOT();
+  const std::string first = std::string(CLI_PATH) + " --uid-base 60400 --wall-ms 1500 --copy-in " +
+                            hostile("sleeper") + " -- ./sleeper >/dev/null 2>&1";
+  FILE* running = ::popen(first.c_str(), "r");
+  ASSERT_NE(running, nullptr);
+  CliResult second;
+  for (int i = 0; i < 50; ++i) {  // until the first one's program runs
+    ::usleep(50000);
+    second = runCli("-- /bin/true 2>/dev/null");
+    if (second.exit_code == 2) break;
+  }
+  ::pclose(running);
+  EXPECT_EQ(second.exit_code, 2) << second.raw;
+  EXPECT_TRUE(second.lines.empty()) << second.raw;
+}
+
 TEST(Cli, BadUsageExitsTwoWithAReason) {
   // No root needed: usage errors come before the sandbox.
   for (const char* args : {"--cpu-ms -5 -- /bin/true", "--cpu-ms abc -- /bin/true",
