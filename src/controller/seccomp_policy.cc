@@ -18,6 +18,7 @@
 #include <cerrno>
 #include <charconv>
 #include <cstddef>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <optional>
@@ -212,10 +213,24 @@ Status parseLine(std::string_view body, std::string_view reason, int line_no, bo
     default_seen = true;
     return {};
   }
+  if (words[0] == "unknown") {
+    if (words.size() != 2) return Error{"expected 'unknown ACTION'"};
+    if (policy.unknown) return Error{"a second 'unknown' line"};
+    const auto unknown = parseAction(words[1]);
+    if (!unknown) return Error{"unknown action '" + std::string(words[1]) + "'"};
+    SeccompRule rule;
+    rule.action = unknown->action;
+    rule.errno_value = unknown->errno_value;
+    rule.syscall = "(unknown)";
+    rule.reason = std::string(reason);
+    rule.line = line_no;
+    policy.unknown = std::move(rule);
+    return {};
+  }
   const auto action = parseAction(words[0]);
   if (!action) {
     return Error{"unknown action '" + std::string(words[0]) +
-                 "': expected kill, allow, errno:NAME, errno:1..4095 or default"};
+                 "': expected kill, allow, errno:NAME, errno:1..4095, default or unknown"};
   }
   if (words.size() < 2) return Error{"missing system call name after the action"};
   if (sameAction(action->action, action->errno_value, policy.default_action,
@@ -367,6 +382,17 @@ Status appendPrologueRule(const SeccompRule& rule, int nr, std::vector<sock_filt
   return {};
 }
 
+// "if (nr > newest known && nr is not x32) return action;". x32 numbers (from
+// __X32_SYSCALL_BIT up) go on to libseccomp's program, which kills them.
+void appendUnknownRule(const SeccompRule& rule, std::vector<sock_filter>& out) {
+  constexpr uint32_t kX32Bit = 0x40000000;
+  out.push_back(stmt(BPF_LD | BPF_W | BPF_ABS, kNrOffset));
+  out.push_back(sock_filter{BPF_JMP | BPF_JGE | BPF_K, 2, 0, kX32Bit});
+  out.push_back(
+      sock_filter{BPF_JMP | BPF_JGT | BPF_K, 0, 1, static_cast<uint32_t>(newestKnownSyscall())});
+  out.push_back(stmt(BPF_RET | BPF_K, actionCode(rule.action, rule.errno_value)));
+}
+
 // Wraps the rule blocks: anything that is not x86_64 goes straight to libseccomp's
 // program, whose architecture check kills it; there the syscall numbers would mean
 // other calls.
@@ -430,6 +456,20 @@ Result<std::vector<uint8_t>> exportBpf(void* ctx) {
 }
 
 }  // namespace
+
+int newestKnownSyscall() {
+  static const int newest = [] {
+    int last = 0;
+    // Far above any x86_64 number today; libseccomp's table is dense enough to scan.
+    for (int nr = 0; nr < 1024; ++nr) {
+      char* name = ::seccomp_syscall_resolve_num_arch(SCMP_ARCH_X86_64, nr);
+      if (name != nullptr) last = nr;
+      std::free(name);
+    }
+    return last;
+  }();
+  return newest;
+}
 
 Result<SeccompPolicy> parseSeccompPolicy(std::string_view text, std::string_view origin) {
   SeccompPolicy policy;
@@ -498,6 +538,7 @@ Result<std::vector<uint8_t>> compileSeccompPolicy(const SeccompPolicy& policy) {
                                     : addLibseccompRule(ctx.get(), rule, nr);
     if (!st) return withContext(where, st.error());
   }
+  if (policy.unknown) appendUnknownRule(*policy.unknown, prologue_rules);
   auto tree = exportBpf(ctx.get());
   if (!tree) return withContext(policy.origin, tree.error());
   const std::vector<sock_filter> prologue = wrapPrologue(prologue_rules);

@@ -12,6 +12,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -44,7 +45,14 @@ struct SeccompPolicy {
   SeccompRule::Action default_action = SeccompRule::Action::kAllow;
   std::vector<SeccompRule> rules;
   int default_errno_value = 0;  // for default_action == kErrno
+  // "unknown ACTION": the action for every native system call numbered above the newest
+  // one libseccomp knows. A kernel newer than the policy offers calls nobody reviewed
+  // here; under a default of allow they would simply pass.
+  std::optional<SeccompRule> unknown;
 };
+
+// The highest x86_64 system call number libseccomp knows (456 for libseccomp 2.5.4).
+int newestKnownSyscall();
 
 // Pure: parses policy text (syntax: see the header of profiles/seccomp/default.policy).
 // Errors read "origin:line: what is wrong" - an unknown action, system call or constant, a

@@ -308,6 +308,29 @@ TEST_F(SeccompDefaultBehaviour, PthreadCreateStillWorks) {
   EXPECT_TRUE(exitedWith(status, 0)) << describe(status);
 }
 
+// mseal (462) is newer than libseccomp 2.5.4's table (456): under the default policy it
+// must fail with ENOSYS whatever this kernel offers, while known calls still run.
+TEST_F(SeccompDefaultBehaviour, CallsNewerThanThePolicyFailWithEnosys) {
+  ASSERT_LT(newestKnownSyscall(), 462) << "pick a newer call for this test";
+  const int status = run([] { return errnoOf(::syscall(462, 0, 0, 0)); });
+  EXPECT_TRUE(exitedWith(status, ENOSYS)) << describe(status);
+  const int known = run([] { return errnoOf(::syscall(newestKnownSyscall(), 0, 0, 0, 0)); });
+  EXPECT_FALSE(exitedWith(known, ENOSYS)) << "the newest known call must reach the kernel";
+}
+
+TEST(SeccompPolicyParse, UnknownDirective) {
+  auto p = parseSeccompPolicy("unknown errno:ENOSYS # newer calls\nkill ptrace # x\n", "t");
+  ASSERT_TRUE(p.ok()) << p.error().message;
+  ASSERT_TRUE(p->unknown.has_value());
+  EXPECT_EQ(p->unknown->errno_value, ENOSYS);
+  EXPECT_EQ(p->unknown->reason, "newer calls");
+  auto twice = parseSeccompPolicy("unknown kill # a\nunknown kill # b\n", "t");
+  ASSERT_FALSE(twice.ok());
+  EXPECT_NE(twice.error().message.find("t:2: a second 'unknown' line"), std::string::npos)
+      << twice.error().message;
+  EXPECT_FALSE(parseSeccompPolicy("unknown # a\n", "t").ok());
+}
+
 TEST_F(SeccompDefaultBehaviour, Clone3FailsWithEnosys) {
   const int status = run([] {
     clone_args args{};
