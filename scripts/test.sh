@@ -15,7 +15,16 @@ logs=$(mktemp -d)
 trap 'rm -rf "$logs"' EXIT
 
 echo "== host tests ($(grep -c ' - cgroup' /proc/self/mountinfo || true) cgroup mounts)" >&2
+# The tests of the v2-only keeper path need memory on cgroup v2. Where this host serves it
+# through v1 they are left out here by name, not skipped: stage 2 runs them on pure v2.
+own_v2=$(sed -n 's/^0:://p' /proc/self/cgroup)
+v2_mount=$(awk '$9 == "cgroup2" {print $5; exit}' /proc/self/mountinfo)
+if ! grep -qw memory "$v2_mount$own_v2/cgroup.controllers" 2>/dev/null; then
+  echo "== host: memory is not on cgroup v2 here; the CgroupsTest.V2* tests run in stage 2" >&2
+  export GTEST_FILTER='-CgroupsTest.V2*'
+fi
 meson test -C build --print-errorlogs --num-processes 1 || status=1
+unset GTEST_FILTER
 cp build/meson-logs/testlog.txt "$logs/host.txt"
 
 if [ "${CODECANVAS_SKIP_VM:-0}" = 1 ]; then
