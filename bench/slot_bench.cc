@@ -27,8 +27,8 @@
 #include <thread>
 #include <vector>
 
-#include "rootfs_manifest.h"
 #include "sandbox.h"
+#include "text_file.h"
 
 namespace {
 

@@ -1,18 +1,11 @@
 #include "rootfs_manifest.h"
 
-#include <fstream>
 #include <set>
 #include <sstream>
 
-namespace codecanvas::controller {
+#include "text_file.h"
 
-Result<std::string> readTextFile(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return sysError("open(" + path + ")");
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+namespace codecanvas::controller {
 
 Result<std::vector<protocol::BindEntry>> parseRootfsManifest(std::string_view text,
                                                              std::string_view origin) {

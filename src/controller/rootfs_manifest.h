@@ -20,7 +20,4 @@ Result<std::vector<protocol::BindEntry>> parseRootfsManifest(std::string_view te
                                                              std::string_view origin);
 Result<std::vector<protocol::BindEntry>> loadRootfsManifest(const std::string& path);
 
-// Reads a whole (small) text file; the error names the path.
-Result<std::string> readTextFile(const std::string& path);
-
 }  // namespace codecanvas::controller

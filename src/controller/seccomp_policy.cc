@@ -1,5 +1,7 @@
 #include "controller/seccomp_policy.h"
 
+#include "controller/text_file.h"
+
 #include <fcntl.h>
 #include <linux/audit.h>
 #include <linux/filter.h>
@@ -494,21 +496,9 @@ Result<SeccompPolicy> parseSeccompPolicy(std::string_view text, std::string_view
 }
 
 Result<SeccompPolicy> loadSeccompPolicy(const std::string& path) {
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd) return sysError("open(" + path + ", O_RDONLY)");
-  std::string text;
-  char buf[4096];
-  while (true) {
-    const ssize_t n = ::read(fd.get(), buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return sysError("read(" + path + ")");
-    if (n == 0) break;
-    text.append(buf, static_cast<size_t>(n));
-    if (text.size() > kMaxPolicyBytes) {
-      return Error{path + ": larger than 1 MiB; is this really a seccomp policy?"};
-    }
-  }
-  return parseSeccompPolicy(text, path);
+  auto text = readTextFile(path, kMaxPolicyBytes);
+  if (!text) return text.error();
+  return parseSeccompPolicy(*text, path);
 }
 
 Result<std::vector<uint8_t>> compileSeccompPolicy(const SeccompPolicy& policy) {
