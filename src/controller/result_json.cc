@@ -26,13 +26,42 @@ std::string validUtf8(const std::string& s) {
 
 }  // namespace
 
+std::string base64Encode(std::string_view bytes) {
+  static constexpr char kAlphabet[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  out.reserve((bytes.size() + 2) / 3 * 4);
+  size_t i = 0;
+  for (; i + 2 < bytes.size(); i += 3) {
+    const uint32_t v = (static_cast<uint8_t>(bytes[i]) << 16) |
+                       (static_cast<uint8_t>(bytes[i + 1]) << 8) | static_cast<uint8_t>(bytes[i + 2]);
+    out += kAlphabet[(v >> 18) & 63];
+    out += kAlphabet[(v >> 12) & 63];
+    out += kAlphabet[(v >> 6) & 63];
+    out += kAlphabet[v & 63];
+  }
+  if (i < bytes.size()) {
+    uint32_t v = static_cast<uint8_t>(bytes[i]) << 16;
+    if (i + 1 < bytes.size()) v |= static_cast<uint8_t>(bytes[i + 1]) << 8;
+    out += kAlphabet[(v >> 18) & 63];
+    out += kAlphabet[(v >> 12) & 63];
+    out += i + 1 < bytes.size() ? kAlphabet[(v >> 6) & 63] : '=';
+    out += '=';
+  }
+  return out;
+}
+
+nlohmann::json outputText(const std::string& bytes, TextEncoding encoding) {
+  return encoding == TextEncoding::kBase64 ? base64Encode(bytes) : validUtf8(bytes);
+}
+
 nlohmann::json limitsToJson(const Limits& l) {
   return {{"cpu_ms", l.cpu_ms},         {"wall_ms", l.wall_ms},     {"memory_kb", l.memory_kb},
           {"output_kb", l.output_kb},   {"processes", l.processes}, {"file_kb", l.file_kb},
           {"open_files", l.open_files}, {"stack_kb", l.stack_kb}};
 }
 
-nlohmann::json resultToJson(const RunResult& r) {
+nlohmann::json resultToJson(const RunResult& r, TextEncoding encoding) {
   nlohmann::json j;
   j["status"] = statusName(r.status);
   j["exit_code"] = orNull(r.exit_code);
@@ -40,8 +69,8 @@ nlohmann::json resultToJson(const RunResult& r) {
   j["time_ms"] = r.time_ms ? nlohmann::json(roundMs(*r.time_ms)) : nlohmann::json(nullptr);
   j["wall_ms"] = roundMs(r.wall_ms);
   j["memory_kb"] = orNull(r.memory_kb);
-  j["stdout"] = validUtf8(r.stdout_data);
-  j["stderr"] = validUtf8(r.stderr_data);
+  j["stdout"] = outputText(r.stdout_data, encoding);
+  j["stderr"] = outputText(r.stderr_data, encoding);
   j["stdout_truncated"] = r.stdout_truncated;
   j["stderr_truncated"] = r.stderr_truncated;
   j["error"] = r.error.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.error);

@@ -7,8 +7,14 @@
 
 namespace codecanvas::controller {
 
+// How a program's output goes into JSON: as text with the bytes that are not valid UTF-8
+// replaced by U+FFFD, or base64-encoded byte for byte.
+enum class TextEncoding { kUtf8, kBase64 };
+
 nlohmann::json limitsToJson(const Limits& l);
-// Output that is not valid UTF-8 has its invalid bytes replaced (U+FFFD).
-nlohmann::json resultToJson(const RunResult& r);
+nlohmann::json resultToJson(const RunResult& r, TextEncoding encoding = TextEncoding::kUtf8);
+// A program's output as a JSON string in the given encoding.
+nlohmann::json outputText(const std::string& bytes, TextEncoding encoding);
+std::string base64Encode(std::string_view bytes);
 
 }  // namespace codecanvas::controller

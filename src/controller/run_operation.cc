@@ -120,7 +120,8 @@ Status RunOperation::sendPlan() {
   ctx.cgroup_v2_dir = cgroup_->v2DirFd() >= 0;
   const auto tasks = cgroup_->v1TasksFds();
   ctx.v1_tasks_fds = static_cast<uint32_t>(tasks.size());
-  ctx.seccomp_bpf = slot_.settings_.seccomp_bpf;
+  ctx.seccomp_bpf =
+      request_.seccomp_bpf != nullptr ? request_.seccomp_bpf : slot_.settings_.seccomp_bpf;
   std::vector<int> fds = {in->get(), out_write.get(), err_write.get()};
   if (ctx.cgroup_v2_dir) fds.push_back(cgroup_->v2DirFd());
   fds.insert(fds.end(), tasks.begin(), tasks.end());

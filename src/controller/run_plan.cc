@@ -15,9 +15,7 @@ std::vector<std::string> defaultEnvironment() {
           "LOGNAME=runner"};
 }
 
-namespace {
-
-void setVar(std::vector<std::string>& env, const std::string& entry) {
+void setEnvironmentVariable(std::vector<std::string>& env, const std::string& entry) {
   const auto eq = entry.find('=');
   const std::string key = entry.substr(0, eq == std::string::npos ? entry.size() : eq + 1);
   auto it = std::find_if(env.begin(), env.end(),
@@ -27,6 +25,8 @@ void setVar(std::vector<std::string>& env, const std::string& entry) {
   else
     env.push_back(entry);
 }
+
+namespace {
 
 protocol::Rlimit limit(int resource, uint64_t soft, uint64_t hard) {
   return {resource, soft, hard};
@@ -39,7 +39,7 @@ protocol::RunPlan buildRunPlan(const RunRequest& request, const PlanContext& con
   protocol::RunPlan plan;
   plan.argv = request.argv;
   plan.env = defaultEnvironment();
-  for (const auto& e : request.env) setVar(plan.env, e);
+  for (const auto& e : request.env) setEnvironmentVariable(plan.env, e);
   plan.uid = context.uid;
   plan.gid = context.gid;
   plan.nice = kProgramNice;

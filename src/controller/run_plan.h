@@ -28,6 +28,8 @@ inline constexpr uint64_t kMaxPendingSignals = 1024;
 inline constexpr uint64_t kMessageQueueBytes = 819200;
 
 std::vector<std::string> defaultEnvironment();
+// Sets NAME=value in `env`, replacing an earlier NAME.
+void setEnvironmentVariable(std::vector<std::string>& env, const std::string& entry);
 
 protocol::RunPlan buildRunPlan(const RunRequest& request, const PlanContext& context);
 

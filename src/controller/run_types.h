@@ -39,6 +39,9 @@ struct RunRequest {
   std::string stdin_path;         // a host file given as stdin
   Limits limits;
   std::vector<BoxFile> files;
+  // The compiled seccomp program for this step; null: the slot's default policy. Must
+  // outlive the step (the Sandbox owns every compiled policy).
+  const std::vector<uint8_t>* seccomp_bpf = nullptr;
 };
 
 enum class RunStatus {

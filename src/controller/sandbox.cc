@@ -138,6 +138,25 @@ SlotSettings Sandbox::settingsFor(unsigned index) const {
   return s;
 }
 
+Result<const std::vector<uint8_t>*> Sandbox::seccompProgram(const std::string& name) {
+  if (auto it = named_policies_.find(name); it != named_policies_.end()) return it->second.get();
+  if (name.empty() || name.find('/') != std::string::npos || name.front() == '.')
+    return Error{"a seccomp policy name is a file name in profiles/seccomp: '" + name + "'",
+                 EINVAL};
+  const std::string path = options_.data_dir + "/profiles/seccomp/" + name + ".policy";
+  if (path == options_.seccomp_policy_path) {
+    named_policies_[name] = std::make_unique<std::vector<uint8_t>>(seccomp_bpf_);
+    return named_policies_[name].get();
+  }
+  auto policy = loadSeccompPolicy(path);
+  if (!policy) return policy.error();
+  auto bpf = compileSeccompPolicy(policy.value());
+  if (!bpf) return withContext("compiling " + path, bpf.error());
+  auto& slot = named_policies_[name];
+  slot = std::make_unique<std::vector<uint8_t>>(std::move(bpf.value()));
+  return slot.get();
+}
+
 Status Sandbox::rebuild(size_t i) {
   slots_.at(i).reset();
   auto slot = Slot::create(io_, *cgroup_worker_, settingsFor(static_cast<unsigned>(i)), *cgroups_);

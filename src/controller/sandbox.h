@@ -5,6 +5,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/thread_pool.hpp>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -41,6 +42,9 @@ class Sandbox {
   // Destroys a broken slot and builds it again.
   Status rebuild(size_t i);
   const CgroupLayout& cgroupLayout() const { return cgroups_->layout(); }
+  // The compiled program of profiles/seccomp/<name>.policy, compiled on first use and
+  // kept for the Sandbox's lifetime (RunRequest::seccomp_bpf points at it).
+  Result<const std::vector<uint8_t>*> seccompProgram(const std::string& name);
   // What is missing and what stands in for it, said once at start-up.
   const std::vector<std::string>& warnings() const { return warnings_; }
 
@@ -60,6 +64,7 @@ class Sandbox {
       std::make_unique<boost::asio::thread_pool>(1);
   std::vector<std::unique_ptr<Slot>> slots_;
   std::vector<std::string> warnings_;
+  std::map<std::string, std::unique_ptr<std::vector<uint8_t>>> named_policies_;
 };
 
 // Runs one step and then wipes the slot, driving `io` until both are done. For callers

@@ -1,6 +1,8 @@
 #include "slot.h"
 
+#include <dirent.h>
 #include <fcntl.h>
+#include <fnmatch.h>
 #include <poll.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -173,6 +175,52 @@ void Slot::asyncWipe(std::function<void(Status)> done) {
     box_ = std::move(m->fds[0]);
     done(Status{});
   });
+}
+
+Result<std::vector<BoxFile>> Slot::readBoxFiles(const std::vector<std::string>& patterns,
+                                                uint64_t max_bytes) const {
+  // A directory stream of its own: reading it must not move any other user of box_.
+  UniqueFd dir_fd(::openat(box_.get(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!dir_fd) return sysError("openat(/box)");
+  DIR* dir = ::fdopendir(dir_fd.get());
+  if (dir == nullptr) return sysError("fdopendir(/box)");
+  (void)dir_fd.release();
+  std::unique_ptr<DIR, int (*)(DIR*)> closer(dir, ::closedir);
+  std::vector<BoxFile> files;
+  uint64_t total = 0;
+  while (const dirent* e = ::readdir(dir)) {
+    const std::string name = e->d_name;
+    if (name == "." || name == "..") continue;
+    bool wanted = false;
+    for (const auto& p : patterns) wanted = wanted || ::fnmatch(p.c_str(), name.c_str(), 0) == 0;
+    if (!wanted) continue;
+    // O_NOFOLLOW and the S_ISREG check: the step that made these files ran as the slot's
+    // uid, so a name here may be a link to somewhere the server should not read.
+    UniqueFd in(::openat(::dirfd(dir), name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
+    if (!in) continue;
+    struct stat st {};
+    if (::fstat(in.get(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
+    total += static_cast<uint64_t>(st.st_size);
+    if (total > max_bytes)
+      return Error{"the files in /box matching the artifacts exceed " +
+                       std::to_string(max_bytes / 1024) + " KiB",
+                   EFBIG};
+    BoxFile f;
+    f.name = name;
+    f.mode = st.st_mode & 0777;
+    f.content.resize(static_cast<size_t>(st.st_size));
+    size_t got = 0;
+    while (got < f.content.size()) {
+      const ssize_t n = ::read(in.get(), f.content.data() + got, f.content.size() - got);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) return sysError("read(/box/" + name + ")");
+      if (n == 0) break;
+      got += static_cast<size_t>(n);
+    }
+    f.content.resize(got);
+    files.push_back(std::move(f));
+  }
+  return files;
 }
 
 Status Slot::copyIn(const BoxFile& file) {

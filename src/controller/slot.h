@@ -51,6 +51,11 @@ class Slot {
   void asyncWipe(std::function<void(Status)> done);
   // Places a file in /box (before a step). Synchronous: a few system calls.
   Status copyIn(const BoxFile& file);
+  // Reads the regular files at the top level of /box whose names match one of the shell
+  // `patterns` (after a compile step: its artifacts). Symbolic links and other file types
+  // are ignored; more than `max_bytes` in all is an error.
+  Result<std::vector<BoxFile>> readBoxFiles(const std::vector<std::string>& patterns,
+                                            uint64_t max_bytes) const;
 
   bool broken() const { return broken_; }
   bool busy() const { return busy_; }

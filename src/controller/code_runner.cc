@@ -1,0 +1,98 @@
+#include "code_runner.h"
+
+#include <algorithm>
+
+namespace codecanvas::controller {
+
+Limits resolveLimits(const LanguageProfile& language, const RequestedLimits& requested,
+                     const Limits& operator_max) {
+  Limits l = language.default_limits;
+  const Limits& lang_max = language.max_limits;
+  auto pick = [](std::optional<uint64_t> asked, uint64_t def, uint64_t max1, uint64_t max2) {
+    return std::min({asked.value_or(def), max1, max2});
+  };
+  l.cpu_ms = pick(requested.cpu_ms, l.cpu_ms, lang_max.cpu_ms, operator_max.cpu_ms);
+  l.wall_ms = pick(requested.wall_ms, l.wall_ms, lang_max.wall_ms, operator_max.wall_ms);
+  l.memory_kb = pick(requested.memory_kb, l.memory_kb, lang_max.memory_kb, operator_max.memory_kb);
+  l.output_kb = pick(requested.output_kb, l.output_kb, lang_max.output_kb, operator_max.output_kb);
+  l.processes = pick(requested.processes, l.processes, lang_max.processes, operator_max.processes);
+  return l;
+}
+
+std::string testVerdict(const Checker& checker, const JudgeTest& test, const RunResult& run) {
+  if (run.status != RunStatus::kOk) return statusName(run.status);
+  return outputMatches(checker, test.expected_output, run.stdout_data) ? "accepted"
+                                                                       : "wrong_answer";
+}
+
+std::vector<std::string> CodeRunner::prepare() {
+  std::vector<std::string> problems;
+  for (const auto& lang : languages_.all()) {
+    auto program = pool_.seccompProgram(lang.seccomp);
+    if (!program) {
+      problems.push_back(lang.name + " is not offered: its seccomp policy '" + lang.seccomp +
+                         "' failed: " + program.error().message);
+      continue;
+    }
+    seccomp_[lang.name] = program.value();
+  }
+  return problems;
+}
+
+RunRequest CodeRunner::runStep(const RunSpec& spec, const Limits& limits) const {
+  const LanguageProfile& lang = *spec.language;
+  RunRequest r;
+  r.argv = lang.run_argv;
+  r.argv.insert(r.argv.end(), spec.args.begin(), spec.args.end());
+  r.env = lang.env;
+  r.limits = limits;
+  if (auto it = seccomp_.find(lang.name); it != seccomp_.end()) r.seccomp_bpf = it->second;
+  return r;
+}
+
+std::optional<CompileStep> CodeRunner::compileStep(const RunSpec& spec) const {
+  const LanguageProfile& lang = *spec.language;
+  if (!lang.compile) return std::nullopt;
+  CompileStep step;
+  step.request.argv = lang.compile->argv;
+  step.request.env = lang.env;
+  step.request.limits = lang.compile->limits;
+  if (auto it = seccomp_.find(lang.name); it != seccomp_.end())
+    step.request.seccomp_bpf = it->second;
+  step.artifacts = lang.compile->artifacts;
+  // The environment shapes the build as much as the command line does.
+  std::vector<std::string> command = step.request.argv;
+  command.insert(command.end(), lang.env.begin(), lang.env.end());
+  step.cache_key = CompileCache::makeKey(lang.name, lang.version, command, spec.source);
+  return step;
+}
+
+JobPlan CodeRunner::planRun(const RunSpec& spec) const {
+  JobPlan plan;
+  plan.files.push_back(BoxFile{spec.language->source_file, spec.source, "", 0644});
+  plan.compile = compileStep(spec);
+  RunRequest run = runStep(spec, limitsFor(spec));
+  run.stdin_data = spec.stdin_data;
+  plan.runs.push_back(std::move(run));
+  return plan;
+}
+
+JobPlan CodeRunner::planJudge(const JudgeSpec& spec) const {
+  JobPlan plan;
+  plan.files.push_back(BoxFile{spec.run.language->source_file, spec.run.source, "", 0644});
+  plan.compile = compileStep(spec.run);
+  const RunRequest base = runStep(spec.run, limitsFor(spec.run));
+  for (const auto& test : spec.tests) {
+    RunRequest run = base;
+    run.stdin_data = test.stdin_data;
+    plan.runs.push_back(std::move(run));
+  }
+  if (spec.stop_on_first_failure) {
+    plan.keep_going = [checker = spec.checker, tests = spec.tests](size_t i, const RunResult& r) {
+      return testVerdict(checker, tests.at(i), r) == "accepted";
+    };
+  }
+  return plan;
+}
+
+}  // namespace codecanvas::controller

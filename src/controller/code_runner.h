@@ -1,0 +1,87 @@
+// The CodeRunner turns what an API request asks (a language, a source, inputs, limits)
+// into a job for the slot pool, using the language's profile: the source goes to /box
+// under the profile's file name, the compile step (the pre-run hook) runs in the same
+// locked slot with the profile's compile limits and the compile cache, then the runs.
+// Server side; planning is pure, submitting is thread-safe.
+#pragma once
+
+#include <future>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "checker.h"
+#include "job.h"
+#include "language_profile.h"
+#include "slot_pool.h"
+
+namespace codecanvas::controller {
+
+// Limits as a request gives them; absent ones take the language's defaults.
+struct RequestedLimits {
+  std::optional<uint64_t> cpu_ms, wall_ms, memory_kb, output_kb, processes;
+};
+
+// The limits a step runs with: the request's value or the language's default, clamped to
+// the language's maximum and to the operator's maximum.
+Limits resolveLimits(const LanguageProfile& language, const RequestedLimits& requested,
+                     const Limits& operator_max);
+
+struct RunSpec {
+  const LanguageProfile* language = nullptr;
+  std::string source;
+  std::string stdin_data;
+  std::vector<std::string> args;
+  RequestedLimits limits;
+};
+
+struct JudgeTest {
+  std::string stdin_data;
+  std::string expected_output;
+};
+
+struct JudgeSpec {
+  RunSpec run;  // run.stdin_data is unused: every test brings its own
+  std::vector<JudgeTest> tests;
+  Checker checker;
+  bool stop_on_first_failure = false;
+};
+
+// A test's verdict from its run and the checker: "accepted", "wrong_answer", or the run's
+// failing status ("time_limit", "runtime_error", ...).
+std::string testVerdict(const Checker& checker, const JudgeTest& test, const RunResult& run);
+
+class CodeRunner {
+ public:
+  CodeRunner(SlotPool& pool, const LanguageRegistry& languages, Limits operator_max)
+      : pool_(pool), languages_(languages), operator_max_(operator_max) {}
+
+  // Compiles every language's seccomp policy; a language whose policy fails is reported
+  // and dropped from `usable`. Call once before serving.
+  std::vector<std::string> prepare();
+
+  JobPlan planRun(const RunSpec& spec) const;
+  JobPlan planJudge(const JudgeSpec& spec) const;
+  // Nullopt when the queue is full (nothing runs).
+  std::optional<std::future<JobOutcome>> submit(JobPlan plan) { return pool_.submit(std::move(plan)); }
+
+  Limits limitsFor(const RunSpec& spec) const {
+    return resolveLimits(*spec.language, spec.limits, operator_max_);
+  }
+  bool usable(const LanguageProfile& language) const {
+    return seccomp_.count(language.name) > 0;
+  }
+  const Limits& operatorMax() const { return operator_max_; }
+
+ private:
+  RunRequest runStep(const RunSpec& spec, const Limits& limits) const;
+  std::optional<CompileStep> compileStep(const RunSpec& spec) const;
+
+  SlotPool& pool_;
+  const LanguageRegistry& languages_;
+  Limits operator_max_;
+  std::map<std::string, const std::vector<uint8_t>*> seccomp_;  // by language name
+};
+
+}  // namespace codecanvas::controller

@@ -1,0 +1,253 @@
+#include "slot_pool.h"
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/post.hpp>
+#include <cstdio>
+
+namespace codecanvas::controller {
+
+namespace {
+
+double msSince(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t).count();
+}
+
+// A sandbox fault, as opposed to anything the user's program did.
+bool isFault(const RunResult& r) { return r.status == RunStatus::kInternalError; }
+
+std::string faultText(const std::string& step, const RunResult& r) {
+  std::string s = step + ": " + (r.error.empty() ? "sandbox failure" : r.error);
+  if (!r.failed_step.empty() && r.error.find(r.failed_step) == std::string::npos)
+    s += " (at step " + r.failed_step + ")";
+  return s;
+}
+
+}  // namespace
+
+// One job in its locked slot. Lives on the event-loop thread from start() until it calls
+// pool_.release(); each step continues in the previous step's completion handler.
+class SlotPool::Execution : public std::enable_shared_from_this<SlotPool::Execution> {
+ public:
+  Execution(SlotPool& pool, size_t index, std::unique_ptr<Pending> job)
+      : pool_(pool), index_(index), job_(std::move(job)) {}
+
+  void start() {
+    outcome_.slot = static_cast<unsigned>(index_);
+    outcome_.queue_ms = msSince(job_->submitted);
+    Slot& slot = pool_.sandbox_->slot(index_);
+    for (const auto& f : job_->plan.files) {
+      if (auto s = slot.copyIn(f); !s) return fail("copying " + f.name + " into /box: " + s.error().message);
+    }
+    if (job_->plan.compile) return compile();
+    runNext();
+  }
+
+ private:
+  Slot& slot() { return pool_.sandbox_->slot(index_); }
+
+  void compile() {
+    CompileStep& step = *job_->plan.compile;
+    if (!step.cache_key.empty()) {
+      if (auto hit = pool_.cache_.find(step.cache_key)) {
+        for (const auto& f : hit->files) {
+          if (auto s = slot().copyIn(f); !s)
+            return fail("copying the cached " + f.name + " into /box: " + s.error().message);
+        }
+        outcome_.compile = hit->compile;
+        outcome_.compile_cached = true;
+        return runNext();
+      }
+    }
+    const auto t0 = std::chrono::steady_clock::now();
+    slot().asyncRun(step.request, [self = shared_from_this(), t0](RunResult r) {
+      self->outcome_.compile_ms = msSince(t0);
+      self->compiled(std::move(r));
+    });
+  }
+
+  void compiled(RunResult r) {
+    if (isFault(r)) return fail(faultText("compile step", r));
+    const bool ok = r.status == RunStatus::kOk;
+    outcome_.compile = std::move(r);
+    if (!ok) return wipe();  // compile error: the program does not run
+    CompileStep& step = *job_->plan.compile;
+    if (!step.cache_key.empty()) {
+      auto files = slot().readBoxFiles(step.artifacts, pool_.options_.max_artifact_bytes);
+      if (files && !files->empty())
+        pool_.cache_.insert(step.cache_key, CompiledArtifacts{std::move(files.value()), *outcome_.compile});
+    }
+    runNext();
+  }
+
+  void runNext() {
+    const size_t i = outcome_.runs.size();
+    if (i >= job_->plan.runs.size()) return wipe();
+    const auto t0 = std::chrono::steady_clock::now();
+    slot().asyncRun(job_->plan.runs[i], [self = shared_from_this(), t0, i](RunResult r) {
+      self->outcome_.run_ms += msSince(t0);
+      if (isFault(r)) return self->fail(faultText("run " + std::to_string(i + 1), r));
+      self->outcome_.runs.push_back(std::move(r));
+      const auto& keep = self->job_->plan.keep_going;
+      if (keep && !keep(i, self->outcome_.runs.back())) return self->wipe();
+      self->runNext();
+    });
+  }
+
+  void wipe() {
+    slot().asyncWipe([self = shared_from_this()](Status s) {
+      if (!s) {
+        self->outcome_.fault = "wiping the slot: " + s.error().message;
+        return self->finish(/*rebuild=*/true);
+      }
+      self->finish(/*rebuild=*/false);
+    });
+  }
+
+  void fail(std::string why) {
+    outcome_.fault = std::move(why);
+    // The wipe is skipped: a slot that failed is rebuilt from scratch, never reused.
+    finish(/*rebuild=*/true);
+  }
+
+  void finish(bool rebuild) {
+    outcome_.total_ms = msSince(job_->submitted);
+    job_->promise.set_value(std::move(outcome_));
+    pool_.release(index_, rebuild || slot().broken());
+  }
+
+  SlotPool& pool_;
+  size_t index_;
+  std::unique_ptr<Pending> job_;
+  JobOutcome outcome_;
+};
+
+Result<std::unique_ptr<SlotPool>> SlotPool::create(PoolOptions options) {
+  if (options.sandbox.slots == 0) return Error{"the pool needs at least one slot", EINVAL};
+  std::unique_ptr<SlotPool> pool(new SlotPool(std::move(options)));
+  auto sandbox = Sandbox::create(pool->io_, pool->options_.sandbox);
+  if (!sandbox) return sandbox.error();
+  pool->sandbox_ = std::move(sandbox.value());
+  pool->slot_busy_.assign(pool->sandbox_->size(), false);
+  pool->slot_broken_.assign(pool->sandbox_->size(), false);
+  pool->retry_at_.assign(pool->sandbox_->size(), {});
+  pool->loop_ = std::thread([p = pool.get()] {
+    auto guard = boost::asio::make_work_guard(p->io_);
+    p->io_.run();
+  });
+  return pool;
+}
+
+SlotPool::~SlotPool() {
+  {
+    // Jobs still waiting are answered "rejected"; running ones end on their own (every
+    // step has a wall-clock limit) before the slots go.
+    std::unique_lock lock(mu_);
+    draining_ = true;
+    for (auto& p : queue_) {
+      JobOutcome o;
+      o.rejected = true;
+      p->promise.set_value(std::move(o));
+      --admitted_;
+    }
+    queue_.clear();
+    idle_.wait(lock, [this] { return admitted_ == 0; });
+  }
+  // The slots are torn down on the loop thread, which owns them, before it stops.
+  std::promise<void> done;
+  boost::asio::post(io_, [this, &done] {
+    sandbox_.reset();
+    done.set_value();
+  });
+  done.get_future().wait();
+  io_.stop();
+  loop_.join();
+}
+
+std::optional<std::future<JobOutcome>> SlotPool::submit(JobPlan plan) {
+  auto pending = std::make_unique<Pending>();
+  pending->plan = std::move(plan);
+  pending->submitted = std::chrono::steady_clock::now();
+  auto future = pending->promise.get_future();
+  {
+    std::lock_guard lock(mu_);
+    if (draining_ || admitted_ >= slot_busy_.size() + options_.queue_capacity) return std::nullopt;
+    ++admitted_;
+    queue_.push_back(std::move(pending));
+  }
+  boost::asio::post(io_, [this] { dispatch(); });
+  return future;
+}
+
+void SlotPool::dispatch() {
+  for (size_t i = 0; i < slot_busy_.size(); ++i) {
+    std::unique_ptr<Pending> job;
+    {
+      std::lock_guard lock(mu_);
+      if (queue_.empty()) return;
+      if (slot_busy_[i]) continue;
+    }
+    if (slot_broken_[i]) {
+      // A slot whose rebuild failed gets another chance, at most every few seconds, when
+      // work is waiting for it.
+      if (std::chrono::steady_clock::now() < retry_at_[i] || !rebuild(i)) continue;
+    }
+    {
+      std::lock_guard lock(mu_);
+      if (queue_.empty()) return;
+      job = std::move(queue_.front());
+      queue_.pop_front();
+      slot_busy_[i] = true;
+    }
+    std::make_shared<Execution>(*this, i, std::move(job))->start();
+  }
+}
+
+bool SlotPool::rebuild(size_t index) {
+  Status s = sandbox_->rebuild(index);
+  std::lock_guard lock(mu_);
+  slot_broken_[index] = !s;
+  if (s) {
+    ++rebuilds_;
+    return true;
+  }
+  ++rebuild_failures_;
+  retry_at_[index] = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  std::fprintf(stderr, "codecanvas: rebuilding slot %zu failed: %s\n", index,
+               s.error().message.c_str());
+  return false;
+}
+
+void SlotPool::release(size_t index, bool rebuild_slot) {
+  if (rebuild_slot) rebuild(index);
+  {
+    std::lock_guard lock(mu_);
+    slot_busy_[index] = false;
+    --admitted_;
+  }
+  idle_.notify_all();
+  // Not dispatch() directly: the finished job's handlers are still on the stack.
+  boost::asio::post(io_, [this] { dispatch(); });
+}
+
+bool SlotPool::drain(std::chrono::milliseconds grace) {
+  std::unique_lock lock(mu_);
+  draining_ = true;
+  return idle_.wait_for(lock, grace, [this] { return admitted_ == 0; });
+}
+
+SlotPool::Stats SlotPool::stats() const {
+  std::lock_guard lock(mu_);
+  Stats s;
+  s.slots = slot_busy_.size();
+  for (size_t i = 0; i < slot_busy_.size(); ++i) {
+    s.busy += slot_busy_[i] ? 1 : 0;
+    s.broken += slot_broken_[i] ? 1 : 0;
+  }
+  s.queued = queue_.size();
+  s.queue_capacity = options_.queue_capacity;
+  s.rebuilds = rebuilds_;
+  s.rebuild_failures = rebuild_failures_;
+  return s;
+}
+
+}  // namespace codecanvas::controller

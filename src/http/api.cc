@@ -1,0 +1,333 @@
+#include "api.h"
+
+#include <algorithm>
+#include <cmath>
+#include <nlohmann/json.hpp>
+
+#include "result_json.h"
+
+namespace codecanvas::http {
+
+namespace {
+
+using controller::JobOutcome;
+using controller::RunResult;
+using controller::RunStatus;
+using controller::TextEncoding;
+using nlohmann::json;
+
+thread_local Api::LogFields tls_log_fields;
+
+std::string dump(const json& j) {
+  return j.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+HttpResponse jsonResponse(int status, const json& j) {
+  HttpResponse r;
+  r.status = status;
+  r.body = dump(j);
+  return r;
+}
+
+double roundMs(double ms) { return std::round(ms * 1000.0) / 1000.0; }
+
+template <class T>
+json orNull(const std::optional<T>& v) {
+  return v ? json(*v) : json(nullptr);
+}
+
+json limitsJson(const controller::Limits& l) {
+  return {{"cpu_ms", l.cpu_ms},
+          {"wall_ms", l.wall_ms},
+          {"memory_kb", l.memory_kb},
+          {"output_kb", l.output_kb},
+          {"processes", l.processes}};
+}
+
+// The compile step's own status: a compiler that exits non-zero is a compile error; a
+// compiler stopped by a limit keeps that limit's name.
+std::string compileStatus(const RunResult& r) {
+  return r.status == RunStatus::kRuntimeError ? "compile_error" : controller::statusName(r.status);
+}
+
+json compileJson(const JobOutcome& o, TextEncoding enc) {
+  if (!o.compile) return nullptr;
+  const RunResult& c = *o.compile;
+  return {{"status", compileStatus(c)},
+          {"exit_code", orNull(c.exit_code)},
+          {"signal", orNull(c.signal)},
+          {"stdout", controller::outputText(c.stdout_data, enc)},
+          {"stderr", controller::outputText(c.stderr_data, enc)},
+          {"time_ms", c.time_ms ? json(roundMs(*c.time_ms)) : json(nullptr)},
+          {"wall_ms", roundMs(c.wall_ms)},
+          {"memory_kb", orNull(c.memory_kb)},
+          {"cached", o.compile_cached}};
+}
+
+bool compileFailed(const JobOutcome& o) { return o.compile && o.compile->status != RunStatus::kOk; }
+
+HttpResponse faultResponse(const JobOutcome& o) {
+  return errorResponse(ApiError{500, "internal",
+                                "sandbox failure in " + *o.fault +
+                                    "; the slot is being rebuilt, please retry"});
+}
+
+const char* encodingName(TextEncoding e) { return e == TextEncoding::kBase64 ? "base64" : "utf-8"; }
+
+}  // namespace
+
+HttpResponse errorResponse(const ApiError& e) {
+  return jsonResponse(e.status, json{{"error", e.message}, {"code", e.code}});
+}
+
+const Api::LogFields& Api::lastLogFields() { return tls_log_fields; }
+
+std::string Api::routeOf(const std::string& path) {
+  static const char* kRoutes[] = {"/api/v1/run", "/api/v1/judge", "/api/v1/languages",
+                                  "/api/v1/runtimes", "/health", "/metrics"};
+  for (const char* r : kRoutes)
+    if (path == r) return r;
+  return "other";
+}
+
+HttpResponse Api::handle(const HttpRequest& request) {
+  tls_log_fields = {};
+  HttpResponse response;
+  try {
+    response = dispatch(request);
+  } catch (const std::exception& e) {
+    response = errorResponse(ApiError{500, "internal", std::string("internal error: ") + e.what()});
+  }
+  metrics_.countRequest(routeOf(request.path), response.status);
+  return response;
+}
+
+HttpResponse Api::dispatch(const HttpRequest& req) {
+  struct Route {
+    const char* path;
+    const char* method;
+  };
+  static constexpr Route kRoutes[] = {
+      {"/api/v1/run", "POST"},       {"/api/v1/judge", "POST"}, {"/api/v1/languages", "GET"},
+      {"/api/v1/runtimes", "GET"},   {"/health", "GET"},        {"/metrics", "GET"},
+  };
+  std::string path = req.path;
+  // "/api/v1/run/" is the same route as "/api/v1/run".
+  while (path.size() > 1 && path.back() == '/') path.pop_back();
+  const Route* route = nullptr;
+  for (const auto& r : kRoutes)
+    if (path == r.path) route = &r;
+  if (route == nullptr)
+    return errorResponse(ApiError{404, "not_found",
+                                  "no such route: " + req.path.substr(0, 200) +
+                                      "; see /api/v1/languages, /api/v1/run, /api/v1/judge"});
+  const bool head = req.method == "HEAD" && std::string(route->method) == "GET";
+  if (req.method != route->method && !head) {
+    HttpResponse r = errorResponse(ApiError{405, "method_not_allowed",
+                                            req.method.substr(0, 16) + " is not allowed on " + path +
+                                                "; use " + route->method});
+    r.headers.emplace_back("Allow", route->method);
+    return r;
+  }
+  if (path == "/api/v1/run") return run(req);
+  if (path == "/api/v1/judge") return judge(req);
+  if (path == "/api/v1/languages") return languages();
+  if (path == "/api/v1/runtimes") return runtimes();
+  if (path == "/health") return health();
+  return metrics();
+}
+
+std::optional<JobOutcome> Api::await(std::optional<std::future<JobOutcome>> f,
+                                     HttpResponse& busy_response) {
+  auto busy = [&](const std::string& why) {
+    busy_response = errorResponse(ApiError{503, "busy", why});
+    busy_response.headers.emplace_back("Retry-After", std::to_string(options_.retry_after_seconds));
+  };
+  if (!f) {
+    busy("the job queue is full; nothing was run, retry later");
+    return std::nullopt;
+  }
+  JobOutcome o = f->get();
+  if (o.rejected) {
+    busy("the server is shutting down; nothing was run, retry later");
+    return std::nullopt;
+  }
+  observe(o);
+  return o;
+}
+
+void Api::observe(const JobOutcome& o) {
+  metrics_.observe(Metrics::Phase::kQueue, o.queue_ms);
+  if (o.compile && !o.compile_cached) metrics_.observe(Metrics::Phase::kCompile, o.compile_ms);
+  if (!o.runs.empty()) metrics_.observe(Metrics::Phase::kRun, o.run_ms);
+  metrics_.observe(Metrics::Phase::kTotal, o.total_ms);
+}
+
+HttpResponse Api::run(const HttpRequest& req) {
+  auto parsed = parseRunRequest(req.body, backend_.languages(), options_.input);
+  if (auto* e = std::get_if<ApiError>(&parsed)) return errorResponse(*e);
+  const ParsedRun& p = std::get<ParsedRun>(parsed);
+  const controller::LanguageProfile& lang = *p.spec.language;
+  tls_log_fields.language = lang.name;
+  const controller::Limits limits = backend_.limitsFor(p.spec);
+
+  HttpResponse busy;
+  auto outcome = await(backend_.submit(backend_.planRun(p.spec)), busy);
+  if (!outcome) return busy;
+  if (outcome->fault) {
+    tls_log_fields.status = "internal";
+    metrics_.countRun(lang.name, "internal_error");
+    return faultResponse(*outcome);
+  }
+
+  json j;
+  j["language"] = lang.name;
+  j["version"] = lang.version;
+  j["compile"] = compileJson(*outcome, p.encoding);
+  j["limits"] = limitsJson(limits);
+  j["encoding"] = encodingName(p.encoding);
+  if (compileFailed(*outcome) || outcome->runs.empty()) {
+    // The program did not run. The compiler's messages also go to "stderr", where clients
+    // of the original API look for them.
+    j["status"] = "compile_error";
+    j["error"] = "compile error";
+    j["stdout"] = controller::outputText("", p.encoding);
+    j["stderr"] = outcome->compile ? controller::outputText(outcome->compile->stderr_data, p.encoding)
+                                   : controller::outputText("", p.encoding);
+    j["exit_code"] = nullptr;
+    j["signal"] = nullptr;
+    j["time_ms"] = nullptr;
+    j["wall_ms"] = nullptr;
+    j["memory_kb"] = nullptr;
+    j["stdout_truncated"] = false;
+    j["stderr_truncated"] = false;
+  } else {
+    const RunResult& r = outcome->runs.front();
+    j["status"] = controller::statusName(r.status);
+    j["error"] = r.status == RunStatus::kOk ? json(nullptr)
+                                            : json(r.error.empty() ? controller::statusName(r.status)
+                                                                   : r.error);
+    j["stdout"] = controller::outputText(r.stdout_data, p.encoding);
+    j["stderr"] = controller::outputText(r.stderr_data, p.encoding);
+    j["exit_code"] = orNull(r.exit_code);
+    j["signal"] = orNull(r.signal);
+    j["time_ms"] = r.time_ms ? json(roundMs(*r.time_ms)) : json(nullptr);
+    j["wall_ms"] = roundMs(r.wall_ms);
+    j["memory_kb"] = orNull(r.memory_kb);
+    j["stdout_truncated"] = r.stdout_truncated;
+    j["stderr_truncated"] = r.stderr_truncated;
+  }
+  tls_log_fields.status = j["status"].get<std::string>();
+  metrics_.countRun(lang.name, tls_log_fields.status);
+  return jsonResponse(200, j);
+}
+
+HttpResponse Api::judge(const HttpRequest& req) {
+  auto parsed = parseJudgeRequest(req.body, backend_.languages(), options_.input);
+  if (auto* e = std::get_if<ApiError>(&parsed)) return errorResponse(*e);
+  const ParsedJudge& p = std::get<ParsedJudge>(parsed);
+  const controller::LanguageProfile& lang = *p.spec.run.language;
+  tls_log_fields.language = lang.name;
+  const controller::Limits limits = backend_.limitsFor(p.spec.run);
+
+  HttpResponse busy;
+  auto outcome = await(backend_.submit(backend_.planJudge(p.spec)), busy);
+  if (!outcome) return busy;
+  if (outcome->fault) {
+    tls_log_fields.status = "internal";
+    metrics_.countRun(lang.name, "internal_error");
+    return faultResponse(*outcome);
+  }
+
+  json j;
+  j["language"] = lang.name;
+  j["version"] = lang.version;
+  j["compile"] = compileJson(*outcome, p.encoding);
+  j["limits"] = limitsJson(limits);
+  j["checker"] = controller::checkerName(p.spec.checker.type);
+  j["encoding"] = encodingName(p.encoding);
+  std::string verdict = "accepted";
+  json tests = json::array();
+  double max_time = 0;
+  uint64_t max_memory = 0;
+  if (compileFailed(*outcome)) {
+    verdict = "compile_error";
+    for (size_t i = 0; i < p.spec.tests.size(); ++i) tests.push_back({{"verdict", "skipped"}});
+  } else {
+    for (size_t i = 0; i < p.spec.tests.size(); ++i) {
+      if (i >= outcome->runs.size()) {
+        tests.push_back({{"verdict", "skipped"}});
+        continue;
+      }
+      const RunResult& r = outcome->runs[i];
+      const std::string v = controller::testVerdict(p.spec.checker, p.spec.tests[i], r);
+      if (v != "accepted" && verdict == "accepted") verdict = v;
+      json t = {{"verdict", v},
+                {"time_ms", r.time_ms ? json(roundMs(*r.time_ms)) : json(nullptr)},
+                {"wall_ms", roundMs(r.wall_ms)},
+                {"memory_kb", orNull(r.memory_kb)},
+                {"exit_code", orNull(r.exit_code)},
+                {"signal", orNull(r.signal)}};
+      if (v != "accepted") {
+        // What the program printed helps to see why; accepted tests leave it out to keep
+        // a 100-test answer small.
+        t["stdout"] = controller::outputText(r.stdout_data, p.encoding);
+        t["stderr"] = controller::outputText(r.stderr_data, p.encoding);
+        t["stdout_truncated"] = r.stdout_truncated;
+        t["error"] = r.status == RunStatus::kOk ? json(nullptr) : json(r.error);
+      }
+      max_time = std::max(max_time, r.time_ms.value_or(0));
+      max_memory = std::max(max_memory, r.memory_kb.value_or(0));
+      tests.push_back(std::move(t));
+    }
+  }
+  j["verdict"] = verdict;
+  j["tests"] = std::move(tests);
+  j["max_time_ms"] = roundMs(max_time);
+  j["max_memory_kb"] = max_memory;
+  tls_log_fields.status = verdict;
+  metrics_.countRun(lang.name, verdict);
+  return jsonResponse(200, j);
+}
+
+HttpResponse Api::languages() const {
+  json names = json::array();
+  for (const auto& l : backend_.languages().all()) names.push_back(l.name);
+  return jsonResponse(200, json{{"languages", names}});
+}
+
+HttpResponse Api::runtimes() const {
+  json list = json::array();
+  for (const auto& l : backend_.languages().all()) {
+    list.push_back({{"language", l.name},
+                    {"version", l.version},
+                    {"aliases", l.aliases},
+                    {"compiled", l.compile.has_value()},
+                    {"source_file", l.source_file},
+                    {"sample", l.sample},
+                    {"limits", {{"default", limitsJson(l.default_limits)},
+                                {"max", limitsJson(l.max_limits)}}}});
+  }
+  return jsonResponse(200, list);
+}
+
+HttpResponse Api::health() const {
+  const HealthInfo h = backend_.health();
+  const bool degraded = h.broken > 0 || h.cpu == "none" || h.memory == "none" || h.pids == "none" ||
+                        backend_.languages().all().empty();
+  json j = {{"status", degraded ? "degraded" : "ok"},
+            {"slots", {{"total", h.slots}, {"busy", h.busy}, {"broken", h.broken}}},
+            {"queue", {{"length", h.queued}, {"capacity", h.queue_capacity}}},
+            {"cgroup", {{"cpu", h.cpu}, {"memory", h.memory}, {"pids", h.pids}}},
+            {"warnings", h.warnings}};
+  return jsonResponse(200, j);
+}
+
+HttpResponse Api::metrics() const {
+  HttpResponse r;
+  r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+  r.body = metrics_.render(backend_.gauges());
+  return r;
+}
+
+}  // namespace codecanvas::http

@@ -1,0 +1,81 @@
+// The codecanvas HTTP API as a function from request to response (routing, validation,
+// job submission, JSON). The HTTP server, the unit tests and the fuzz target all call
+// Api::handle; it never throws and never blocks longer than the job it waits for.
+#pragma once
+
+#include <future>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "api_types.h"
+#include "code_runner.h"
+#include "metrics.h"
+#include "request_parser.h"
+
+namespace codecanvas::http {
+
+struct HealthInfo {
+  size_t slots = 0, busy = 0, broken = 0, queued = 0, queue_capacity = 0;
+  std::string cpu = "none", memory = "none", pids = "none";  // "v1", "v2" or "none"
+  std::vector<std::string> warnings;
+};
+
+// What the API needs from the rest of the service. The server's implementation wraps the
+// CodeRunner and the slot pool; unit tests give one that answers without a sandbox.
+class Backend {
+ public:
+  virtual ~Backend() = default;
+  virtual const controller::LanguageRegistry& languages() const = 0;
+  virtual controller::Limits limitsFor(const controller::RunSpec& spec) const = 0;
+  virtual controller::JobPlan planRun(const controller::RunSpec& spec) const = 0;
+  virtual controller::JobPlan planJudge(const controller::JudgeSpec& spec) const = 0;
+  // Nullopt when the queue is full: the API answers 503 and nothing runs.
+  virtual std::optional<std::future<controller::JobOutcome>> submit(controller::JobPlan plan) = 0;
+  virtual HealthInfo health() const = 0;
+  virtual Metrics::Gauges gauges() const = 0;
+};
+
+struct ApiOptions {
+  InputLimits input;
+  int retry_after_seconds = 1;
+};
+
+class Api {
+ public:
+  Api(Backend& backend, Metrics& metrics, ApiOptions options)
+      : backend_(backend), metrics_(metrics), options_(std::move(options)) {}
+
+  HttpResponse handle(const HttpRequest& request);
+
+  // The route a path belongs to, for logs and metrics ("other" for unknown paths, so a
+  // scan of random URLs cannot grow the metrics without bound).
+  static std::string routeOf(const std::string& path);
+
+  // Extra fields for the request log line, filled by handle() (thread-local: the server
+  // logs right after handle() returns on the same thread).
+  struct LogFields {
+    std::string language;
+    std::string status;  // the run status or judge verdict
+  };
+  static const LogFields& lastLogFields();
+
+ private:
+  HttpResponse dispatch(const HttpRequest& request);
+  HttpResponse run(const HttpRequest& request);
+  HttpResponse judge(const HttpRequest& request);
+  HttpResponse languages() const;
+  HttpResponse runtimes() const;
+  HttpResponse health() const;
+  HttpResponse metrics() const;
+  // Waits for an admitted job; 503 when it was not admitted.
+  std::optional<controller::JobOutcome> await(std::optional<std::future<controller::JobOutcome>> f,
+                                              HttpResponse& busy_response);
+  void observe(const controller::JobOutcome& o);
+
+  Backend& backend_;
+  Metrics& metrics_;
+  ApiOptions options_;
+};
+
+}  // namespace codecanvas::http

@@ -1,0 +1,35 @@
+// The HTTP layer's view of a request and a response, independent of the HTTP library, so
+// the whole API (routing, validation, JSON) is a function that tests call without sockets.
+#pragma once
+
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace codecanvas::http {
+
+struct HttpRequest {
+  std::string method;  // "GET", "POST", ...
+  std::string path;    // without the query string
+  std::string body;
+  std::map<std::string, std::string> headers;  // names in lower case
+};
+
+struct HttpResponse {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+
+// A 4xx/5xx answer in the contract's shape: {"error": sentence, "code": machine code}.
+struct ApiError {
+  int status = 400;
+  std::string code = "bad_request";
+  std::string message;
+};
+
+HttpResponse errorResponse(const ApiError& e);
+
+}  // namespace codecanvas::http

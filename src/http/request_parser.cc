@@ -1,0 +1,223 @@
+#include "request_parser.h"
+
+#include <nlohmann/json.hpp>
+
+namespace codecanvas::http {
+
+namespace {
+
+using controller::JudgeTest;
+using controller::LanguageRegistry;
+using controller::RequestedLimits;
+using controller::RunSpec;
+using nlohmann::json;
+
+ApiError badRequest(std::string message) { return ApiError{400, "bad_request", std::move(message)}; }
+ApiError tooLarge(std::string message) { return ApiError{413, "too_large", std::move(message)}; }
+
+std::string kib(size_t bytes) { return std::to_string(bytes / 1024) + " KiB"; }
+
+// The body as a JSON object. nlohmann's parser rejects invalid UTF-8 in strings, so every
+// string that gets past here is valid UTF-8.
+std::variant<json, ApiError> parseObject(std::string_view body) {
+  if (body.empty()) return badRequest("the request body is empty; send a JSON object");
+  json j;
+  try {
+    j = json::parse(body);
+  } catch (const json::parse_error& e) {
+    std::string what = e.what();
+    // "[json.exception.parse_error.101] parse error at line 1, column 2: ..." → from "parse error"
+    if (auto at = what.find("] "); at != std::string::npos) what = what.substr(at + 2);
+    return badRequest("the request body is not valid JSON (UTF-8): " + what);
+  }
+  if (!j.is_object()) return badRequest("the request body must be a JSON object");
+  return j;
+}
+
+// A string field. Missing: nullopt when optional, an error when required.
+std::variant<std::optional<std::string>, ApiError> stringField(const json& obj, const char* key,
+                                                               bool required, size_t max_bytes,
+                                                               const std::string& where) {
+  auto it = obj.find(key);
+  if (it == obj.end() || it->is_null()) {
+    if (required) return badRequest("\"" + where + key + "\" is required");
+    return std::optional<std::string>();
+  }
+  if (!it->is_string()) return badRequest("\"" + where + key + "\" must be a string");
+  const auto& s = it->get_ref<const std::string&>();
+  if (s.size() > max_bytes)
+    return tooLarge("\"" + where + key + "\" is " + kib(s.size()) + "; the maximum is " + kib(max_bytes));
+  return std::optional<std::string>(s);
+}
+
+std::variant<RequestedLimits, ApiError> limitsField(const json& obj) {
+  RequestedLimits out;
+  auto it = obj.find("limits");
+  if (it == obj.end() || it->is_null()) return out;
+  if (!it->is_object())
+    return badRequest("\"limits\" must be an object like {\"cpu_ms\": 1000, \"memory_kb\": 65536}");
+  struct Field {
+    const char* key;
+    std::optional<uint64_t> RequestedLimits::*member;
+  };
+  static constexpr Field kFields[] = {
+      {"cpu_ms", &RequestedLimits::cpu_ms},       {"wall_ms", &RequestedLimits::wall_ms},
+      {"memory_kb", &RequestedLimits::memory_kb}, {"output_kb", &RequestedLimits::output_kb},
+      {"processes", &RequestedLimits::processes},
+  };
+  for (const auto& f : kFields) {
+    auto v = it->find(f.key);
+    if (v == it->end() || v->is_null()) continue;
+    const std::string name = std::string("limits.") + f.key;
+    // 1000.0 is accepted as 1000; 1000.5 is not an integer.
+    if (v->is_number_float()) {
+      const double d = v->get<double>();
+      if (d != static_cast<double>(static_cast<int64_t>(d)) || d < 1 || d > 1e15)
+        return badRequest("\"" + name + "\" must be a positive integer");
+      out.*(f.member) = static_cast<uint64_t>(d);
+    } else if (v->is_number_unsigned()) {
+      out.*(f.member) = v->get<uint64_t>();
+    } else if (v->is_number_integer()) {
+      return badRequest("\"" + name + "\" must be a positive integer, not " + v->dump());
+    } else {
+      return badRequest("\"" + name + "\" must be a positive integer");
+    }
+    const uint64_t value = *(out.*(f.member));
+    if (value == 0) return badRequest("\"" + name + "\" must be at least 1");
+    if (value > kLimitCeiling)
+      return badRequest("\"" + name + "\" is out of range (" + std::to_string(value) +
+                        "); values above the operator's maximum are clamped, but not beyond " +
+                        std::to_string(kLimitCeiling));
+  }
+  return out;
+}
+
+std::variant<controller::TextEncoding, ApiError> encodingField(const json& obj) {
+  auto s = stringField(obj, "encoding", false, 64, "");
+  if (auto* e = std::get_if<ApiError>(&s)) return *e;
+  const auto& v = std::get<0>(s);
+  if (!v || *v == "utf-8" || *v == "utf8") return controller::TextEncoding::kUtf8;
+  if (*v == "base64") return controller::TextEncoding::kBase64;
+  return badRequest("\"encoding\" must be \"utf-8\" or \"base64\", not \"" + *v + "\"");
+}
+
+// language, source, args, limits: what /run and /judge share.
+std::optional<ApiError> parseCommon(const json& j, const LanguageRegistry& languages,
+                                    const InputLimits& limits, RunSpec& spec) {
+  auto lang = stringField(j, "language", true, 256, "");
+  if (auto* e = std::get_if<ApiError>(&lang)) return *e;
+  const std::string& name = *std::get<0>(lang);
+  spec.language = languages.find(name);
+  if (spec.language == nullptr) {
+    std::string known;
+    for (const auto& l : languages.all()) known += (known.empty() ? "" : ", ") + l.name;
+    return badRequest("unknown language \"" + name + "\"; available: " + known);
+  }
+  auto source = stringField(j, "source", true, limits.max_source_bytes, "");
+  if (auto* e = std::get_if<ApiError>(&source)) return *e;
+  spec.source = *std::get<0>(source);
+
+  if (auto it = j.find("args"); it != j.end() && !it->is_null()) {
+    if (!it->is_array()) return badRequest("\"args\" must be a list of strings");
+    if (it->size() > limits.max_args)
+      return badRequest("\"args\" has " + std::to_string(it->size()) + " entries; the maximum is " +
+                        std::to_string(limits.max_args));
+    for (const auto& a : *it) {
+      if (!a.is_string()) return badRequest("\"args\" must be a list of strings");
+      const auto& s = a.get_ref<const std::string&>();
+      if (s.size() > limits.max_arg_bytes)
+        return tooLarge("an entry of \"args\" is longer than " + std::to_string(limits.max_arg_bytes) +
+                        " bytes");
+      if (s.find('\0') != std::string::npos)
+        return badRequest("an entry of \"args\" contains a NUL character, which no argument can hold");
+      spec.args.push_back(s);
+    }
+  }
+  auto l = limitsField(j);
+  if (auto* e = std::get_if<ApiError>(&l)) return *e;
+  spec.limits = std::get<0>(l);
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::variant<ParsedRun, ApiError> parseRunRequest(std::string_view body,
+                                                  const LanguageRegistry& languages,
+                                                  const InputLimits& limits) {
+  if (body.size() > limits.max_body_bytes)
+    return tooLarge("the request body is " + kib(body.size()) + "; the maximum is " +
+                    kib(limits.max_body_bytes));
+  auto parsed = parseObject(body);
+  if (auto* e = std::get_if<ApiError>(&parsed)) return *e;
+  const json& j = std::get<json>(parsed);
+  ParsedRun out;
+  if (auto e = parseCommon(j, languages, limits, out.spec)) return *e;
+  auto in = stringField(j, "stdin", false, limits.max_stdin_bytes, "");
+  if (auto* e = std::get_if<ApiError>(&in)) return *e;
+  out.spec.stdin_data = std::get<0>(in).value_or("");
+  auto enc = encodingField(j);
+  if (auto* e = std::get_if<ApiError>(&enc)) return *e;
+  out.encoding = std::get<0>(enc);
+  return out;
+}
+
+std::variant<ParsedJudge, ApiError> parseJudgeRequest(std::string_view body,
+                                                      const LanguageRegistry& languages,
+                                                      const InputLimits& limits) {
+  if (body.size() > limits.max_body_bytes)
+    return tooLarge("the request body is " + kib(body.size()) + "; the maximum is " +
+                    kib(limits.max_body_bytes));
+  auto parsed = parseObject(body);
+  if (auto* e = std::get_if<ApiError>(&parsed)) return *e;
+  const json& j = std::get<json>(parsed);
+  ParsedJudge out;
+  if (auto e = parseCommon(j, languages, limits, out.spec.run)) return *e;
+
+  auto tests = j.find("tests");
+  if (tests == j.end() || tests->is_null())
+    return badRequest("\"tests\" is required: a list of {\"stdin\", \"expected_output\"}");
+  if (!tests->is_array() || tests->empty())
+    return badRequest("\"tests\" must be a non-empty list of {\"stdin\", \"expected_output\"}");
+  if (tests->size() > limits.max_tests)
+    return tooLarge("\"tests\" has " + std::to_string(tests->size()) + " entries; the maximum is " +
+                    std::to_string(limits.max_tests));
+  for (size_t i = 0; i < tests->size(); ++i) {
+    const json& t = (*tests)[i];
+    const std::string where = "tests[" + std::to_string(i) + "].";
+    if (!t.is_object()) return badRequest("\"tests[" + std::to_string(i) + "]\" must be an object");
+    auto in = stringField(t, "stdin", false, limits.max_stdin_bytes, where);
+    if (auto* e = std::get_if<ApiError>(&in)) return *e;
+    auto expected = stringField(t, "expected_output", true, limits.max_expected_bytes, where);
+    if (auto* e = std::get_if<ApiError>(&expected)) return *e;
+    out.spec.tests.push_back(JudgeTest{std::get<0>(in).value_or(""), *std::get<0>(expected)});
+  }
+
+  if (auto c = j.find("checker"); c != j.end() && !c->is_null()) {
+    if (!c->is_object())
+      return badRequest("\"checker\" must be an object like {\"type\": \"tokens\"}");
+    auto type = stringField(*c, "type", false, 64, "checker.");
+    if (auto* e = std::get_if<ApiError>(&type)) return *e;
+    if (const auto& name = std::get<0>(type)) {
+      auto t = controller::checkerFromName(*name);
+      if (!t)
+        return badRequest("\"checker.type\" must be one of exact, lines, tokens, float; not \"" +
+                          *name + "\"");
+      out.spec.checker.type = *t;
+    }
+    if (auto eps = c->find("epsilon"); eps != c->end() && !eps->is_null()) {
+      if (!eps->is_number() || eps->get<double>() < 0 || eps->get<double>() > 1e300)
+        return badRequest("\"checker.epsilon\" must be a non-negative number");
+      out.spec.checker.epsilon = eps->get<double>();
+    }
+  }
+  if (auto s = j.find("stop_on_first_failure"); s != j.end() && !s->is_null()) {
+    if (!s->is_boolean()) return badRequest("\"stop_on_first_failure\" must be true or false");
+    out.spec.stop_on_first_failure = s->get<bool>();
+  }
+  auto enc = encodingField(j);
+  if (auto* e = std::get_if<ApiError>(&enc)) return *e;
+  out.encoding = std::get<0>(enc);
+  return out;
+}
+
+}  // namespace codecanvas::http

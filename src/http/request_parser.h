@@ -1,0 +1,50 @@
+// Validation of the JSON bodies of POST /api/v1/run and /api/v1/judge. Pure: text in, a
+// typed request or an ApiError out, whose sentence says what to fix. Unknown fields are
+// ignored (the contract says so); everything else is checked for type and range.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <variant>
+
+#include "api_types.h"
+#include "code_runner.h"
+#include "language_profile.h"
+#include "result_json.h"
+
+namespace codecanvas::http {
+
+// Sizes the operator allows (bytes). The body limit itself is enforced before parsing.
+struct InputLimits {
+  size_t max_body_bytes = 16 << 20;
+  size_t max_source_bytes = 1 << 20;
+  size_t max_stdin_bytes = 8 << 20;  // per run or per test
+  size_t max_args = 64;
+  size_t max_arg_bytes = 4096;
+  size_t max_tests = 500;
+  size_t max_expected_bytes = 8 << 20;  // per test
+};
+
+
+struct ParsedRun {
+  controller::RunSpec spec;
+  controller::TextEncoding encoding = controller::TextEncoding::kUtf8;
+};
+
+struct ParsedJudge {
+  controller::JudgeSpec spec;
+  controller::TextEncoding encoding = controller::TextEncoding::kUtf8;
+};
+
+// Any integer limit above this is refused rather than clamped: it is a client bug, not a
+// request for "as much as allowed" (values up to it are clamped to the maximums).
+inline constexpr uint64_t kLimitCeiling = 1'000'000'000'000ULL;
+
+std::variant<ParsedRun, ApiError> parseRunRequest(std::string_view body,
+                                                  const controller::LanguageRegistry& languages,
+                                                  const InputLimits& limits);
+std::variant<ParsedJudge, ApiError> parseJudgeRequest(std::string_view body,
+                                                      const controller::LanguageRegistry& languages,
+                                                      const InputLimits& limits);
+
+}  // namespace codecanvas::http

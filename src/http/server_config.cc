@@ -1,0 +1,160 @@
+#include "server_config.h"
+
+#include <unistd.h>
+
+#include <charconv>
+#include <nlohmann/json.hpp>
+
+#include "text_file.h"
+
+namespace codecanvas::http {
+
+const char* const kServerUsage = R"(usage: codecanvas-server [options]
+
+Serves the codecanvas HTTP API (POST /api/v1/run, /api/v1/judge; GET /api/v1/languages,
+/api/v1/runtimes, /health, /metrics). Needs root: it builds sandbox slots.
+
+options (each overrides the config file):
+  --config FILE        JSON config file (default /etc/codecanvas/server.json if present)
+  --bind ADDR          address to listen on (default 127.0.0.1; 0.0.0.0 opens it to the network)
+  --port N             port (default 10100; 0 picks a free one)
+  --slots N            sandbox slots, jobs run at once (default: one per CPU core)
+  --queue N            jobs that may wait for a slot before requests get 503 (default 64)
+  --uid-base N         slot n runs as uid/gid N+n (default 60100)
+  --data-dir DIR       where profiles/ and rootfs/ are (default: the build's source tree)
+  --max-cpu-ms N       ceiling for every request's CPU limit (default 20000)
+  --max-wall-ms N      ceiling for wall-clock limits (default 60000)
+  --max-memory-kb N    ceiling for memory limits (default 2097152)
+  --max-output-kb N    ceiling for output limits (default 16384)
+  --max-processes N    ceiling for process limits (default 512)
+  --max-body-kb N      largest request body (default 16384)
+  --max-source-kb N    largest source (default 1024)
+  --max-tests N        most tests in one judge request (default 500)
+  --cache-mb N         compile cache size (default 256)
+  --shutdown-grace-s N on SIGTERM, how long running jobs may take to finish (default 120)
+  --http-threads N     request threads (default: slots + queue + 8)
+  --help               this text
+)";
+
+namespace {
+
+using nlohmann::json;
+
+Result<uint64_t> number(const std::string& text, const std::string& what, uint64_t min,
+                        uint64_t max) {
+  uint64_t v = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || end != text.data() + text.size() || v < min || v > max)
+    return Error{what + " must be a whole number from " + std::to_string(min) + " to " +
+                     std::to_string(max) + ", not '" + text + "'",
+                 EINVAL};
+  return v;
+}
+
+// One setting, reachable as a flag (--name) and as a config file field (name with '_').
+struct Setting {
+  const char* flag;
+  const char* field;
+  uint64_t min, max;
+  void (*set)(ServerConfig&, uint64_t);
+};
+
+const Setting kNumbers[] = {
+    {"--port", "port", 0, 65535, [](ServerConfig& c, uint64_t v) { c.port = static_cast<int>(v); }},
+    {"--slots", "slots", 0, 256, [](ServerConfig& c, uint64_t v) { c.slots = static_cast<unsigned>(v); }},
+    {"--queue", "queue_capacity", 0, 100000, [](ServerConfig& c, uint64_t v) { c.queue_capacity = v; }},
+    {"--uid-base", "uid_base", 1000, 4000000000,
+     [](ServerConfig& c, uint64_t v) { c.uid_base = static_cast<uint32_t>(v); }},
+    {"--max-cpu-ms", "max_cpu_ms", 1, 3600000, [](ServerConfig& c, uint64_t v) { c.max_limits.cpu_ms = v; }},
+    {"--max-wall-ms", "max_wall_ms", 1, 7200000, [](ServerConfig& c, uint64_t v) { c.max_limits.wall_ms = v; }},
+    {"--max-memory-kb", "max_memory_kb", 1024, 1ULL << 40,
+     [](ServerConfig& c, uint64_t v) { c.max_limits.memory_kb = v; }},
+    {"--max-output-kb", "max_output_kb", 1, 1 << 20, [](ServerConfig& c, uint64_t v) { c.max_limits.output_kb = v; }},
+    {"--max-processes", "max_processes", 1, 100000, [](ServerConfig& c, uint64_t v) { c.max_limits.processes = v; }},
+    {"--max-body-kb", "max_body_kb", 1, 1 << 20, [](ServerConfig& c, uint64_t v) { c.input.max_body_bytes = v * 1024; }},
+    {"--max-source-kb", "max_source_kb", 1, 1 << 20,
+     [](ServerConfig& c, uint64_t v) { c.input.max_source_bytes = v * 1024; }},
+    {"--max-stdin-kb", "max_stdin_kb", 0, 1 << 20, [](ServerConfig& c, uint64_t v) { c.input.max_stdin_bytes = v * 1024; }},
+    {"--max-tests", "max_tests", 1, 100000, [](ServerConfig& c, uint64_t v) { c.input.max_tests = v; }},
+    {"--cache-mb", "cache_mb", 0, 1 << 20, [](ServerConfig& c, uint64_t v) { c.cache_bytes = v << 20; }},
+    {"--shutdown-grace-s", "shutdown_grace_s", 0, 86400,
+     [](ServerConfig& c, uint64_t v) { c.shutdown_grace_seconds = static_cast<unsigned>(v); }},
+    {"--http-threads", "http_threads", 0, 4096,
+     [](ServerConfig& c, uint64_t v) { c.http_threads = static_cast<unsigned>(v); }},
+};
+
+}  // namespace
+
+Status applyConfigJson(const std::string& text, const std::string& origin, ServerConfig& config) {
+  json j = json::parse(text, nullptr, false, /*ignore_comments=*/true);
+  if (j.is_discarded() || !j.is_object())
+    return Error{origin + ": not a JSON object", EINVAL};
+  for (const auto& [key, value] : j.items()) {
+    if (key == "bind" || key == "data_dir") {
+      if (!value.is_string()) return Error{origin + ": \"" + key + "\" must be a string", EINVAL};
+      (key == "bind" ? config.bind : config.data_dir) = value.get<std::string>();
+      continue;
+    }
+    const Setting* s = nullptr;
+    for (const auto& n : kNumbers)
+      if (key == n.field) s = &n;
+    if (s == nullptr) return Error{origin + ": unknown setting \"" + key + "\"", EINVAL};
+    if (!value.is_number_unsigned())
+      return Error{origin + ": \"" + key + "\" must be a whole number", EINVAL};
+    auto v = number(std::to_string(value.get<uint64_t>()), origin + ": \"" + key + "\"", s->min, s->max);
+    if (!v) return v.error();
+    s->set(config, v.value());
+  }
+  return {};
+}
+
+Result<ServerConfig> parseServerConfig(const std::vector<std::string>& args, bool& help) {
+  help = false;
+  ServerConfig config;
+  // The config file first, so that flags override it wherever they appear.
+  std::string path;
+  for (size_t i = 0; i < args.size(); ++i) {
+    if (args[i] == "--config") {
+      if (i + 1 >= args.size()) return Error{"--config needs a file name", EINVAL};
+      path = args[i + 1];
+    }
+  }
+  const bool explicit_file = !path.empty();
+  if (!explicit_file && ::access("/etc/codecanvas/server.json", F_OK) == 0)
+    path = "/etc/codecanvas/server.json";
+  if (!path.empty()) {
+    auto text = controller::readTextFile(path, 1 << 20);
+    if (!text) return text.error();
+    if (auto s = applyConfigJson(text.value(), path, config); !s) return s.error();
+    config.config_path = path;
+  }
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (a == "--help" || a == "-h") {
+      help = true;
+      return config;
+    }
+    if (i + 1 >= args.size()) return Error{"unknown option or missing value: " + a, EINVAL};
+    const std::string& v = args[++i];
+    if (a == "--config") continue;
+    if (a == "--bind") {
+      config.bind = v;
+      continue;
+    }
+    if (a == "--data-dir") {
+      config.data_dir = v;
+      continue;
+    }
+    const Setting* s = nullptr;
+    for (const auto& n : kNumbers)
+      if (a == n.flag) s = &n;
+    if (s == nullptr) return Error{"unknown option: " + a + " (see --help)", EINVAL};
+    auto n = number(v, a, s->min, s->max);
+    if (!n) return n.error();
+    s->set(config, n.value());
+  }
+  if (config.bind.empty()) return Error{"--bind must not be empty", EINVAL};
+  return config;
+}
+
+}  // namespace codecanvas::http

@@ -1,0 +1,38 @@
+// The server's configuration: defaults that work out of the box, an optional JSON file
+// (--config, else /etc/codecanvas/server.json when it exists) and command-line flags, in
+// that order of precedence (flags win). Parsing is pure; errors name the flag or field.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "api.h"
+#include "result.h"
+#include "run_types.h"
+
+namespace codecanvas::http {
+
+struct ServerConfig {
+  std::string bind = "127.0.0.1";  // loopback: open to the network with --bind 0.0.0.0
+  int port = 10100;                // 0: any free port (tests)
+  unsigned slots = 0;              // 0: one per CPU core
+  size_t queue_capacity = 64;
+  uint32_t uid_base = 60100;
+  std::string data_dir;  // empty: the build's data dir (profiles/, rootfs/)
+  controller::Limits max_limits{20000, 60000, 2 << 20, 16384, 512};  // the operator's ceiling
+  InputLimits input;
+  uint64_t cache_bytes = 256ULL << 20;
+  unsigned shutdown_grace_seconds = 120;
+  unsigned http_threads = 0;  // 0: slots + queue capacity + 8
+  std::string config_path;    // the file that was read, if any
+};
+
+// Parses flags (argv without the program name) on top of the defaults and the config
+// file they name. `help` is set for --help.
+Result<ServerConfig> parseServerConfig(const std::vector<std::string>& args, bool& help);
+// Applies a config file's JSON text to `config`.
+Status applyConfigJson(const std::string& text, const std::string& origin, ServerConfig& config);
+
+extern const char* const kServerUsage;
+
+}  // namespace codecanvas::http

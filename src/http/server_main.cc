@@ -1,0 +1,97 @@
+// codecanvas-server: the HTTP service on port 10100.
+//
+// Start-up: configuration → language profiles and toolchain versions → sandbox slots →
+// listen. SIGTERM or SIGINT: stop accepting connections, answer the requests in progress
+// (their jobs finish, bounded by --shutdown-grace-s), tear the slots down, exit 0. A
+// second signal during shutdown exits at once with status 1.
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+#include <thread>
+
+#include "server.h"
+#include "service.h"
+
+using namespace codecanvas;
+using namespace codecanvas::http;
+
+namespace {
+
+void say(const std::string& line) { std::fprintf(stderr, "codecanvas: %s\n", line.c_str()); }
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // Every thread created from here on inherits this mask: the signals are taken by the
+  // one thread that waits for them, never by a request thread at a random point.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  // A client that hangs up mid-answer must not kill the server.
+  signal(SIGPIPE, SIG_IGN);
+
+  bool help = false;
+  auto config = parseServerConfig(std::vector<std::string>(argv + 1, argv + argc), help);
+  if (!config) {
+    std::fprintf(stderr, "codecanvas-server: %s\n", config.error().message.c_str());
+    return 2;
+  }
+  if (help) {
+    std::fputs(kServerUsage, stdout);
+    return 0;
+  }
+  if (!config->config_path.empty()) say("configuration from " + config->config_path);
+
+  auto service = Service::create(config.value());
+  if (!service) {
+    std::fprintf(stderr, "codecanvas-server: cannot start: %s\n", service.error().message.c_str());
+    return 1;
+  }
+  Metrics metrics;
+  ApiOptions api_options;
+  api_options.input = config->input;
+  Api api(*service.value(), metrics, api_options);
+  const auto health = service.value()->health();
+  const unsigned threads =
+      config->http_threads != 0
+          ? config->http_threads
+          : static_cast<unsigned>(std::min<size_t>(health.slots + config->queue_capacity + 8, 1024));
+  HttpServer server(api, config.value(), threads);
+  auto port = server.bind();
+  if (!port) {
+    std::fprintf(stderr, "codecanvas-server: %s\n", port.error().message.c_str());
+    return 1;
+  }
+
+  std::atomic<bool> stopping{false};
+  std::thread signals([&] {
+    int sig = 0;
+    sigwait(&stop_signals, &sig);
+    stopping = true;
+    say(std::string("received ") + (sig == SIGTERM ? "SIGTERM" : "SIGINT") +
+        ": no new connections; finishing the requests in progress");
+    server.stop();
+    sigwait(&stop_signals, &sig);
+    say("second signal: exiting now");
+    _exit(1);
+  });
+  signals.detach();
+
+  say("listening on http://" + config->bind + ":" + std::to_string(port.value()) + " (" +
+      std::to_string(health.slots) + " slots, queue " + std::to_string(config->queue_capacity) +
+      ", " + std::to_string(threads) + " request threads)");
+  const bool served = server.run();
+  if (!stopping) {
+    say("the listening socket failed; shutting down");
+  }
+  const bool drained =
+      service.value()->drain(std::chrono::seconds(config->shutdown_grace_seconds));
+  if (!drained) say("jobs still running after the grace period; they end at their own limits");
+  service.value().reset();
+  say("slots torn down; bye");
+  return served || stopping ? 0 : 1;
+}
