@@ -1,0 +1,339 @@
+// The HTTP API as a pure function: routing, validation and the response shapes, with a
+// backend that answers from canned outcomes instead of a sandbox (the sandbox itself is
+// covered end to end over real HTTP in tests/integration/http_test.cc).
+#include "api.h"
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+namespace codecanvas::http {
+namespace {
+
+using controller::JobOutcome;
+using controller::RunResult;
+using controller::RunStatus;
+using nlohmann::json;
+
+controller::LanguageProfile profile(const std::string& name, bool compiled) {
+  controller::LanguageProfile p;
+  p.name = name;
+  p.aliases = {name == "python3" ? "py" : "gcc"};
+  p.source_file = name == "python3" ? "main.py" : "main.c";
+  p.version_command = {"x"};
+  p.run_argv = {"run"};
+  p.version = "1.0";
+  p.default_limits.cpu_ms = 1000;
+  p.max_limits.cpu_ms = 5000;
+  if (compiled) p.compile = controller::CompileSpec{{"cc", "main.c"}, {"main"}, {}};
+  return p;
+}
+
+class FakeBackend : public Backend {
+ public:
+  FakeBackend() {
+    auto reg = controller::LanguageRegistry::fromProfiles({profile("python3", false), profile("c", true)});
+    languages_ = std::move(reg.value());
+  }
+  const controller::LanguageRegistry& languages() const override { return languages_; }
+  controller::Limits limitsFor(const controller::RunSpec& spec) const override {
+    return controller::resolveLimits(*spec.language, spec.limits, operator_max);
+  }
+  controller::JobPlan planRun(const controller::RunSpec& spec) const override {
+    last_run = spec;
+    controller::JobPlan p;
+    p.runs.resize(1);
+    return p;
+  }
+  controller::JobPlan planJudge(const controller::JudgeSpec& spec) const override {
+    last_judge = spec;
+    controller::JobPlan p;
+    p.runs.resize(spec.tests.size());
+    return p;
+  }
+  std::optional<std::future<JobOutcome>> submit(controller::JobPlan) override {
+    ++submitted;
+    if (full) return std::nullopt;
+    std::promise<JobOutcome> p;
+    p.set_value(outcome);
+    return p.get_future();
+  }
+  HealthInfo health() const override {
+    HealthInfo h;
+    h.slots = 2;
+    h.queue_capacity = 8;
+    h.cpu = h.memory = h.pids = "v2";
+    return h;
+  }
+  Metrics::Gauges gauges() const override { return {}; }
+
+  controller::LanguageRegistry languages_;
+  controller::Limits operator_max{100000, 100000, 1 << 22, 1 << 16, 1024};
+  mutable controller::RunSpec last_run;
+  mutable controller::JudgeSpec last_judge;
+  JobOutcome outcome;
+  bool full = false;
+  int submitted = 0;
+};
+
+RunResult okRun(const std::string& out) {
+  RunResult r;
+  r.status = RunStatus::kOk;
+  r.exit_code = 0;
+  r.stdout_data = out;
+  r.time_ms = 1.5;
+  r.wall_ms = 2.0;
+  r.memory_kb = 1000;
+  return r;
+}
+
+class ApiTest : public ::testing::Test {
+ protected:
+  HttpResponse call(const std::string& method, const std::string& path, const std::string& body = "") {
+    return api_.handle(HttpRequest{method, path, body, {}});
+  }
+  json post(const std::string& path, const std::string& body, int expect_status) {
+    HttpResponse r = call("POST", path, body);
+    EXPECT_EQ(r.status, expect_status) << body << " -> " << r.body;
+    EXPECT_EQ(r.content_type, "application/json");
+    json j = json::parse(r.body, nullptr, false);
+    EXPECT_FALSE(j.is_discarded()) << r.body;
+    return j;
+  }
+  // A bad request: the contract's error shape, a sentence that mentions `hint`, no job.
+  void expectRefused(const std::string& body, int status, const std::string& code,
+                     const std::string& hint, const std::string& path = "/api/v1/run") {
+    const int before = backend_.submitted;
+    json j = post(path, body, status);
+    EXPECT_EQ(j.value("code", ""), code) << body;
+    EXPECT_NE(j.value("error", "").find(hint), std::string::npos) << body << " -> " << j.dump();
+    EXPECT_EQ(backend_.submitted, before) << "nothing may run for a refused request";
+  }
+
+  FakeBackend backend_;
+  Metrics metrics_;
+  ApiOptions options_ = [] {
+    ApiOptions o;
+    o.input.max_body_bytes = 4096;
+    o.input.max_source_bytes = 1024;
+    o.input.max_stdin_bytes = 512;
+    o.input.max_tests = 3;
+    return o;
+  }();
+  Api api_{backend_, metrics_, options_};
+};
+
+TEST_F(ApiTest, TheOriginalRequestGetsTheOriginalFields) {
+  backend_.outcome.runs.push_back(okRun("hello world\n"));
+  json j = post("/api/v1/run", R"J({"language":"python3","source":"print(\"hello world\")"})J", 200);
+  EXPECT_EQ(j["stdout"], "hello world\n");
+  EXPECT_EQ(j["stderr"], "");
+  EXPECT_TRUE(j["error"].is_null());
+  EXPECT_EQ(j["status"], "ok");
+  EXPECT_EQ(j["exit_code"], 0);
+  EXPECT_EQ(j["time_ms"], 1.5);
+  EXPECT_EQ(j["memory_kb"], 1000);
+  EXPECT_TRUE(j["compile"].is_null());
+  EXPECT_EQ(j["limits"]["cpu_ms"], 1000);
+  EXPECT_EQ(backend_.last_run.source, "print(\"hello world\")");
+}
+
+TEST_F(ApiTest, AliasesStdinArgsAndClampedLimitsReachTheJob) {
+  backend_.outcome.runs.push_back(okRun(""));
+  json j = post("/api/v1/run",
+                R"({"language":"PY","source":"x","stdin":"in\n","args":["a","b"],
+                    "limits":{"cpu_ms":999999,"memory_kb":65536},"unknown_field":[1,2]})",
+                200);
+  EXPECT_EQ(backend_.last_run.language->name, "python3");
+  EXPECT_EQ(backend_.last_run.stdin_data, "in\n");
+  EXPECT_EQ(backend_.last_run.args, (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(j["limits"]["cpu_ms"], 5000) << "clamped to the language's maximum";
+  EXPECT_EQ(j["limits"]["memory_kb"], 65536);
+}
+
+TEST_F(ApiTest, BadInputGetsA4xxThatSaysWhatToFix) {
+  expectRefused("", 400, "bad_request", "empty");
+  expectRefused("{not json", 400, "bad_request", "not valid JSON");
+  expectRefused("[1,2]", 400, "bad_request", "JSON object");
+  expectRefused(R"({"source":"x"})", 400, "bad_request", "\"language\" is required");
+  expectRefused(R"({"language":"python3"})", 400, "bad_request", "\"source\" is required");
+  expectRefused(R"({"language":42,"source":"x"})", 400, "bad_request", "must be a string");
+  expectRefused(R"({"language":"cobol","source":"x"})", 400, "bad_request", "unknown language");
+  expectRefused(R"({"language":"python3","source":["x"]})", 400, "bad_request", "\"source\" must be a string");
+  expectRefused(R"({"language":"python3","source":"x","stdin":5})", 400, "bad_request", "stdin");
+  expectRefused(R"({"language":"python3","source":"x","args":"a b"})", 400, "bad_request", "args");
+  expectRefused(R"({"language":"python3","source":"x","args":[1]})", 400, "bad_request", "args");
+  expectRefused(R"({"language":"python3","source":"x","args":["a\u0000b"]})", 400, "bad_request", "NUL");
+  expectRefused(R"({"language":"python3","source":"x","limits":5})", 400, "bad_request", "limits");
+  expectRefused(R"({"language":"python3","source":"x","limits":{"cpu_ms":-5}})", 400, "bad_request",
+                "limits.cpu_ms");
+  expectRefused(R"({"language":"python3","source":"x","limits":{"cpu_ms":0}})", 400, "bad_request",
+                "at least 1");
+  expectRefused(R"({"language":"python3","source":"x","limits":{"cpu_ms":1.5}})", 400, "bad_request",
+                "integer");
+  expectRefused(R"({"language":"python3","source":"x","limits":{"cpu_ms":"100"}})", 400, "bad_request",
+                "integer");
+  expectRefused(R"({"language":"python3","source":"x","limits":{"memory_kb":1e300}})", 400,
+                "bad_request", "memory_kb");
+  expectRefused(R"({"language":"python3","source":"x","limits":{"wall_ms":18446744073709551615}})", 400,
+                "bad_request", "out of range");
+  expectRefused(R"({"language":"python3","source":"x","encoding":"latin1"})", 400, "bad_request",
+                "encoding");
+  // Invalid UTF-8 inside a JSON string.
+  expectRefused("{\"language\":\"python3\",\"source\":\"\xff\xfe\"}", 400, "bad_request", "UTF-8");
+}
+
+TEST_F(ApiTest, OversizedInputGets413) {
+  expectRefused(R"({"language":"python3","source":")" + std::string(5000, 'x') + "\"}", 413,
+                "too_large", "maximum");
+  expectRefused(R"({"language":"python3","source":")" + std::string(2000, 'x') + "\"}", 413,
+                "too_large", "\"source\"");
+  expectRefused(R"({"language":"python3","source":"x","stdin":")" + std::string(600, 'x') + "\"}",
+                413, "too_large", "\"stdin\"");
+}
+
+TEST_F(ApiTest, DeeplyNestedJsonIsRefusedWithoutACrash) {
+  // Within the body limit, but far deeper than any request.
+  const std::string deep = std::string(2000, '[') + std::string(2000, ']');
+  expectRefused(deep, 400, "bad_request", "JSON object");
+}
+
+TEST_F(ApiTest, AFullQueueGets503WithRetryAfter) {
+  backend_.full = true;
+  HttpResponse r = call("POST", "/api/v1/run", R"({"language":"python3","source":"x"})");
+  EXPECT_EQ(r.status, 503);
+  EXPECT_EQ(json::parse(r.body)["code"], "busy");
+  bool retry_after = false;
+  for (const auto& [k, v] : r.headers) retry_after = retry_after || (k == "Retry-After" && !v.empty());
+  EXPECT_TRUE(retry_after);
+}
+
+TEST_F(ApiTest, ASandboxFaultGets500NamingTheStep) {
+  backend_.outcome.fault = "run 1: lost the slot keeper";
+  json j = post("/api/v1/run", R"({"language":"python3","source":"x"})", 500);
+  EXPECT_EQ(j["code"], "internal");
+  EXPECT_NE(j["error"].get<std::string>().find("lost the slot keeper"), std::string::npos);
+}
+
+TEST_F(ApiTest, ACompileErrorStopsTheJobAndShowsTheCompilersMessage) {
+  RunResult c;
+  c.status = RunStatus::kRuntimeError;
+  c.exit_code = 1;
+  c.stderr_data = "main.c:1: error: expected ';'";
+  backend_.outcome.compile = c;
+  json j = post("/api/v1/run", R"J({"language":"c","source":"int main("})J", 200);
+  EXPECT_EQ(j["status"], "compile_error");
+  EXPECT_EQ(j["error"], "compile error");
+  EXPECT_EQ(j["compile"]["status"], "compile_error");
+  EXPECT_EQ(j["compile"]["stderr"], "main.c:1: error: expected ';'");
+  EXPECT_EQ(j["stderr"], "main.c:1: error: expected ';'");
+  EXPECT_TRUE(j["exit_code"].is_null());
+}
+
+TEST_F(ApiTest, OutputIsValidUtf8OrBase64OnRequest) {
+  backend_.outcome.runs.push_back(okRun(std::string("a\xff\0b", 4)));
+  json j = post("/api/v1/run", R"({"language":"python3","source":"x"})", 200);
+  EXPECT_EQ(j["stdout"], std::string("a\xEF\xBF\xBD") + std::string("\0b", 2));
+  json b = post("/api/v1/run", R"({"language":"python3","source":"x","encoding":"base64"})", 200);
+  EXPECT_EQ(b["stdout"], "Yf8AYg==");
+  EXPECT_EQ(b["encoding"], "base64");
+}
+
+TEST_F(ApiTest, JudgeComparesEveryTestAndTakesTheFirstFailingVerdict) {
+  backend_.outcome.runs = {okRun("3\n"), okRun("11\n"), okRun("7\n")};
+  backend_.outcome.runs[2].status = RunStatus::kTimeLimit;
+  json j = post("/api/v1/judge", R"({"language":"c","source":"x","checker":{"type":"tokens"},
+      "tests":[{"stdin":"1 2","expected_output":"3"},{"stdin":"5 5","expected_output":"10"},
+               {"stdin":"3 4","expected_output":"7"}]})",
+                200);
+  EXPECT_EQ(j["verdict"], "wrong_answer");
+  ASSERT_EQ(j["tests"].size(), 3u);
+  EXPECT_EQ(j["tests"][0]["verdict"], "accepted");
+  EXPECT_FALSE(j["tests"][0].contains("stdout"));
+  EXPECT_EQ(j["tests"][1]["verdict"], "wrong_answer");
+  EXPECT_EQ(j["tests"][1]["stdout"], "11\n");
+  EXPECT_EQ(j["tests"][2]["verdict"], "time_limit");
+  EXPECT_EQ(j["max_time_ms"], 1.5);
+  EXPECT_EQ(j["checker"], "tokens");
+  EXPECT_EQ(backend_.last_judge.tests.size(), 3u);
+  EXPECT_EQ(backend_.last_judge.checker.type, controller::CheckerType::kTokens);
+}
+
+TEST_F(ApiTest, JudgeMarksTestsThatDidNotRunAsSkipped) {
+  backend_.outcome.runs = {okRun("wrong\n")};
+  json j = post("/api/v1/judge", R"({"language":"python3","source":"x","stop_on_first_failure":true,
+      "tests":[{"expected_output":"3"},{"expected_output":"4"}]})",
+                200);
+  EXPECT_EQ(j["verdict"], "wrong_answer");
+  EXPECT_EQ(j["tests"][1]["verdict"], "skipped");
+  EXPECT_TRUE(backend_.last_judge.stop_on_first_failure);
+}
+
+TEST_F(ApiTest, JudgeValidatesItsOwnFields) {
+  expectRefused(R"({"language":"c","source":"x"})", 400, "bad_request", "\"tests\" is required",
+                "/api/v1/judge");
+  expectRefused(R"({"language":"c","source":"x","tests":[]})", 400, "bad_request", "non-empty",
+                "/api/v1/judge");
+  expectRefused(R"({"language":"c","source":"x","tests":[{"stdin":"1"}]})", 400, "bad_request",
+                "tests[0].expected_output", "/api/v1/judge");
+  expectRefused(R"({"language":"c","source":"x","tests":[1]})", 400, "bad_request", "tests[0]",
+                "/api/v1/judge");
+  expectRefused(
+      R"({"language":"c","source":"x","tests":[{"expected_output":""},{"expected_output":""},{"expected_output":""},{"expected_output":""}]})",
+      413, "too_large", "tests", "/api/v1/judge");
+  expectRefused(R"({"language":"c","source":"x","tests":[{"expected_output":""}],"checker":{"type":"diff"}})",
+                400, "bad_request", "checker.type", "/api/v1/judge");
+  expectRefused(
+      R"({"language":"c","source":"x","tests":[{"expected_output":""}],"checker":{"type":"float","epsilon":-1}})",
+      400, "bad_request", "epsilon", "/api/v1/judge");
+  expectRefused(R"({"language":"c","source":"x","tests":[{"expected_output":""}],"stop_on_first_failure":1})",
+                400, "bad_request", "stop_on_first_failure", "/api/v1/judge");
+}
+
+TEST_F(ApiTest, RoutesMethodsAndReadOnlyEndpoints) {
+  EXPECT_EQ(call("GET", "/nope").status, 404);
+  EXPECT_EQ(json::parse(call("GET", "/nope").body)["code"], "not_found");
+  HttpResponse wrong = call("GET", "/api/v1/run");
+  EXPECT_EQ(wrong.status, 405);
+  EXPECT_EQ(json::parse(wrong.body)["code"], "method_not_allowed");
+  ASSERT_EQ(wrong.headers.size(), 1u);
+  EXPECT_EQ(wrong.headers[0], std::make_pair(std::string("Allow"), std::string("POST")));
+  EXPECT_EQ(call("DELETE", "/health").status, 405);
+
+  json langs = json::parse(call("GET", "/api/v1/languages").body);
+  EXPECT_EQ(langs["languages"], json({"c", "python3"}));
+  json rt = json::parse(call("GET", "/api/v1/runtimes/").body);
+  ASSERT_EQ(rt.size(), 2u);
+  EXPECT_EQ(rt[0]["language"], "c");
+  EXPECT_EQ(rt[0]["compiled"], true);
+  EXPECT_EQ(rt[0]["version"], "1.0");
+  EXPECT_EQ(rt[1]["aliases"], json({"py"}));
+  json h = json::parse(call("GET", "/health").body);
+  EXPECT_EQ(h["status"], "ok");
+  EXPECT_EQ(h["slots"]["total"], 2);
+  EXPECT_EQ(h["queue"]["capacity"], 8);
+  EXPECT_EQ(h["cgroup"]["memory"], "v2");
+
+  HttpResponse m = call("GET", "/metrics");
+  EXPECT_EQ(m.status, 200);
+  EXPECT_NE(m.content_type.find("text/plain"), std::string::npos);
+  EXPECT_NE(m.body.find("codecanvas_http_requests_total{route=\"/api/v1/run\",code=\"405\"} 1"),
+            std::string::npos)
+      << m.body;
+  EXPECT_NE(m.body.find("codecanvas_http_requests_total{route=\"other\",code=\"404\"} 2"),
+            std::string::npos);
+  EXPECT_NE(m.body.find("codecanvas_job_seconds_bucket{phase=\"total\",le=\"+Inf\"}"), std::string::npos);
+}
+
+TEST_F(ApiTest, MetricsCountRunsAndObserveLatency) {
+  backend_.outcome.runs.push_back(okRun(""));
+  backend_.outcome.total_ms = 3;
+  post("/api/v1/run", R"({"language":"python3","source":"x"})", 200);
+  const std::string m = call("GET", "/metrics").body;
+  EXPECT_NE(m.find("codecanvas_runs_total{language=\"python3\",status=\"ok\"} 1"), std::string::npos) << m;
+  EXPECT_NE(m.find("codecanvas_job_seconds_bucket{phase=\"total\",le=\"0.005\"} 1"), std::string::npos) << m;
+  EXPECT_NE(m.find("codecanvas_job_seconds_bucket{phase=\"total\",le=\"0.0025\"} 0"), std::string::npos) << m;
+}
+
+}  // namespace
+}  // namespace codecanvas::http
