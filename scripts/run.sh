@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Sets up codecanvas (scripts/setup.sh) and starts it with the default configuration.
-# Until the HTTP service lands, "starting" means the sandbox self-check: a slot is built
-# and a program is run in it, the result printed as JSON.
+# Sets up codecanvas (scripts/setup.sh) and starts the HTTP service on port 10100 with the
+# default configuration (loopback only, one slot per CPU core). Extra arguments go to
+# codecanvas-server (see build/src/http/codecanvas-server --help), e.g.
+#   scripts/run.sh --bind 0.0.0.0      # open it to the network
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
-echo "codecanvas: sandbox self-check (the HTTP service on port 10100 is not built yet)" >&2
-exec build/src/cli/codecanvas-run -- /bin/sh -c 'echo "hello from $(id -u) in $(pwd)"'
+exec build/src/http/codecanvas-server "$@"

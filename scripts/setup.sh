@@ -17,6 +17,8 @@ packages=(
   libseccomp-dev libcap-dev libboost-dev libcpp-httplib-dev nlohmann-json3-dev libgtest-dev
   # The pure cgroup v2 test guest (scripts/cgroup2-vm.sh).
   qemu-system-x86 cpio
+  # The toolchains of the language profiles in profiles/languages.
+  bash gcc g++ python3 nodejs default-jdk-headless golang-go
 )
 missing=()
 for p in "${packages[@]}"; do
@@ -35,4 +37,4 @@ if [ ! -f build/build.ninja ]; then
 fi
 say "building"
 ninja -C build >/dev/null
-say "built: build/src/cli/codecanvas-run, build/src/processor/codecanvas-processor"
+say "built: build/src/http/codecanvas-server, build/src/cli/codecanvas-run, build/src/processor/codecanvas-processor"

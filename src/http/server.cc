@@ -24,7 +24,9 @@ void socketOptions(socket_t sock) {
   ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
 }
 
-// Binds a throwaway socket first: httplib reports a failed bind as just "false", and the
+}  // namespace
+
+// Binds a throwaway socket: httplib reports a failed bind as just "false", and the
 // operator needs to know whether the port is taken or the address is wrong.
 Status probeBind(const std::string& address, int port) {
   sockaddr_storage ss{};
@@ -58,6 +60,8 @@ Status probeBind(const std::string& address, int port) {
   }
   return {};
 }
+
+namespace {
 
 std::string nowIso() {
   const auto now = std::chrono::system_clock::now();

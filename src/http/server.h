@@ -33,6 +33,11 @@ class HttpServer {
   httplib::Server server_;
 };
 
+// Binds and releases `address`:`port`; an error that says whether the port is taken or the
+// address is wrong. The server checks this before building its slots, so a second
+// instance on the same port fails at once.
+Status probeBind(const std::string& address, int port);
+
 // One request's log line: {"ts":..., "method", "route", "status", "language", "result",
 // "duration_ms", "remote"}.
 std::string requestLogLine(const std::string& method, const std::string& route, int status,

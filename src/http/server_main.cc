@@ -45,6 +45,10 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (!config->config_path.empty()) say("configuration from " + config->config_path);
+  if (auto free = probeBind(config->bind, config->port); !free) {
+    std::fprintf(stderr, "codecanvas-server: %s\n", free.error().message.c_str());
+    return 1;
+  }
 
   auto service = Service::create(config.value());
   if (!service) {

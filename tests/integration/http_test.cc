@@ -1,0 +1,517 @@
+// End to end over real HTTP: a codecanvas-server started by the test on a free port, real
+// slots, real toolchains. Needs root, and the toolchains scripts/setup.sh installs.
+#include <httplib.h>
+#include <sys/stat.h>
+
+#include <atomic>
+#include <filesystem>
+#include <future>
+#include <memory>
+#include <nlohmann/json.hpp>
+
+#include "server_process.h"
+#include "test_support.h"
+
+namespace codecanvas {
+namespace {
+
+using nlohmann::json;
+using testing::ServerProcess;
+
+constexpr const char* kLanguages[] = {"bash", "c", "c++", "python3", "nodejs", "java", "go"};
+
+// The server most tests share: 2 slots, started on first use, stopped (SIGTERM) at the end.
+std::unique_ptr<ServerProcess>& sharedServerSlot() {
+  static std::unique_ptr<ServerProcess> server;
+  return server;
+}
+
+ServerProcess* sharedServer() {
+  auto& s = sharedServerSlot();
+  if (!s && ::geteuid() == 0)
+    s = std::make_unique<ServerProcess>(SERVER_PATH, std::vector<std::string>{
+                                                         "--slots", "2", "--queue", "32",
+                                                         "--uid-base", "60600"});
+  return s.get();
+}
+
+class StopSharedServer : public ::testing::Environment {
+ public:
+  void TearDown() override {
+    if (auto& s = sharedServerSlot()) {
+      EXPECT_EQ(s->terminate(), 0) << s->log();
+      s.reset();
+    }
+  }
+};
+const auto* const kStop = ::testing::AddGlobalTestEnvironment(new StopSharedServer);
+
+struct Answer {
+  int status = 0;  // 0: no answer (connection failed)
+  json body;
+  std::string raw;
+  std::string retry_after;
+};
+
+Answer send(int port, const std::string& method, const std::string& path,
+            const std::string& body = "") {
+  httplib::Client cli("127.0.0.1", port);
+  cli.set_read_timeout(180, 0);
+  cli.set_connection_timeout(5, 0);
+  httplib::Result res = method == "POST" ? cli.Post(path.c_str(), body, "application/json")
+                                         : cli.Get(path.c_str());
+  Answer a;
+  if (!res) return a;
+  a.status = res->status;
+  a.raw = res->body;
+  a.body = json::parse(res->body, nullptr, false);
+  a.retry_after = res->get_header_value("Retry-After");
+  return a;
+}
+
+Answer run(int port, json request) { return send(port, "POST", "/api/v1/run", request.dump()); }
+
+class HttpTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    CODECANVAS_REQUIRE_ROOT();
+    server_ = sharedServer();
+    ASSERT_NE(server_, nullptr);
+    ASSERT_GT(server_->port(), 0) << "the server did not start:\n" << server_->log();
+    port_ = server_->port();
+  }
+  ServerProcess* server_ = nullptr;
+  int port_ = 0;
+};
+
+// --- every language: the six cases the issue lists ---------------------------------------
+
+struct Programs {
+  std::string hello, echo, exit3, loop, hog, compile_error;  // compile_error empty: interpreted
+  uint64_t hog_memory_kb = 65536;
+};
+
+Programs programsFor(const std::string& lang) {
+  if (lang == "python3")
+    return {"print(\"hello world\")", "import sys\nsys.stdout.write(sys.stdin.read())",
+            "import sys\nsys.exit(3)", "while True:\n    pass",
+            "a = []\nwhile True:\n    a.append(b'x' * (1 << 20))", ""};
+  if (lang == "bash")
+    return {"echo hello world", "cat", "exit 3", "while :; do :; done",
+            "s=xxxxxxxxxxxxxxxx; while :; do s=\"$s$s\"; done", ""};
+  if (lang == "nodejs")
+    return {"console.log(\"hello world\")", "process.stdin.pipe(process.stdout)", "process.exit(3)",
+            "for (;;) {}", "const a = [];\nfor (;;) a.push(Buffer.alloc(1 << 20, 1));", ""};
+  if (lang == "c")
+    return {"#include <stdio.h>\nint main(void) { puts(\"hello world\"); return 0; }",
+            "#include <stdio.h>\nint main(void) { int c; while ((c = getchar()) != EOF) putchar(c); }",
+            "int main(void) { return 3; }",
+            "int main(void) { volatile unsigned long x = 0; for (;;) x++; }",
+            "#include <stdlib.h>\n#include <string.h>\nint main(void) { for (;;) { char* p = "
+            "malloc(1 << 20); if (!p) return 1; memset(p, 1, 1 << 20); } }",
+            "int main(void) { return 0 }"};
+  if (lang == "c++")
+    return {"#include <iostream>\nint main() { std::cout << \"hello world\\n\"; }",
+            "#include <iostream>\nint main() { std::cout << std::cin.rdbuf(); }",
+            "int main() { return 3; }", "int main() { volatile unsigned long x = 0; for (;;) x++; }",
+            "#include <vector>\n#include <cstring>\nint main() { std::vector<char*> v; for (;;) { "
+            "char* p = new char[1 << 20]; std::memset(p, 1, 1 << 20); v.push_back(p); } }",
+            "int main() { undeclared(); }"};
+  if (lang == "java")
+    return {"public class Main { public static void main(String[] a) { "
+            "System.out.println(\"hello world\"); } }",
+            "public class Main { public static void main(String[] a) throws Exception { "
+            "System.in.transferTo(System.out); } }",
+            "public class Main { public static void main(String[] a) { System.exit(3); } }",
+            "public class Main { public static void main(String[] a) { while (true) {} } }",
+            "import java.util.*;\npublic class Main { public static void main(String[] a) { "
+            "List<byte[]> l = new ArrayList<>(); while (true) { byte[] b = new byte[1 << 20]; "
+            "Arrays.fill(b, (byte) 1); l.add(b); } } }",
+            "public class Main { public static void main(String[] a) { int x = \"no\"; } }",
+            262144};
+  if (lang == "go")
+    return {"package main\nimport \"fmt\"\nfunc main() { fmt.Println(\"hello world\") }",
+            "package main\nimport (\n\t\"io\"\n\t\"os\"\n)\nfunc main() { io.Copy(os.Stdout, os.Stdin) }",
+            "package main\nimport \"os\"\nfunc main() { os.Exit(3) }", "package main\nfunc main() { for {} }",
+            "package main\nfunc main() {\n\tvar a [][]byte\n\tfor {\n\t\tb := make([]byte, 1<<20)\n\t\tfor "
+            "i := range b {\n\t\t\tb[i] = 1\n\t\t}\n\t\ta = append(a, b)\n\t}\n}",
+            "package main\nfunc main() { undefined() }"};
+  return {};
+}
+
+class LanguageTest : public HttpTest, public ::testing::WithParamInterface<const char*> {
+ protected:
+  void SetUp() override {
+    HttpTest::SetUp();
+    if (HasFatalFailure() || IsSkipped()) return;
+    lang_ = GetParam();
+    Answer langs = send(port_, "GET", "/api/v1/languages");
+    ASSERT_EQ(langs.status, 200);
+    bool listed = false;
+    for (const auto& l : langs.body["languages"]) listed = listed || l == lang_;
+    CODECANVAS_REQUIRE(listed, lang_ + " is not offered (toolchain missing? run scripts/setup.sh)");
+    p_ = programsFor(lang_);
+  }
+  json runProgram(const std::string& source, json extra = json::object()) {
+    json req = {{"language", lang_}, {"source", source}};
+    req.update(extra);
+    Answer a = run(port_, req);
+    EXPECT_EQ(a.status, 200) << a.raw;
+    return a.body;
+  }
+  std::string lang_;
+  Programs p_;
+};
+
+TEST_P(LanguageTest, HelloWorld) {
+  json j = runProgram(p_.hello);
+  EXPECT_EQ(j["status"], "ok") << j.dump();
+  EXPECT_EQ(j["stdout"], "hello world\n");
+  EXPECT_TRUE(j["error"].is_null());
+  EXPECT_EQ(j["exit_code"], 0);
+  EXPECT_GT(j["time_ms"].get<double>(), 0);
+  EXPECT_GT(j["memory_kb"].get<uint64_t>(), 0u);
+  EXPECT_EQ(j["language"], lang_);
+  if (!p_.compile_error.empty()) {
+    ASSERT_TRUE(j["compile"].is_object()) << j.dump();
+    EXPECT_EQ(j["compile"]["status"], "ok");
+  } else {
+    EXPECT_TRUE(j["compile"].is_null());
+  }
+}
+
+TEST_P(LanguageTest, EchoesStdin) {
+  const std::string input = "line one\nline two: äöü ✓\n";
+  json j = runProgram(p_.echo, {{"stdin", input}});
+  EXPECT_EQ(j["status"], "ok") << j.dump();
+  EXPECT_EQ(j["stdout"], input);
+}
+
+TEST_P(LanguageTest, RuntimeErrorKeepsTheExitCode) {
+  json j = runProgram(p_.exit3);
+  EXPECT_EQ(j["status"], "runtime_error") << j.dump();
+  EXPECT_EQ(j["exit_code"], 3);
+  EXPECT_TRUE(j["error"].is_string());
+}
+
+TEST_P(LanguageTest, InfiniteLoopHitsTheTimeLimit) {
+  json j = runProgram(p_.loop, {{"limits", {{"cpu_ms", 1000}, {"wall_ms", 10000}}}});
+  EXPECT_EQ(j["status"], "time_limit") << j.dump();
+  EXPECT_EQ(j["error"], "time limit exceeded (1000 ms)");
+  EXPECT_GE(j["time_ms"].get<double>(), 1000);
+  EXPECT_LT(j["wall_ms"].get<double>(), 5000);
+}
+
+TEST_P(LanguageTest, MemoryHogHitsTheMemoryLimit) {
+  json j = runProgram(p_.hog, {{"limits", {{"memory_kb", p_.hog_memory_kb}, {"cpu_ms", 10000},
+                                           {"wall_ms", 20000}}}});
+  EXPECT_EQ(j["status"], "memory_limit") << j.dump().substr(0, 2000);
+  EXPECT_EQ(j["limits"]["memory_kb"], p_.hog_memory_kb);
+}
+
+using CompiledLanguageTest = LanguageTest;
+
+TEST_P(CompiledLanguageTest, CompileErrorIsReportedAndNothingRuns) {
+  ASSERT_FALSE(p_.compile_error.empty());
+  json j = runProgram(p_.compile_error);
+  EXPECT_EQ(j["status"], "compile_error") << j.dump();
+  EXPECT_EQ(j["error"], "compile error");
+  ASSERT_TRUE(j["compile"].is_object());
+  EXPECT_EQ(j["compile"]["status"], "compile_error");
+  EXPECT_NE(j["compile"]["exit_code"], 0);
+  EXPECT_FALSE(j["compile"]["stderr"].get<std::string>().empty());
+  EXPECT_EQ(j["stderr"], j["compile"]["stderr"]);
+  EXPECT_TRUE(j["exit_code"].is_null());
+}
+
+std::string paramName(const ::testing::TestParamInfo<const char*>& info) {
+  const std::string n = info.param;
+  return n == "c++" ? std::string("cpp") : n;
+}
+
+INSTANTIATE_TEST_SUITE_P(AllLanguages, LanguageTest, ::testing::ValuesIn(kLanguages), paramName);
+constexpr const char* kCompiledLanguages[] = {"c", "c++", "java", "go"};
+INSTANTIATE_TEST_SUITE_P(Compiled, CompiledLanguageTest, ::testing::ValuesIn(kCompiledLanguages),
+                         paramName);
+
+// --- the API around the runs ---------------------------------------------------------------
+
+TEST_F(HttpTest, TheOriginalRequestShapeStillWorks) {
+  Answer a = send(port_, "POST", "/api/v1/run", R"J({"language":"python3","source":"print(\"hello world\")"})J");
+  ASSERT_EQ(a.status, 200) << a.raw;
+  EXPECT_EQ(a.body["stdout"], "hello world\n");
+  EXPECT_EQ(a.body["stderr"], "");
+  EXPECT_TRUE(a.body["error"].is_null());
+}
+
+TEST_F(HttpTest, RuntimesListVersionsReadFromTheToolchains) {
+  Answer a = send(port_, "GET", "/api/v1/runtimes");
+  ASSERT_EQ(a.status, 200);
+  ASSERT_TRUE(a.body.is_array());
+  EXPECT_EQ(a.body.size(), std::size(kLanguages)) << a.raw;
+  for (const auto& r : a.body) {
+    EXPECT_FALSE(r["version"].get<std::string>().empty()) << r.dump();
+    EXPECT_TRUE(r["aliases"].is_array());
+    EXPECT_TRUE(r["compiled"].is_boolean());
+  }
+  Answer alias = run(port_, {{"language", "py"}, {"source", "print(1)"}});
+  EXPECT_EQ(alias.body["language"], "python3");
+}
+
+TEST_F(HttpTest, AnIdenticalResubmissionSkipsTheCompile) {
+  const std::string src = "#include <stdio.h>\nint main(void) { puts(\"cached " +
+                          std::to_string(::getpid()) + "\"); }";
+  json first = run(port_, {{"language", "c"}, {"source", src}}).body;
+  json second = run(port_, {{"language", "c"}, {"source", src}}).body;
+  ASSERT_EQ(first["status"], "ok") << first.dump();
+  ASSERT_EQ(second["status"], "ok") << second.dump();
+  EXPECT_FALSE(first["compile"]["cached"].get<bool>());
+  EXPECT_TRUE(second["compile"]["cached"].get<bool>());
+  EXPECT_EQ(second["stdout"], first["stdout"]);
+  // A different source is a different program.
+  json other = run(port_, {{"language", "c"}, {"source", src + "\n"}}).body;
+  EXPECT_FALSE(other["compile"]["cached"].get<bool>());
+}
+
+TEST_F(HttpTest, BadInputOverTheWire) {
+  Answer not_json = send(port_, "POST", "/api/v1/run", "hello");
+  EXPECT_EQ(not_json.status, 400);
+  EXPECT_EQ(not_json.body["code"], "bad_request");
+  Answer utf8 = send(port_, "POST", "/api/v1/run", "{\"language\":\"c\",\"source\":\"\xc3\x28\"}");
+  EXPECT_EQ(utf8.status, 400);
+  Answer unknown = run(port_, {{"language", "brainfuck"}, {"source", "+"}});
+  EXPECT_EQ(unknown.status, 400);
+  EXPECT_NE(unknown.body["error"].get<std::string>().find("python3"), std::string::npos);
+  Answer negative = run(port_, {{"language", "c"}, {"source", "x"}, {"limits", {{"memory_kb", -1}}}});
+  EXPECT_EQ(negative.status, 400);
+  Answer huge = send(port_, "POST", "/api/v1/run", std::string(17 << 20, ' '));
+  EXPECT_EQ(huge.status, 413) << huge.raw.substr(0, 200);
+  EXPECT_EQ(huge.body["code"], "too_large");
+  Answer missing = send(port_, "GET", "/api/v2/run");
+  EXPECT_EQ(missing.status, 404);
+  EXPECT_EQ(missing.body["code"], "not_found");
+  Answer method = send(port_, "GET", "/api/v1/run");
+  EXPECT_EQ(method.status, 405);
+  // The server is still fine.
+  EXPECT_EQ(send(port_, "GET", "/health").status, 200);
+}
+
+TEST_F(HttpTest, HealthAndMetricsDescribeTheService) {
+  Answer h = send(port_, "GET", "/health");
+  ASSERT_EQ(h.status, 200);
+  EXPECT_EQ(h.body["slots"]["total"], 2);
+  EXPECT_EQ(h.body["queue"]["capacity"], 32);
+  for (const char* c : {"cpu", "memory", "pids"}) EXPECT_NE(h.body["cgroup"][c], "none") << c;
+  EXPECT_EQ(h.body["status"], "ok") << h.raw;
+  run(port_, {{"language", "bash"}, {"source", "true"}});
+  httplib::Client cli("127.0.0.1", port_);
+  auto m = cli.Get("/metrics");
+  ASSERT_TRUE(m);
+  EXPECT_NE(m->get_header_value("Content-Type").find("text/plain"), std::string::npos);
+  EXPECT_NE(m->body.find("codecanvas_runs_total{language=\"bash\",status=\"ok\"}"), std::string::npos);
+  EXPECT_NE(m->body.find("codecanvas_slots_total 2"), std::string::npos);
+  EXPECT_NE(m->body.find("codecanvas_job_seconds_count{phase=\"queue\"}"), std::string::npos);
+  // One JSON log line per request on stderr.
+  EXPECT_NE(server_->log().find("\"route\":\"/api/v1/run\""), std::string::npos);
+}
+
+TEST_F(HttpTest, MoreConcurrentRequestsThanSlotsAreAllAnswered) {
+  std::vector<std::future<Answer>> answers;
+  for (int i = 0; i < 8; ++i) {
+    answers.push_back(std::async(std::launch::async, [this, i] {
+      return run(port_, {{"language", "python3"},
+                         {"source", "import sys\nprint(int(sys.stdin.read()) * 2)"},
+                         {"stdin", std::to_string(i)}});
+    }));
+  }
+  for (int i = 0; i < 8; ++i) {
+    Answer a = answers[i].get();
+    ASSERT_EQ(a.status, 200) << a.raw;
+    EXPECT_EQ(a.body["stdout"], std::to_string(i * 2) + "\n");
+  }
+}
+
+// --- the judge ------------------------------------------------------------------------------
+
+const char* kAplusB =
+    "#include <iostream>\nint main() { long a, b; std::cin >> a >> b; "
+    "if (a == 0 && b == 0) for (volatile int i = 0;; ++i) {} std::cout << a + b << \"\\n\"; }";
+
+json judge(int port, json request) {
+  Answer a = send(port, "POST", "/api/v1/judge", request.dump());
+  EXPECT_EQ(a.status, 200) << a.raw;
+  return a.body;
+}
+
+TEST_F(HttpTest, JudgeAcceptsACorrectProgramWithEveryChecker) {
+  json tests = json::array({{{"stdin", "1 2\n"}, {"expected_output", "3\n"}},
+                            {{"stdin", "5 5\n"}, {"expected_output", "10\n"}},
+                            {{"stdin", "-4 4\n"}, {"expected_output", "0\n"}}});
+  for (const char* checker : {"exact", "lines", "tokens", "float"}) {
+    json j = judge(port_, {{"language", "c++"}, {"source", kAplusB}, {"tests", tests},
+                           {"checker", {{"type", checker}}}});
+    EXPECT_EQ(j["verdict"], "accepted") << checker << ": " << j.dump();
+    EXPECT_EQ(j["compile"]["status"], "ok");
+    ASSERT_EQ(j["tests"].size(), 3u);
+    for (const auto& t : j["tests"]) EXPECT_EQ(t["verdict"], "accepted");
+    EXPECT_GT(j["max_memory_kb"].get<uint64_t>(), 0u);
+  }
+  // Trailing spaces: fine for lines and tokens, not for exact.
+  json spaced = json::array({{{"stdin", "1 2\n"}, {"expected_output", "3   \n\n"}}});
+  EXPECT_EQ(judge(port_, {{"language", "c++"}, {"source", kAplusB}, {"tests", spaced},
+                          {"checker", {{"type", "lines"}}}})["verdict"],
+            "accepted");
+  EXPECT_EQ(judge(port_, {{"language", "c++"}, {"source", kAplusB}, {"tests", spaced},
+                          {"checker", {{"type", "exact"}}}})["verdict"],
+            "wrong_answer");
+}
+
+TEST_F(HttpTest, JudgeFindsAWrongAnswerAndATimeoutAmongPassingTests) {
+  json tests = json::array({{{"stdin", "1 2\n"}, {"expected_output", "3\n"}},
+                            {{"stdin", "2 2\n"}, {"expected_output", "5\n"}},
+                            {{"stdin", "0 0\n"}, {"expected_output", "0\n"}},
+                            {{"stdin", "7 8\n"}, {"expected_output", "15\n"}}});
+  json j = judge(port_, {{"language", "c++"}, {"source", kAplusB}, {"tests", tests},
+                         {"limits", {{"cpu_ms", 500}}}, {"checker", {{"type", "tokens"}}}});
+  EXPECT_EQ(j["verdict"], "wrong_answer") << j.dump();  // the first failing test decides
+  ASSERT_EQ(j["tests"].size(), 4u);
+  EXPECT_EQ(j["tests"][0]["verdict"], "accepted");
+  EXPECT_EQ(j["tests"][1]["verdict"], "wrong_answer");
+  EXPECT_EQ(j["tests"][1]["stdout"], "4\n");
+  EXPECT_EQ(j["tests"][2]["verdict"], "time_limit");
+  EXPECT_EQ(j["tests"][3]["verdict"], "accepted");
+  EXPECT_TRUE(j["compile"]["cached"].is_boolean());
+
+  json stop = judge(port_, {{"language", "c++"}, {"source", kAplusB}, {"tests", tests},
+                            {"stop_on_first_failure", true}});
+  EXPECT_EQ(stop["tests"][1]["verdict"], "wrong_answer");
+  EXPECT_EQ(stop["tests"][2]["verdict"], "skipped");
+  EXPECT_EQ(stop["tests"][3]["verdict"], "skipped");
+}
+
+TEST_F(HttpTest, JudgeFloatCheckerUsesEpsilon) {
+  const char* program = "x = float(input())\nprint(f'{x / 3:.5f}')";
+  json tests = json::array({{{"stdin", "1\n"}, {"expected_output", "0.333333\n"}}});
+  json within = judge(port_, {{"language", "python3"}, {"source", program}, {"tests", tests},
+                              {"checker", {{"type", "float"}, {"epsilon", 1e-4}}}});
+  EXPECT_EQ(within["verdict"], "accepted") << within.dump();
+  json outside = judge(port_, {{"language", "python3"}, {"source", program}, {"tests", tests},
+                               {"checker", {{"type", "float"}, {"epsilon", 1e-7}}}});
+  EXPECT_EQ(outside["verdict"], "wrong_answer") << outside.dump();
+  json compile_error = judge(port_, {{"language", "c++"}, {"source", "int main( {"}, {"tests", tests}});
+  EXPECT_EQ(compile_error["verdict"], "compile_error");
+  EXPECT_EQ(compile_error["tests"][0]["verdict"], "skipped");
+}
+
+// --- servers of their own: queue order, a full queue, shutdown, a taken port -----------------
+
+TEST(HttpServerTest, JobsTakeTheSlotInOrderOfArrival) {
+  CODECANVAS_REQUIRE_ROOT();
+  ServerProcess server(SERVER_PATH, {"--slots", "1", "--queue", "8", "--uid-base", "60610"});
+  ASSERT_GT(server.port(), 0) << server.log();
+  // Each job sleeps, then prints when it ran; sent 100 ms apart, they must run in that order.
+  std::vector<std::future<Answer>> answers;
+  for (int i = 0; i < 5; ++i) {
+    answers.push_back(std::async(std::launch::async, [&server] {
+      return run(server.port(), {{"language", "bash"}, {"source", "sleep 0.2; date +%s%N"}});
+    }));
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  long long previous = 0;
+  for (int i = 0; i < 5; ++i) {
+    Answer a = answers[i].get();
+    ASSERT_EQ(a.status, 200) << a.raw;
+    const long long t = std::stoll(a.body["stdout"].get<std::string>());
+    EXPECT_GT(t, previous) << "job " << i << " ran before an earlier one";
+    previous = t;
+  }
+  EXPECT_EQ(server.terminate(), 0) << server.log();
+}
+
+TEST(HttpServerTest, AFullQueueAnswers503AndRunsNothing) {
+  CODECANVAS_REQUIRE_ROOT();
+  ServerProcess server(SERVER_PATH, {"--slots", "1", "--queue", "1", "--uid-base", "60620"});
+  ASSERT_GT(server.port(), 0) << server.log();
+  const std::string marker = "/tmp/codecanvas-503-" + std::to_string(::getpid());
+  auto slow = [&] {
+    return run(server.port(), {{"language", "bash"}, {"source", "sleep 1.5; echo done"}});
+  };
+  auto running = std::async(std::launch::async, slow);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  auto queued = std::async(std::launch::async, slow);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  Answer refused = run(server.port(), {{"language", "bash"}, {"source", "echo ran"}});
+  EXPECT_EQ(refused.status, 503) << refused.raw;
+  EXPECT_EQ(refused.body["code"], "busy");
+  EXPECT_FALSE(refused.retry_after.empty());
+  EXPECT_EQ(running.get().body["stdout"], "done\n");
+  EXPECT_EQ(queued.get().body["stdout"], "done\n");
+  // Once the queue drains, requests are admitted again.
+  EXPECT_EQ(run(server.port(), {{"language", "bash"}, {"source", "echo ran"}}).body["stdout"], "ran\n");
+  EXPECT_EQ(server.terminate(), 0) << server.log();
+}
+
+// No process of the server's slot uids is left, and no cgroup directory of the instance.
+void expectNothingLeft(pid_t server_pid, uid_t uid_base, unsigned slots) {
+  for (const auto& e : std::filesystem::directory_iterator("/proc")) {
+    struct stat st {};
+    if (::stat(e.path().c_str(), &st) != 0) continue;
+    EXPECT_FALSE(st.st_uid >= uid_base && st.st_uid < uid_base + slots)
+        << "process " << e.path() << " of slot uid " << st.st_uid << " outlived the server";
+  }
+  const std::string name = "codecanvas-" + std::to_string(server_pid);
+  std::error_code ec;
+  for (auto it = std::filesystem::recursive_directory_iterator(
+           "/sys/fs/cgroup", std::filesystem::directory_options::skip_permission_denied, ec);
+       it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+    if (ec) break;
+    if (it->is_directory(ec) && it->path().filename() == name)
+      ADD_FAILURE() << "cgroup " << it->path() << " outlived the server";
+    if (it.depth() > 4) it.disable_recursion_pending();
+  }
+}
+
+TEST(HttpServerTest, SigtermLetsRunningJobsFinishThenExitsClean) {
+  CODECANVAS_REQUIRE_ROOT();
+  auto server = std::make_unique<ServerProcess>(
+      SERVER_PATH, std::vector<std::string>{"--slots", "1", "--queue", "4", "--uid-base", "60630"});
+  ASSERT_GT(server->port(), 0) << server->log();
+  const int port = server->port();
+  const pid_t pid = server->pid();
+  auto job = std::async(std::launch::async, [port] {
+    return run(port, {{"language", "bash"}, {"source", "sleep 1; echo finished"}});
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(400));
+  const int status = server->terminate();
+  Answer a = job.get();
+  EXPECT_EQ(a.status, 200) << a.raw;
+  EXPECT_EQ(a.body["stdout"], "finished\n");
+  EXPECT_EQ(status, 0) << server->log();
+  EXPECT_NE(server->log().find("SIGTERM"), std::string::npos);
+  // Nobody listens any more.
+  EXPECT_EQ(send(port, "GET", "/health").status, 0);
+  server.reset();
+  expectNothingLeft(pid, 60630, 1);
+}
+
+TEST(HttpServerTest, ASecondServerOnTheSamePortSaysSo) {
+  CODECANVAS_REQUIRE_ROOT();
+  ServerProcess first(SERVER_PATH, {"--slots", "1", "--uid-base", "60640"});
+  ASSERT_GT(first.port(), 0) << first.log();
+  const std::string cmd = std::string(SERVER_PATH) + " --slots 1 --uid-base 60650 --port " +
+                          std::to_string(first.port()) + " 2>&1";
+  FILE* p = ::popen(cmd.c_str(), "r");
+  ASSERT_NE(p, nullptr);
+  std::string out;
+  char buf[4096];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+  const int status = ::pclose(p);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 1) << out;
+  EXPECT_NE(out.find("already in use"), std::string::npos) << out;
+  EXPECT_EQ(send(first.port(), "GET", "/health").status, 200);
+  EXPECT_EQ(first.terminate(), 0);
+}
+
+}  // namespace
+}  // namespace codecanvas

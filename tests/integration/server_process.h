@@ -1,0 +1,116 @@
+// A real codecanvas-server for end-to-end tests: started on a free port with its own slot
+// uids, its stderr (start-up messages and request log) collected, stopped with SIGTERM.
+#pragma once
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <mutex>
+#include <regex>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace codecanvas::testing {
+
+class ServerProcess {
+ public:
+  // Starts `server` with `args` plus --port 0 and waits (up to 120 s: toolchain probes and
+  // slot set-up) for its "listening on" line. port() is 0 when it did not come up.
+  ServerProcess(const std::string& server, std::vector<std::string> args) {
+    int fds[2];
+    if (::pipe2(fds, O_CLOEXEC) != 0) return;
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      ::dup2(fds[1], 2);
+      std::vector<std::string> all = {server, "--port", "0"};
+      all.insert(all.end(), args.begin(), args.end());
+      std::vector<char*> argv;
+      for (auto& a : all) argv.push_back(a.data());
+      argv.push_back(nullptr);
+      ::execv(server.c_str(), argv.data());
+      _exit(127);
+    }
+    ::close(fds[1]);
+    err_fd_ = fds[0];
+    reader_ = std::thread([this] { readStderr(); });
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+    static const std::regex kListening(R"(listening on http://[^:]+:([0-9]+))");
+    while (std::chrono::steady_clock::now() < deadline) {
+      {
+        std::lock_guard lock(mu_);
+        std::smatch m;
+        if (std::regex_search(log_, m, kListening)) {
+          port_ = std::stoi(m[1]);
+          return;
+        }
+        if (eof_) return;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  }
+
+  ~ServerProcess() {
+    if (pid_ > 0 && !exited_) {
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, nullptr, 0);
+    }
+    if (reader_.joinable()) reader_.join();
+    if (err_fd_ >= 0) ::close(err_fd_);
+  }
+
+  int port() const { return port_; }
+  pid_t pid() const { return pid_; }
+  std::string log() const {
+    std::lock_guard lock(mu_);
+    return log_;
+  }
+
+  // SIGTERM, then the exit status (-1 when it did not exit within `timeout`).
+  int terminate(std::chrono::seconds timeout = std::chrono::seconds(60)) {
+    ::kill(pid_, SIGTERM);
+    return waitExit(timeout);
+  }
+
+  int waitExit(std::chrono::seconds timeout) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+      int status = 0;
+      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+        exited_ = true;
+        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return -1;
+  }
+
+ private:
+  void readStderr() {
+    char buf[4096];
+    for (;;) {
+      const ssize_t n = ::read(err_fd_, buf, sizeof buf);
+      if (n < 0 && errno == EINTR) continue;
+      std::lock_guard lock(mu_);
+      if (n <= 0) {
+        eof_ = true;
+        return;
+      }
+      log_.append(buf, static_cast<size_t>(n));
+    }
+  }
+
+  pid_t pid_ = -1;
+  int err_fd_ = -1;
+  int port_ = 0;
+  bool exited_ = false;
+  std::thread reader_;
+  mutable std::mutex mu_;
+  std::string log_;
+  bool eof_ = false;
+};
+
+}  // namespace codecanvas::testing
