@@ -44,7 +44,7 @@ double usSince(Clock::time_point t0) {
 std::vector<double> smallParentRuns(const std::string& program, size_t count) {
   std::vector<double> us;
   const std::string cmd =
-      std::string(BENCH_BARE_SPAWN) + " " + program + " " + std::to_string(count);
+      std::string(BENCH_BARE_SPAWN) + " " + std::to_string(count) + " " + program;
   FILE* p = ::popen(cmd.c_str(), "r");
   if (p == nullptr) return us;
   double v;

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Sets up codecanvas and runs its benchmarks; prints their figures (as root).
-#   scripts/bench.sh [RUNS]
+#   scripts/bench.sh [SLOT_RUNS [HTTP_RUNS]]   (slot benchmark, then the HTTP benchmark)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
-exec build/bench/codecanvas-slot-bench "${1:-500}"
+build/bench/codecanvas-slot-bench "${1:-500}"
+build/bench/codecanvas-http-bench "${2:-100}"

@@ -40,7 +40,7 @@ struct JobOutcome {
   double queue_ms = 0;    // from submit to a slot
   double compile_ms = 0;  // wall time of the compile step (0 when cached or none)
   double run_ms = 0;      // wall time of all runs
-  double total_ms = 0;    // from submit to the slot's release
+  double total_ms = 0;    // from submit to the answer (the slot's wipe comes after)
 };
 
 }  // namespace codecanvas::controller

@@ -93,13 +93,16 @@ class SlotPool::Execution : public std::enable_shared_from_this<SlotPool::Execut
     });
   }
 
+  // The answer goes out before the wipe: the result is complete, and the client need not
+  // wait for /box and /tmp to be emptied. The slot stays locked until they are, and a
+  // failed wipe only costs the slot (it is rebuilt), not the answer.
   void wipe() {
+    deliver();
     slot().asyncWipe([self = shared_from_this()](Status s) {
-      if (!s) {
-        self->outcome_.fault = "wiping the slot: " + s.error().message;
-        return self->finish(/*rebuild=*/true);
-      }
-      self->finish(/*rebuild=*/false);
+      if (!s)
+        std::fprintf(stderr, "codecanvas: slot %zu: wiping failed, rebuilding it: %s\n", self->index_,
+                     s.error().message.c_str());
+      self->finish(/*rebuild=*/!s);
     });
   }
 
@@ -109,9 +112,15 @@ class SlotPool::Execution : public std::enable_shared_from_this<SlotPool::Execut
     finish(/*rebuild=*/true);
   }
 
-  void finish(bool rebuild) {
+  void deliver() {
+    if (delivered_) return;
+    delivered_ = true;
     outcome_.total_ms = msSince(job_->submitted);
     job_->promise.set_value(std::move(outcome_));
+  }
+
+  void finish(bool rebuild) {
+    deliver();
     pool_.release(index_, rebuild || slot().broken());
   }
 
@@ -119,6 +128,7 @@ class SlotPool::Execution : public std::enable_shared_from_this<SlotPool::Execut
   size_t index_;
   std::unique_ptr<Pending> job_;
   JobOutcome outcome_;
+  bool delivered_ = false;
 };
 
 Result<std::unique_ptr<SlotPool>> SlotPool::create(PoolOptions options) {

@@ -96,6 +96,9 @@ HttpServer::HttpServer(Api& api, const ServerConfig& config, unsigned threads)
     : api_(api), config_(config) {
   server_.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
   server_.set_socket_options(socketOptions);
+  // Answers are small and written in pieces (headers, body): without TCP_NODELAY, Nagle's
+  // algorithm and the client's delayed ACK add tens of milliseconds to every request.
+  server_.set_tcp_nodelay(true);
   server_.set_payload_max_length(config.input.max_body_bytes);
   // Bounded reads and writes: a client that stops sending cannot hold a thread forever.
   server_.set_read_timeout(10, 0);
