@@ -20,20 +20,8 @@ using testing::ServerProcess;
 
 constexpr const char* kLanguages[] = {"bash", "c", "c++", "python3", "nodejs", "java", "go"};
 
-// The server most tests share: 2 slots, started on first use, stopped (SIGTERM) at the end.
-std::unique_ptr<ServerProcess>& sharedServerSlot() {
-  static std::unique_ptr<ServerProcess> server;
-  return server;
-}
-
-ServerProcess* sharedServer() {
-  auto& s = sharedServerSlot();
-  if (!s && ::geteuid() == 0)
-    s = std::make_unique<ServerProcess>(SERVER_PATH, std::vector<std::string>{
-                                                         "--slots", "2", "--queue", "32",
-                                                         "--uid-base", "60600"});
-  return s.get();
-}
+using testing::sharedServer;
+using testing::sharedServerSlot;
 
 class StopSharedServer : public ::testing::Environment {
  public:
@@ -75,7 +63,7 @@ class HttpTest : public ::testing::Test {
  protected:
   void SetUp() override {
     CODECANVAS_REQUIRE_ROOT();
-    server_ = sharedServer();
+    server_ = sharedServer(SERVER_PATH);
     ASSERT_NE(server_, nullptr);
     ASSERT_GT(server_->port(), 0) << "the server did not start:\n" << server_->log();
     port_ = server_->port();

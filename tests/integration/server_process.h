@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <memory>
 #include <mutex>
 #include <regex>
 #include <string>
@@ -112,5 +113,20 @@ class ServerProcess {
   std::string log_;
   bool eof_ = false;
 };
+
+// The server most end-to-end tests share (2 slots, queue 32, uids from 60600): started on
+// first use; http_test.cc stops it with SIGTERM after the last test.
+inline std::unique_ptr<ServerProcess>& sharedServerSlot() {
+  static std::unique_ptr<ServerProcess> server;
+  return server;
+}
+
+inline ServerProcess* sharedServer(const std::string& server_path) {
+  auto& s = sharedServerSlot();
+  if (!s && ::geteuid() == 0)
+    s = std::make_unique<ServerProcess>(
+        server_path, std::vector<std::string>{"--slots", "2", "--queue", "32", "--uid-base", "60600"});
+  return s.get();
+}
 
 }  // namespace codecanvas::testing
