@@ -236,6 +236,27 @@ std::variant<json, Failure> limitsFrom(const Options& o) {
   return limits;
 }
 
+// What run and judge share: the server, and a request with language, source and limits.
+struct Submission {
+  Server server;
+  json request;
+};
+
+std::variant<Submission, Failure> prepare(const Options& o, const std::string& file,
+                                          const std::string& source) {
+  auto server = connectTo(o);
+  if (auto* f = std::get_if<Failure>(&server)) return *f;
+  Submission sub{std::move(std::get<Server>(server)), json::object()};
+  auto lang = languageFor(sub.server, o, file);
+  if (auto* f = std::get_if<Failure>(&lang)) return *f;
+  auto limits = limitsFrom(o);
+  if (auto* f = std::get_if<Failure>(&limits)) return *f;
+  sub.request = {{"language", std::get<std::string>(lang)},
+                 {"source", source},
+                 {"limits", std::get<json>(limits)}};
+  return sub;
+}
+
 std::string fmtMs(const json& v) {
   if (!v.is_number()) return "-";
   char buf[32];
@@ -308,15 +329,12 @@ int commandRun(const Options& o) {
   const std::string file = o.positional[0];
   auto source = readFile(file);
   if (!source) return fail({kExitUsage, "cannot read " + file});
-  auto server = connectTo(o);
-  if (auto* f = std::get_if<Failure>(&server)) return fail(*f);
-  Server& s = std::get<Server>(server);
-  auto lang = languageFor(s, o, file);
-  if (auto* f = std::get_if<Failure>(&lang)) return fail(*f);
-  auto limits = limitsFrom(o);
-  if (auto* f = std::get_if<Failure>(&limits)) return fail(*f);
-  json request = {{"language", std::get<std::string>(lang)}, {"source", *source}, {"args", o.args},
-                  {"limits", std::get<json>(limits)}, {"encoding", "base64"}};
+  auto prepared = prepare(o, file, *source);
+  if (auto* f = std::get_if<Failure>(&prepared)) return fail(*f);
+  Server& s = std::get<Submission>(prepared).server;
+  json& request = std::get<Submission>(prepared).request;
+  request["args"] = o.args;
+  request["encoding"] = "base64";
   if (auto it = o.values.find("--stdin"); it != o.values.end()) {
     std::optional<std::string> input;
     if (it->second == "-") {
@@ -410,13 +428,9 @@ int commandJudge(const Options& o) {
   }
   if (tests.empty()) return fail({kExitUsage, "no NAME.in files in " + dir->second});
 
-  auto server = connectTo(o);
-  if (auto* f = std::get_if<Failure>(&server)) return fail(*f);
-  Server& s = std::get<Server>(server);
-  auto lang = languageFor(s, o, file);
-  if (auto* f = std::get_if<Failure>(&lang)) return fail(*f);
-  auto limits = limitsFrom(o);
-  if (auto* f = std::get_if<Failure>(&limits)) return fail(*f);
+  auto prepared = prepare(o, file, *source);
+  if (auto* f = std::get_if<Failure>(&prepared)) return fail(*f);
+  Server& s = std::get<Submission>(prepared).server;
   json checker = {{"type", "lines"}};
   if (auto it = o.values.find("--checker"); it != o.values.end()) checker["type"] = it->second;
   if (auto it = o.values.find("--epsilon"); it != o.values.end()) {
@@ -426,9 +440,10 @@ int commandJudge(const Options& o) {
       return fail({kExitUsage, "--epsilon must be a number"});
     }
   }
-  json request = {{"language", std::get<std::string>(lang)}, {"source", *source}, {"tests", tests},
-                  {"checker", checker}, {"limits", std::get<json>(limits)},
-                  {"stop_on_first_failure", o.stop}};
+  json& request = std::get<Submission>(prepared).request;
+  request["tests"] = std::move(tests);
+  request["checker"] = checker;
+  request["stop_on_first_failure"] = o.stop;
 
   // One request; while it is out, a line on stderr says how long we have waited.
   const bool tty = ::isatty(2) != 0;

@@ -74,6 +74,16 @@ HttpResponse faultResponse(const JobOutcome& o) {
 
 const char* encodingName(TextEncoding e) { return e == TextEncoding::kBase64 ? "base64" : "utf-8"; }
 
+// The fields every /run and /judge answer starts with.
+json answerHead(const controller::LanguageProfile& lang, const JobOutcome& o,
+                const controller::Limits& limits, TextEncoding enc) {
+  return {{"language", lang.name},
+          {"version", lang.version},
+          {"compile", compileJson(o, enc)},
+          {"limits", limitsJson(limits)},
+          {"encoding", encodingName(enc)}};
+}
+
 }  // namespace
 
 HttpResponse errorResponse(const ApiError& e) {
@@ -137,22 +147,24 @@ HttpResponse Api::dispatch(const HttpRequest& req) {
   return metrics();
 }
 
-std::optional<JobOutcome> Api::await(std::optional<std::future<JobOutcome>> f,
-                                     HttpResponse& busy_response) {
+std::variant<JobOutcome, HttpResponse> Api::execute(controller::JobPlan plan,
+                                                     const controller::LanguageProfile& lang) {
+  tls_log_fields.language = lang.name;
   auto busy = [&](const std::string& why) {
-    busy_response = errorResponse(ApiError{503, "busy", why});
-    busy_response.headers.emplace_back("Retry-After", std::to_string(options_.retry_after_seconds));
+    HttpResponse r = errorResponse(ApiError{503, "busy", why});
+    r.headers.emplace_back("Retry-After", std::to_string(options_.retry_after_seconds));
+    return r;
   };
-  if (!f) {
-    busy("the job queue is full; nothing was run, retry later");
-    return std::nullopt;
-  }
-  JobOutcome o = f->get();
-  if (o.rejected) {
-    busy("the server is shutting down; nothing was run, retry later");
-    return std::nullopt;
-  }
+  auto future = backend_.submit(std::move(plan));
+  if (!future) return busy("the job queue is full; nothing was run, retry later");
+  JobOutcome o = future->get();
+  if (o.rejected) return busy("the server is shutting down; nothing was run, retry later");
   observe(o);
+  if (o.fault) {
+    tls_log_fields.status = "internal";
+    metrics_.countRun(lang.name, "internal_error");
+    return faultResponse(o);
+  }
   return o;
 }
 
@@ -168,24 +180,11 @@ HttpResponse Api::run(const HttpRequest& req) {
   if (auto* e = std::get_if<ApiError>(&parsed)) return errorResponse(*e);
   const ParsedRun& p = std::get<ParsedRun>(parsed);
   const controller::LanguageProfile& lang = *p.spec.language;
-  tls_log_fields.language = lang.name;
-  const controller::Limits limits = backend_.limitsFor(p.spec);
+  auto executed = execute(backend_.planRun(p.spec), lang);
+  if (auto* r = std::get_if<HttpResponse>(&executed)) return *r;
+  const auto outcome = &std::get<JobOutcome>(executed);
 
-  HttpResponse busy;
-  auto outcome = await(backend_.submit(backend_.planRun(p.spec)), busy);
-  if (!outcome) return busy;
-  if (outcome->fault) {
-    tls_log_fields.status = "internal";
-    metrics_.countRun(lang.name, "internal_error");
-    return faultResponse(*outcome);
-  }
-
-  json j;
-  j["language"] = lang.name;
-  j["version"] = lang.version;
-  j["compile"] = compileJson(*outcome, p.encoding);
-  j["limits"] = limitsJson(limits);
-  j["encoding"] = encodingName(p.encoding);
+  json j = answerHead(lang, *outcome, backend_.limitsFor(p.spec), p.encoding);
   if (compileFailed(*outcome) || outcome->runs.empty()) {
     // The program did not run. The compiler's messages also go to "stderr", where clients
     // of the original API look for them.
@@ -227,25 +226,12 @@ HttpResponse Api::judge(const HttpRequest& req) {
   if (auto* e = std::get_if<ApiError>(&parsed)) return errorResponse(*e);
   const ParsedJudge& p = std::get<ParsedJudge>(parsed);
   const controller::LanguageProfile& lang = *p.spec.run.language;
-  tls_log_fields.language = lang.name;
-  const controller::Limits limits = backend_.limitsFor(p.spec.run);
+  auto executed = execute(backend_.planJudge(p.spec), lang);
+  if (auto* r = std::get_if<HttpResponse>(&executed)) return *r;
+  const auto outcome = &std::get<JobOutcome>(executed);
 
-  HttpResponse busy;
-  auto outcome = await(backend_.submit(backend_.planJudge(p.spec)), busy);
-  if (!outcome) return busy;
-  if (outcome->fault) {
-    tls_log_fields.status = "internal";
-    metrics_.countRun(lang.name, "internal_error");
-    return faultResponse(*outcome);
-  }
-
-  json j;
-  j["language"] = lang.name;
-  j["version"] = lang.version;
-  j["compile"] = compileJson(*outcome, p.encoding);
-  j["limits"] = limitsJson(limits);
+  json j = answerHead(lang, *outcome, backend_.limitsFor(p.spec.run), p.encoding);
   j["checker"] = controller::checkerName(p.spec.checker.type);
-  j["encoding"] = encodingName(p.encoding);
   std::string verdict = "accepted";
   json tests = json::array();
   double max_time = 0;

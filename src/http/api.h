@@ -6,6 +6,7 @@
 #include <future>
 #include <optional>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "api_types.h"
@@ -68,9 +69,10 @@ class Api {
   HttpResponse runtimes() const;
   HttpResponse health() const;
   HttpResponse metrics() const;
-  // Waits for an admitted job; 503 when it was not admitted.
-  std::optional<controller::JobOutcome> await(std::optional<std::future<controller::JobOutcome>> f,
-                                              HttpResponse& busy_response);
+  // Submits a job and waits for it: its outcome, or the answer to give instead (503 when
+  // the queue is full or the server stops, 500 on a sandbox fault).
+  std::variant<controller::JobOutcome, HttpResponse> execute(controller::JobPlan plan,
+                                                             const controller::LanguageProfile& lang);
   void observe(const controller::JobOutcome& o);
 
   Backend& backend_;

@@ -19,7 +19,10 @@ std::string kib(size_t bytes) { return std::to_string(bytes / 1024) + " KiB"; }
 
 // The body as a JSON object. nlohmann's parser rejects invalid UTF-8 in strings, so every
 // string that gets past here is valid UTF-8.
-std::variant<json, ApiError> parseObject(std::string_view body) {
+std::variant<json, ApiError> parseObject(std::string_view body, const InputLimits& limits) {
+  if (body.size() > limits.max_body_bytes)
+    return tooLarge("the request body is " + kib(body.size()) + "; the maximum is " +
+                    kib(limits.max_body_bytes));
   if (body.empty()) return badRequest("the request body is empty; send a JSON object");
   json j;
   try {
@@ -101,9 +104,13 @@ std::variant<controller::TextEncoding, ApiError> encodingField(const json& obj) 
   return badRequest("\"encoding\" must be \"utf-8\" or \"base64\", not \"" + *v + "\"");
 }
 
-// language, source, args, limits: what /run and /judge share.
+// language, source, args, limits, encoding: what /run and /judge share.
 std::optional<ApiError> parseCommon(const json& j, const LanguageRegistry& languages,
-                                    const InputLimits& limits, RunSpec& spec) {
+                                    const InputLimits& limits, RunSpec& spec,
+                                    controller::TextEncoding& encoding) {
+  auto enc = encodingField(j);
+  if (auto* e = std::get_if<ApiError>(&enc)) return *e;
+  encoding = std::get<0>(enc);
   auto lang = stringField(j, "language", true, 256, "");
   if (auto* e = std::get_if<ApiError>(&lang)) return *e;
   const std::string& name = *std::get<0>(lang);
@@ -144,34 +151,25 @@ std::optional<ApiError> parseCommon(const json& j, const LanguageRegistry& langu
 std::variant<ParsedRun, ApiError> parseRunRequest(std::string_view body,
                                                   const LanguageRegistry& languages,
                                                   const InputLimits& limits) {
-  if (body.size() > limits.max_body_bytes)
-    return tooLarge("the request body is " + kib(body.size()) + "; the maximum is " +
-                    kib(limits.max_body_bytes));
-  auto parsed = parseObject(body);
+  auto parsed = parseObject(body, limits);
   if (auto* e = std::get_if<ApiError>(&parsed)) return *e;
   const json& j = std::get<json>(parsed);
   ParsedRun out;
-  if (auto e = parseCommon(j, languages, limits, out.spec)) return *e;
+  if (auto e = parseCommon(j, languages, limits, out.spec, out.encoding)) return *e;
   auto in = stringField(j, "stdin", false, limits.max_stdin_bytes, "");
   if (auto* e = std::get_if<ApiError>(&in)) return *e;
   out.spec.stdin_data = std::get<0>(in).value_or("");
-  auto enc = encodingField(j);
-  if (auto* e = std::get_if<ApiError>(&enc)) return *e;
-  out.encoding = std::get<0>(enc);
   return out;
 }
 
 std::variant<ParsedJudge, ApiError> parseJudgeRequest(std::string_view body,
                                                       const LanguageRegistry& languages,
                                                       const InputLimits& limits) {
-  if (body.size() > limits.max_body_bytes)
-    return tooLarge("the request body is " + kib(body.size()) + "; the maximum is " +
-                    kib(limits.max_body_bytes));
-  auto parsed = parseObject(body);
+  auto parsed = parseObject(body, limits);
   if (auto* e = std::get_if<ApiError>(&parsed)) return *e;
   const json& j = std::get<json>(parsed);
   ParsedJudge out;
-  if (auto e = parseCommon(j, languages, limits, out.spec.run)) return *e;
+  if (auto e = parseCommon(j, languages, limits, out.spec.run, out.encoding)) return *e;
 
   auto tests = j.find("tests");
   if (tests == j.end() || tests->is_null())
@@ -214,9 +212,6 @@ std::variant<ParsedJudge, ApiError> parseJudgeRequest(std::string_view body,
     if (!s->is_boolean()) return badRequest("\"stop_on_first_failure\" must be true or false");
     out.spec.stop_on_first_failure = s->get<bool>();
   }
-  auto enc = encodingField(j);
-  if (auto* e = std::get_if<ApiError>(&enc)) return *e;
-  out.encoding = std::get<0>(enc);
   return out;
 }
 
