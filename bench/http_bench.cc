@@ -66,14 +66,15 @@ json post(httplib::Client& cli, const std::string& path, const json& body, doubl
 }
 
 const char* kAplusB =
-    "#include <iostream>\nint main() { long a, b; std::cin >> a >> b; std::cout << a + b << '\\n'; }\n";
+    "#include <iostream>\nint main() { long a, b; std::cin >> a >> b; std::cout << a + b << '\\n'; "
+    "}\n";
 
 }  // namespace
 
 int main(int argc, char** argv) {
   const size_t runs = argc > 1 ? std::stoul(argv[1]) : 100;
-  codecanvas::testing::ServerProcess server(SERVER_PATH,
-                                            {"--slots", "2", "--queue", "64", "--uid-base", "60700"});
+  codecanvas::testing::ServerProcess server(
+      SERVER_PATH, {"--slots", "2", "--queue", "64", "--uid-base", "60700"});
   if (server.port() == 0) {
     std::fprintf(stderr, "http-bench: the server did not start:\n%s\n", server.log().c_str());
     return 1;
@@ -102,9 +103,12 @@ int main(int argc, char** argv) {
   }
   const double api50 = quantile(api_ms, 0.5), bare50 = quantile(bare_ms, 0.5);
   std::printf("1. python3 hello world                       p50 ms    p90 ms\n");
-  std::printf("   POST /api/v1/run (client to answer)     %8.2f  %8.2f\n", api50, quantile(api_ms, 0.9));
-  std::printf("   bare python3 -c 'print(1)'              %8.2f  %8.2f\n", bare50, quantile(bare_ms, 0.9));
-  std::printf("   difference                              %+8.2f ms  (target: <= +2 ms)\n\n", api50 - bare50);
+  std::printf("   POST /api/v1/run (client to answer)     %8.2f  %8.2f\n", api50,
+              quantile(api_ms, 0.9));
+  std::printf("   bare python3 -c 'print(1)'              %8.2f  %8.2f\n", bare50,
+              quantile(bare_ms, 0.9));
+  std::printf("   difference                              %+8.2f ms  (target: <= +2 ms)\n\n",
+              api50 - bare50);
 
   // 2. The judge: 100 A+B tests against g++ + 100 bare runs.
   char dir[] = "/tmp/codecanvas-bench-XXXXXX";
@@ -114,7 +118,8 @@ int main(int argc, char** argv) {
   std::ofstream(d + "/main.cpp") << source;
   std::ofstream(d + "/in.txt") << "20 22\n";
   const auto tc = Clock::now();
-  const int compiled = std::system(("g++ -O2 -std=gnu++17 -pipe -static -o " + d + "/main " + d + "/main.cpp").c_str());
+  const int compiled = std::system(
+      ("g++ -O2 -std=gnu++17 -pipe -static -o " + d + "/main " + d + "/main.cpp").c_str());
   const double compile_ms = msSince(tc);
   auto bare_tests = bareRuns(100, "--stdin " + d + "/in.txt " + d + "/main");
   std::error_code ec;
@@ -126,8 +131,8 @@ int main(int argc, char** argv) {
   for (int i = 0; i < 100; ++i)
     tests.push_back({{"stdin", std::to_string(i) + " " + std::to_string(2 * i) + "\n"},
                      {"expected_output", std::to_string(3 * i) + "\n"}});
-  const json judge = {{"language", "c++"}, {"source", source}, {"tests", tests},
-                      {"checker", {{"type", "tokens"}}}};
+  const json judge = {
+      {"language", "c++"}, {"source", source}, {"tests", tests}, {"checker", {{"type", "tokens"}}}};
   double judge_ms = 0, cached_ms = 0;
   json first = post(cli, "/api/v1/judge", judge, &judge_ms);
   json second = post(cli, "/api/v1/judge", judge, &cached_ms);
@@ -136,11 +141,14 @@ int main(int argc, char** argv) {
   std::printf("2. C++ A+B, 100 tests                                    ms\n");
   std::printf("   bare g++ (host)                                 %8.1f\n", compile_ms);
   std::printf("   100 bare runs (sum)                             %8.1f\n", bare_tests_ms);
-  std::printf("   bare total                                      %8.1f\n", compile_ms + bare_tests_ms);
-  std::printf("   POST /api/v1/judge, first                       %8.1f  (compile in the slot %.1f)\n",
-              judge_ms, service_compile);
+  std::printf("   bare total                                      %8.1f\n",
+              compile_ms + bare_tests_ms);
+  std::printf(
+      "   POST /api/v1/judge, first                       %8.1f  (compile in the slot %.1f)\n",
+      judge_ms, service_compile);
   std::printf("   target: compile + 100 x 1 ms                    %8.1f\n", service_compile + 100);
-  std::printf("   judge minus its compile, per test               %8.2f\n", (judge_ms - service_compile) / 100);
+  std::printf("   judge minus its compile, per test               %8.2f\n",
+              (judge_ms - service_compile) / 100);
   std::printf("   POST /api/v1/judge, identical again             %8.1f  (compile cached: %s)\n\n",
               cached_ms, second["compile"]["cached"].get<bool>() ? "yes" : "NO");
 
@@ -167,10 +175,12 @@ int main(int argc, char** argv) {
     for (auto& t : clients) t.join();
     const double s = msSince(t0) / 1000.0;
     std::printf("   %-38s %8.1f req/s  (%llu ok, %llu failed)\n", name, static_cast<double>(ok) / s,
-                static_cast<unsigned long long>(ok.load()), static_cast<unsigned long long>(failed.load()));
+                static_cast<unsigned long long>(ok.load()),
+                static_cast<unsigned long long>(failed.load()));
   };
   std::printf("3. throughput, 2 slots, 4 clients, 3 s each\n");
-  const json c_hello = {{"language", "c"}, {"source", "#include <stdio.h>\nint main(void) { puts(\"hi\"); }"}};
+  const json c_hello = {{"language", "c"},
+                        {"source", "#include <stdio.h>\nint main(void) { puts(\"hi\"); }"}};
   post(cli, "/api/v1/run", c_hello);  // compile once; the rest come from the cache
   throughput(hello, "python3 print(1)");
   throughput(c_hello, "C hello world (compile cached)");

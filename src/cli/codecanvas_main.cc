@@ -115,8 +115,8 @@ struct Options {
 
 // Flags that take a value; every other "--x" is a switch or a mistake.
 bool takesValue(const std::string& flag) {
-  static const char* kValued[] = {"--lang", "--stdin", "--arg", "--cpu-ms", "--wall-ms", "--memory-kb",
-                                  "--server", "--tests", "--checker", "--epsilon"};
+  static const char* kValued[] = {"--lang",      "--stdin",  "--arg",   "--cpu-ms",  "--wall-ms",
+                                  "--memory-kb", "--server", "--tests", "--checker", "--epsilon"};
   for (const char* v : kValued)
     if (flag == v) return true;
   return false;
@@ -202,20 +202,23 @@ std::variant<json, Failure> call(Server& s, const std::string& method, const std
 
 // The language for FILE: --lang, else the runtime whose source file has FILE's extension,
 // else a few common extensions the profiles' file names do not show.
-std::variant<std::string, Failure> languageFor(Server& s, const Options& o, const std::string& file) {
+std::variant<std::string, Failure> languageFor(Server& s, const Options& o,
+                                               const std::string& file) {
   if (auto it = o.values.find("--lang"); it != o.values.end()) return it->second;
   const std::string ext = fs::path(file).extension().string();
   auto runtimes = call(s, "GET", "/api/v1/runtimes");
   if (auto* f = std::get_if<Failure>(&runtimes)) return *f;
   for (const auto& r : std::get<json>(runtimes)) {
     const std::string source = r.value("source_file", "");
-    if (!ext.empty() && fs::path(source).extension().string() == ext) return r.value("language", "");
+    if (!ext.empty() && fs::path(source).extension().string() == ext)
+      return r.value("language", "");
   }
   static const std::map<std::string, std::string> kExtra = {
-      {".cc", "c++"}, {".cxx", "c++"}, {".c++", "c++"}, {".hpp", "c++"}, {".py3", "python3"},
-      {".mjs", "nodejs"}, {".cjs", "nodejs"}, {".bash", "bash"}};
+      {".cc", "c++"},      {".cxx", "c++"},    {".c++", "c++"},    {".hpp", "c++"},
+      {".py3", "python3"}, {".mjs", "nodejs"}, {".cjs", "nodejs"}, {".bash", "bash"}};
   if (auto it = kExtra.find(ext); it != kExtra.end()) return it->second;
-  return Failure{kExitUsage, "cannot tell the language of '" + file + "' from its extension; use --lang"};
+  return Failure{kExitUsage,
+                 "cannot tell the language of '" + file + "' from its extension; use --lang"};
 }
 
 std::variant<json, Failure> limitsFrom(const Options& o) {
@@ -230,7 +233,8 @@ std::variant<json, Failure> limitsFrom(const Options& o) {
       if (used != it->second.size() || v <= 0) throw std::invalid_argument("");
       limits[key] = v;
     } catch (const std::exception&) {
-      return Failure{kExitUsage, flag + " must be a positive whole number, not '" + it->second + "'"};
+      return Failure{kExitUsage,
+                     flag + " must be a positive whole number, not '" + it->second + "'"};
     }
   }
   return limits;
@@ -325,7 +329,8 @@ int fail(const Failure& f) {
 
 int commandRun(const Options& o) {
   if (o.help) return std::fputs(kRunUsage, stdout), 0;
-  if (o.positional.size() != 1) return fail({kExitUsage, "run needs exactly one FILE (see --help)"});
+  if (o.positional.size() != 1)
+    return fail({kExitUsage, "run needs exactly one FILE (see --help)"});
   const std::string file = o.positional[0];
   auto source = readFile(file);
   if (!source) return fail({kExitUsage, "cannot read " + file});
@@ -348,7 +353,8 @@ int commandRun(const Options& o) {
     request["stdin"] = *input;
   }
   if (o.json) request.erase("encoding");
-  auto answer = call(s, "POST", "/api/v1/run", request.dump(-1, ' ', false, json::error_handler_t::replace));
+  auto answer =
+      call(s, "POST", "/api/v1/run", request.dump(-1, ' ', false, json::error_handler_t::replace));
   if (auto* f = std::get_if<Failure>(&answer)) return fail(*f);
   const json& a = std::get<json>(answer);
   if (o.json) {
@@ -356,7 +362,9 @@ int commandRun(const Options& o) {
     return exitCodeForStatus(a);
   }
   // base64 on the wire, so the program's bytes reach our streams unchanged.
-  auto decode = [](const json& v) { return v.is_string() ? base64Decode(v.get<std::string>()) : std::string(); };
+  auto decode = [](const json& v) {
+    return v.is_string() ? base64Decode(v.get<std::string>()) : std::string();
+  };
   if (a["compile"].is_object() && a["status"] == "compile_error") {
     std::cout << decode(a["compile"]["stdout"]);
     std::cerr << decode(a["compile"]["stderr"]);
@@ -372,7 +380,7 @@ int commandRun(const Options& o) {
              fmtKb(a["memory_kb"]);
   if (a["compile"].is_object())
     summary += a["compile"].value("cached", false) ? ", compile cached"
-                                                    : ", compile " + fmtMs(a["compile"]["wall_ms"]);
+                                                   : ", compile " + fmtMs(a["compile"]["wall_ms"]);
   std::cerr << summary << "\n";
   return exitCodeForStatus(a);
 }
@@ -392,16 +400,19 @@ int commandLanguages(const Options& o) {
   std::printf("%-10s %-10s %-9s %s\n", "LANGUAGE", "VERSION", "COMPILED", "ALIASES");
   for (const auto& r : a) {
     std::string aliases;
-    for (const auto& al : r["aliases"]) aliases += (aliases.empty() ? "" : ", ") + al.get<std::string>();
-    std::printf("%-10s %-10s %-9s %s\n", r.value("language", "").c_str(), r.value("version", "").c_str(),
-                r.value("compiled", false) ? "yes" : "no", aliases.c_str());
+    for (const auto& al : r["aliases"])
+      aliases += (aliases.empty() ? "" : ", ") + al.get<std::string>();
+    std::printf("%-10s %-10s %-9s %s\n", r.value("language", "").c_str(),
+                r.value("version", "").c_str(), r.value("compiled", false) ? "yes" : "no",
+                aliases.c_str());
   }
   return 0;
 }
 
 int commandJudge(const Options& o) {
   if (o.help) return std::fputs(kJudgeUsage, stdout), 0;
-  if (o.positional.size() != 1) return fail({kExitUsage, "judge needs exactly one FILE (see --help)"});
+  if (o.positional.size() != 1)
+    return fail({kExitUsage, "judge needs exactly one FILE (see --help)"});
   auto dir = o.values.find("--tests");
   if (dir == o.values.end()) return fail({kExitUsage, "judge needs --tests DIR"});
   const std::string file = o.positional[0];
@@ -411,7 +422,8 @@ int commandJudge(const Options& o) {
   std::vector<fs::path> inputs;
   for (const auto& e : fs::directory_iterator(dir->second, ec))
     if (e.path().extension() == ".in") inputs.push_back(e.path());
-  if (ec) return fail({kExitUsage, "cannot read the tests folder " + dir->second + ": " + ec.message()});
+  if (ec)
+    return fail({kExitUsage, "cannot read the tests folder " + dir->second + ": " + ec.message()});
   std::sort(inputs.begin(), inputs.end());
   json tests = json::array();
   std::vector<std::string> names;
@@ -421,7 +433,8 @@ int commandJudge(const Options& o) {
     auto input = readFile(in.string());
     auto expected = readFile(out.string());
     if (!input || !expected)
-      return fail({kExitUsage, "test " + in.stem().string() + " has no readable .out or .ans beside " +
+      return fail({kExitUsage, "test " + in.stem().string() +
+                                   " has no readable .out or .ans beside " +
                                    in.filename().string()});
     tests.push_back({{"stdin", *input}, {"expected_output", *expected}});
     names.push_back(in.stem().string());
@@ -448,14 +461,17 @@ int commandJudge(const Options& o) {
   // One request; while it is out, a line on stderr says how long we have waited.
   const bool tty = ::isatty(2) != 0;
   auto pending = std::async(std::launch::async, [&] {
-    return call(s, "POST", "/api/v1/judge", request.dump(-1, ' ', false, json::error_handler_t::replace));
+    return call(s, "POST", "/api/v1/judge",
+                request.dump(-1, ' ', false, json::error_handler_t::replace));
   });
   const auto t0 = std::chrono::steady_clock::now();
   if (!o.json) std::fprintf(stderr, "judging %zu tests of %s ...", names.size(), file.c_str());
   while (pending.wait_for(std::chrono::milliseconds(200)) != std::future_status::ready) {
     if (!tty || o.json) continue;
-    const double s_elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    std::fprintf(stderr, "\rjudging %zu tests of %s ... %.1f s", names.size(), file.c_str(), s_elapsed);
+    const double s_elapsed =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    std::fprintf(stderr, "\rjudging %zu tests of %s ... %.1f s", names.size(), file.c_str(),
+                 s_elapsed);
   }
   if (!o.json) std::fprintf(stderr, "\n");
   auto answer = pending.get();
@@ -463,7 +479,9 @@ int commandJudge(const Options& o) {
   const json& a = std::get<json>(answer);
   if (o.json) {
     std::cout << a.dump(2) << "\n";
-    return a["verdict"] == "accepted" ? 0 : a["verdict"] == "compile_error" ? kExitCompileError : kExitWrongAnswer;
+    return a["verdict"] == "accepted"        ? 0
+           : a["verdict"] == "compile_error" ? kExitCompileError
+                                             : kExitWrongAnswer;
   }
   if (a["verdict"] == "compile_error" && a["compile"].is_object())
     std::cerr << a["compile"].value("stderr", "");
@@ -471,7 +489,8 @@ int commandJudge(const Options& o) {
   for (size_t i = 0; i < names.size() && i < a["tests"].size(); ++i) {
     const json& t = a["tests"][i];
     std::printf("%-20s %-16s %10s %10s\n", names[i].c_str(), t.value("verdict", "").c_str(),
-                fmtMs(t.value("time_ms", json())).c_str(), fmtKb(t.value("memory_kb", json())).c_str());
+                fmtMs(t.value("time_ms", json())).c_str(),
+                fmtKb(t.value("memory_kb", json())).c_str());
   }
   std::printf("verdict: %s (max time %s, max memory %s)\n", a.value("verdict", "").c_str(),
               fmtMs(a["max_time_ms"]).c_str(), fmtKb(a["max_memory_kb"]).c_str());
@@ -494,5 +513,6 @@ int main(int argc, char** argv) {
   if (command == "run") return commandRun(o);
   if (command == "languages" || command == "langs") return commandLanguages(o);
   if (command == "judge") return commandJudge(o);
-  return fail({kExitUsage, "unknown command '" + command + "' (run, languages, judge; see --help)"});
+  return fail(
+      {kExitUsage, "unknown command '" + command + "' (run, languages, judge; see --help)"});
 }

@@ -8,7 +8,9 @@ namespace codecanvas::controller {
 
 namespace {
 
-bool isSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f'; }
+bool isSpace(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
+}
 
 std::vector<std::string_view> tokens(std::string_view s) {
   std::vector<std::string_view> out;

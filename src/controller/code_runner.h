@@ -64,14 +64,14 @@ class CodeRunner {
   JobPlan planRun(const RunSpec& spec) const;
   JobPlan planJudge(const JudgeSpec& spec) const;
   // Nullopt when the queue is full (nothing runs).
-  std::optional<std::future<JobOutcome>> submit(JobPlan plan) { return pool_.submit(std::move(plan)); }
+  std::optional<std::future<JobOutcome>> submit(JobPlan plan) {
+    return pool_.submit(std::move(plan));
+  }
 
   Limits limitsFor(const RunSpec& spec) const {
     return resolveLimits(*spec.language, spec.limits, operator_max_);
   }
-  bool usable(const LanguageProfile& language) const {
-    return seccomp_.count(language.name) > 0;
-  }
+  bool usable(const LanguageProfile& language) const { return seccomp_.count(language.name) > 0; }
   const Limits& operatorMax() const { return operator_max_; }
 
  private:

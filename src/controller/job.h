@@ -31,7 +31,7 @@ struct JobPlan {
 struct JobOutcome {
   std::optional<RunResult> compile;  // absent when the language does not compile
   bool compile_cached = false;
-  std::vector<RunResult> runs;       // fewer than planned after a compile error or a stop
+  std::vector<RunResult> runs;  // fewer than planned after a compile error or a stop
   // Set when the sandbox itself failed (not the user's program): a sentence that names
   // the step. The slot is rebuilt before it takes another job.
   std::optional<std::string> fault;

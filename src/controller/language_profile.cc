@@ -298,9 +298,9 @@ Result<LanguageRegistry> LanguageRegistry::load(const std::string& dir, const Ve
     }
     auto version = probe(profile->version_command, profile->env);
     if (!version) {
-      reg.problems_.push_back(profile->name + " (" + file.string() +
-                              ") is not offered: its toolchain did not answer: " +
-                              version.error().message);
+      reg.problems_.push_back(
+          profile->name + " (" + file.string() +
+          ") is not offered: its toolchain did not answer: " + version.error().message);
       continue;
     }
     profile->version = version.value();

@@ -51,7 +51,7 @@ std::string extractVersion(std::string_view output);
 // different python3 earlier in the server's own PATH). An error when the tool is missing,
 // fails or prints no version.
 using VersionProbe = std::function<Result<std::string>(const std::vector<std::string>& argv,
-                                                        const std::vector<std::string>& env)>;
+                                                       const std::vector<std::string>& env)>;
 Result<std::string> probeToolVersion(const std::vector<std::string>& argv,
                                      const std::vector<std::string>& env);
 

@@ -196,7 +196,8 @@ Result<std::vector<BoxFile>> Slot::readBoxFiles(const std::vector<std::string>& 
     if (!wanted) continue;
     // O_NOFOLLOW and the S_ISREG check: the step that made these files ran as the slot's
     // uid, so a name here may be a link to somewhere the server should not read.
-    UniqueFd in(::openat(::dirfd(dir), name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
+    UniqueFd in(
+        ::openat(::dirfd(dir), name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
     if (!in) continue;
     struct stat st {};
     if (::fstat(in.get(), &st) != 0 || !S_ISREG(st.st_mode)) continue;

@@ -13,7 +13,9 @@ double msSince(std::chrono::steady_clock::time_point t) {
 }
 
 // A sandbox fault, as opposed to anything the user's program did.
-bool isFault(const RunResult& r) { return r.status == RunStatus::kInternalError; }
+bool isFault(const RunResult& r) {
+  return r.status == RunStatus::kInternalError;
+}
 
 std::string faultText(const std::string& step, const RunResult& r) {
   std::string s = step + ": " + (r.error.empty() ? "sandbox failure" : r.error);
@@ -36,7 +38,8 @@ class SlotPool::Execution : public std::enable_shared_from_this<SlotPool::Execut
     outcome_.queue_ms = msSince(job_->submitted);
     Slot& slot = pool_.sandbox_->slot(index_);
     for (const auto& f : job_->plan.files) {
-      if (auto s = slot.copyIn(f); !s) return fail("copying " + f.name + " into /box: " + s.error().message);
+      if (auto s = slot.copyIn(f); !s)
+        return fail("copying " + f.name + " into /box: " + s.error().message);
     }
     if (job_->plan.compile) return compile();
     runNext();
@@ -74,7 +77,8 @@ class SlotPool::Execution : public std::enable_shared_from_this<SlotPool::Execut
     if (!step.cache_key.empty()) {
       auto files = slot().readBoxFiles(step.artifacts, pool_.options_.max_artifact_bytes);
       if (files && !files->empty())
-        pool_.cache_.insert(step.cache_key, CompiledArtifacts{std::move(files.value()), *outcome_.compile});
+        pool_.cache_.insert(step.cache_key,
+                            CompiledArtifacts{std::move(files.value()), *outcome_.compile});
     }
     runNext();
   }
@@ -100,8 +104,8 @@ class SlotPool::Execution : public std::enable_shared_from_this<SlotPool::Execut
     deliver();
     slot().asyncWipe([self = shared_from_this()](Status s) {
       if (!s)
-        std::fprintf(stderr, "codecanvas: slot %zu: wiping failed, rebuilding it: %s\n", self->index_,
-                     s.error().message.c_str());
+        std::fprintf(stderr, "codecanvas: slot %zu: wiping failed, rebuilding it: %s\n",
+                     self->index_, s.error().message.c_str());
       self->finish(/*rebuild=*/!s);
     });
   }

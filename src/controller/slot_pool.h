@@ -66,7 +66,8 @@ class SlotPool {
   };
   class Execution;  // one job in its slot (slot_pool.cc)
 
-  explicit SlotPool(PoolOptions options) : options_(std::move(options)), cache_(options_.cache_bytes) {}
+  explicit SlotPool(PoolOptions options)
+      : options_(std::move(options)), cache_(options_.cache_bytes) {}
   // Event-loop thread: hands queued jobs to free slots, in order of arrival.
   void dispatch();
   // Event-loop thread: a job left slot `index`; rebuilds it when broken.
@@ -85,7 +86,7 @@ class SlotPool {
   std::deque<std::unique_ptr<Pending>> queue_;
   size_t admitted_ = 0;  // submitted and not yet finished
   bool draining_ = false;
-  std::vector<bool> slot_busy_;   // event-loop thread writes, stats() reads (under mu_)
+  std::vector<bool> slot_busy_;    // event-loop thread writes, stats() reads (under mu_)
   std::vector<bool> slot_broken_;  // rebuild failed; retried on a later dispatch
   std::vector<std::chrono::steady_clock::time_point> retry_at_;  // event-loop thread only
   uint64_t rebuilds_ = 0, rebuild_failures_ = 0;

@@ -29,7 +29,9 @@ HttpResponse jsonResponse(int status, const json& j) {
   return r;
 }
 
-double roundMs(double ms) { return std::round(ms * 1000.0) / 1000.0; }
+double roundMs(double ms) {
+  return std::round(ms * 1000.0) / 1000.0;
+}
 
 template <class T>
 json orNull(const std::optional<T>& v) {
@@ -64,15 +66,19 @@ json compileJson(const JobOutcome& o, TextEncoding enc) {
           {"cached", o.compile_cached}};
 }
 
-bool compileFailed(const JobOutcome& o) { return o.compile && o.compile->status != RunStatus::kOk; }
-
-HttpResponse faultResponse(const JobOutcome& o) {
-  return errorResponse(ApiError{500, "internal",
-                                "sandbox failure in " + *o.fault +
-                                    "; the slot is being rebuilt, please retry"});
+bool compileFailed(const JobOutcome& o) {
+  return o.compile && o.compile->status != RunStatus::kOk;
 }
 
-const char* encodingName(TextEncoding e) { return e == TextEncoding::kBase64 ? "base64" : "utf-8"; }
+HttpResponse faultResponse(const JobOutcome& o) {
+  return errorResponse(
+      ApiError{500, "internal",
+               "sandbox failure in " + *o.fault + "; the slot is being rebuilt, please retry"});
+}
+
+const char* encodingName(TextEncoding e) {
+  return e == TextEncoding::kBase64 ? "base64" : "utf-8";
+}
 
 // The fields every /run and /judge answer starts with.
 json answerHead(const controller::LanguageProfile& lang, const JobOutcome& o,
@@ -90,11 +96,13 @@ HttpResponse errorResponse(const ApiError& e) {
   return jsonResponse(e.status, json{{"error", e.message}, {"code", e.code}});
 }
 
-const Api::LogFields& Api::lastLogFields() { return tls_log_fields; }
+const Api::LogFields& Api::lastLogFields() {
+  return tls_log_fields;
+}
 
 std::string Api::routeOf(const std::string& path) {
-  static const char* kRoutes[] = {"/api/v1/run", "/api/v1/judge", "/api/v1/languages",
-                                  "/api/v1/runtimes", "/health", "/metrics"};
+  static const char* kRoutes[] = {"/api/v1/run",      "/api/v1/judge", "/api/v1/languages",
+                                  "/api/v1/runtimes", "/health",       "/metrics"};
   for (const char* r : kRoutes)
     if (path == r) return r;
   return "other";
@@ -118,8 +126,8 @@ HttpResponse Api::dispatch(const HttpRequest& req) {
     const char* method;
   };
   static constexpr Route kRoutes[] = {
-      {"/api/v1/run", "POST"},       {"/api/v1/judge", "POST"}, {"/api/v1/languages", "GET"},
-      {"/api/v1/runtimes", "GET"},   {"/health", "GET"},        {"/metrics", "GET"},
+      {"/api/v1/run", "POST"},     {"/api/v1/judge", "POST"}, {"/api/v1/languages", "GET"},
+      {"/api/v1/runtimes", "GET"}, {"/health", "GET"},        {"/metrics", "GET"},
   };
   std::string path = req.path;
   // "/api/v1/run/" is the same route as "/api/v1/run".
@@ -133,9 +141,9 @@ HttpResponse Api::dispatch(const HttpRequest& req) {
                                       "; see /api/v1/languages, /api/v1/run, /api/v1/judge"});
   const bool head = req.method == "HEAD" && std::string(route->method) == "GET";
   if (req.method != route->method && !head) {
-    HttpResponse r = errorResponse(ApiError{405, "method_not_allowed",
-                                            req.method.substr(0, 16) + " is not allowed on " + path +
-                                                "; use " + route->method});
+    HttpResponse r = errorResponse(ApiError{
+        405, "method_not_allowed",
+        req.method.substr(0, 16) + " is not allowed on " + path + "; use " + route->method});
     r.headers.emplace_back("Allow", route->method);
     return r;
   }
@@ -148,7 +156,7 @@ HttpResponse Api::dispatch(const HttpRequest& req) {
 }
 
 std::variant<JobOutcome, HttpResponse> Api::execute(controller::JobPlan plan,
-                                                     const controller::LanguageProfile& lang) {
+                                                    const controller::LanguageProfile& lang) {
   tls_log_fields.language = lang.name;
   auto busy = [&](const std::string& why) {
     HttpResponse r = errorResponse(ApiError{503, "busy", why});
@@ -191,8 +199,9 @@ HttpResponse Api::run(const HttpRequest& req) {
     j["status"] = "compile_error";
     j["error"] = "compile error";
     j["stdout"] = controller::outputText("", p.encoding);
-    j["stderr"] = outcome->compile ? controller::outputText(outcome->compile->stderr_data, p.encoding)
-                                   : controller::outputText("", p.encoding);
+    j["stderr"] = outcome->compile
+                      ? controller::outputText(outcome->compile->stderr_data, p.encoding)
+                      : controller::outputText("", p.encoding);
     j["exit_code"] = nullptr;
     j["signal"] = nullptr;
     j["time_ms"] = nullptr;
@@ -203,9 +212,9 @@ HttpResponse Api::run(const HttpRequest& req) {
   } else {
     const RunResult& r = outcome->runs.front();
     j["status"] = controller::statusName(r.status);
-    j["error"] = r.status == RunStatus::kOk ? json(nullptr)
-                                            : json(r.error.empty() ? controller::statusName(r.status)
-                                                                   : r.error);
+    j["error"] = r.status == RunStatus::kOk
+                     ? json(nullptr)
+                     : json(r.error.empty() ? controller::statusName(r.status) : r.error);
     j["stdout"] = controller::outputText(r.stdout_data, p.encoding);
     j["stderr"] = controller::outputText(r.stderr_data, p.encoding);
     j["exit_code"] = orNull(r.exit_code);
@@ -285,14 +294,15 @@ HttpResponse Api::languages() const {
 HttpResponse Api::runtimes() const {
   json list = json::array();
   for (const auto& l : backend_.languages().all()) {
-    list.push_back({{"language", l.name},
-                    {"version", l.version},
-                    {"aliases", l.aliases},
-                    {"compiled", l.compile.has_value()},
-                    {"source_file", l.source_file},
-                    {"sample", l.sample},
-                    {"limits", {{"default", limitsJson(l.default_limits)},
-                                {"max", limitsJson(l.max_limits)}}}});
+    list.push_back(
+        {{"language", l.name},
+         {"version", l.version},
+         {"aliases", l.aliases},
+         {"compiled", l.compile.has_value()},
+         {"source_file", l.source_file},
+         {"sample", l.sample},
+         {"limits",
+          {{"default", limitsJson(l.default_limits)}, {"max", limitsJson(l.max_limits)}}}});
   }
   return jsonResponse(200, list);
 }

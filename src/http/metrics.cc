@@ -96,7 +96,8 @@ std::string Metrics::render(const Gauges& g) const {
         "counter", g.rebuilds);
   gauge("codecanvas_compile_cache_entries", "Compiled programs in the cache.", "gauge",
         g.cache_entries);
-  gauge("codecanvas_compile_cache_bytes", "Bytes held by the compile cache.", "gauge", g.cache_bytes);
+  gauge("codecanvas_compile_cache_bytes", "Bytes held by the compile cache.", "gauge",
+        g.cache_bytes);
   gauge("codecanvas_compile_cache_hits_total", "Compiles answered from the cache.", "counter",
         g.cache_hits);
   gauge("codecanvas_compile_cache_misses_total", "Compiles that ran the compiler.", "counter",

@@ -15,7 +15,7 @@ class Metrics {
  public:
   // Upper bounds of the latency buckets, in seconds.
   static constexpr std::array<double, 14> kBuckets = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
-                                                      0.25,  0.5,    1,     2.5,  5,    10,   30};
+                                                      0.25,  0.5,    1,     2.5,  5,     10,   30};
   enum class Phase { kQueue, kCompile, kRun, kTotal };
 
   void countRequest(const std::string& route, int status);

@@ -12,10 +12,16 @@ using controller::RequestedLimits;
 using controller::RunSpec;
 using nlohmann::json;
 
-ApiError badRequest(std::string message) { return ApiError{400, "bad_request", std::move(message)}; }
-ApiError tooLarge(std::string message) { return ApiError{413, "too_large", std::move(message)}; }
+ApiError badRequest(std::string message) {
+  return ApiError{400, "bad_request", std::move(message)};
+}
+ApiError tooLarge(std::string message) {
+  return ApiError{413, "too_large", std::move(message)};
+}
 
-std::string kib(size_t bytes) { return std::to_string(bytes / 1024) + " KiB"; }
+std::string kib(size_t bytes) {
+  return std::to_string(bytes / 1024) + " KiB";
+}
 
 // The body as a JSON object. nlohmann's parser rejects invalid UTF-8 in strings, so every
 // string that gets past here is valid UTF-8.
@@ -49,7 +55,8 @@ std::variant<std::optional<std::string>, ApiError> stringField(const json& obj, 
   if (!it->is_string()) return badRequest("\"" + where + key + "\" must be a string");
   const auto& s = it->get_ref<const std::string&>();
   if (s.size() > max_bytes)
-    return tooLarge("\"" + where + key + "\" is " + kib(s.size()) + "; the maximum is " + kib(max_bytes));
+    return tooLarge("\"" + where + key + "\" is " + kib(s.size()) + "; the maximum is " +
+                    kib(max_bytes));
   return std::optional<std::string>(s);
 }
 
@@ -133,10 +140,11 @@ std::optional<ApiError> parseCommon(const json& j, const LanguageRegistry& langu
       if (!a.is_string()) return badRequest("\"args\" must be a list of strings");
       const auto& s = a.get_ref<const std::string&>();
       if (s.size() > limits.max_arg_bytes)
-        return tooLarge("an entry of \"args\" is longer than " + std::to_string(limits.max_arg_bytes) +
-                        " bytes");
+        return tooLarge("an entry of \"args\" is longer than " +
+                        std::to_string(limits.max_arg_bytes) + " bytes");
       if (s.find('\0') != std::string::npos)
-        return badRequest("an entry of \"args\" contains a NUL character, which no argument can hold");
+        return badRequest(
+            "an entry of \"args\" contains a NUL character, which no argument can hold");
       spec.args.push_back(s);
     }
   }

@@ -25,7 +25,6 @@ struct InputLimits {
   size_t max_expected_bytes = 8 << 20;  // per test
 };
 
-
 struct ParsedRun {
   controller::RunSpec spec;
   controller::TextEncoding encoding = controller::TextEncoding::kUtf8;

@@ -32,7 +32,8 @@ Status probeBind(const std::string& address, int port) {
   sockaddr_storage ss{};
   socklen_t len = 0;
   int family = AF_INET;
-  if (auto* in4 = reinterpret_cast<sockaddr_in*>(&ss); ::inet_pton(AF_INET, address.c_str(), &in4->sin_addr) == 1) {
+  if (auto* in4 = reinterpret_cast<sockaddr_in*>(&ss);
+      ::inet_pton(AF_INET, address.c_str(), &in4->sin_addr) == 1) {
     in4->sin_family = AF_INET;
     in4->sin_port = htons(static_cast<uint16_t>(port));
     len = sizeof(sockaddr_in);
@@ -43,8 +44,9 @@ Status probeBind(const std::string& address, int port) {
     family = AF_INET6;
     len = sizeof(sockaddr_in6);
   } else {
-    return Error{"--bind '" + address + "' is not an IPv4 or IPv6 address (e.g. 127.0.0.1, 0.0.0.0, ::)",
-                 EINVAL};
+    return Error{
+        "--bind '" + address + "' is not an IPv4 or IPv6 address (e.g. 127.0.0.1, 0.0.0.0, ::)",
+        EINVAL};
   }
   UniqueFd s(::socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0));
   if (!s) return sysError("socket");
@@ -116,37 +118,41 @@ HttpServer::HttpServer(Api& api, const ServerConfig& config, unsigned threads)
   }
   // Answers httplib makes on its own (body too large, malformed request line, ...) get
   // the contract's error shape too.
-  server_.set_error_handler(httplib::Server::HandlerWithResponse(
-      [](const httplib::Request& req, httplib::Response& res) {
-    if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
-    ApiError e;
-    e.status = res.status;
-    switch (res.status) {
-      case 413:
-        e.code = "too_large";
-        e.message = "the request body is larger than the server accepts";
-        break;
-      case 404:
-        e.code = "not_found";
-        e.message = "no such route";
-        break;
-      default:
-        e.code = res.status >= 500 ? "internal" : "bad_request";
-        e.message = "the request could not be read (HTTP " + std::to_string(res.status) + ")";
-    }
-    const HttpResponse r = errorResponse(e);
-    res.set_content(r.body, r.content_type.c_str());
-    std::fputs((requestLogLine(req.method, Api::routeOf(req.path), res.status, "", "", 0,
-                               req.remote_addr) + "\n").c_str(), stderr);
-    return httplib::Server::HandlerResponse::Handled;
-  }));
+  server_.set_error_handler(
+      httplib::Server::HandlerWithResponse([](const httplib::Request& req, httplib::Response& res) {
+        if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
+        ApiError e;
+        e.status = res.status;
+        switch (res.status) {
+          case 413:
+            e.code = "too_large";
+            e.message = "the request body is larger than the server accepts";
+            break;
+          case 404:
+            e.code = "not_found";
+            e.message = "no such route";
+            break;
+          default:
+            e.code = res.status >= 500 ? "internal" : "bad_request";
+            e.message = "the request could not be read (HTTP " + std::to_string(res.status) + ")";
+        }
+        const HttpResponse r = errorResponse(e);
+        res.set_content(r.body, r.content_type.c_str());
+        std::fputs((requestLogLine(req.method, Api::routeOf(req.path), res.status, "", "", 0,
+                                   req.remote_addr) +
+                    "\n")
+                       .c_str(),
+                   stderr);
+        return httplib::Server::HandlerResponse::Handled;
+      }));
 }
 
 Result<int> HttpServer::bind() {
   if (config_.port != 0) {
     if (auto s = probeBind(config_.bind, config_.port); !s) return s.error();
     if (!server_.bind_to_port(config_.bind, config_.port))
-      return Error{"cannot listen on " + config_.bind + ":" + std::to_string(config_.port), EADDRINUSE};
+      return Error{"cannot listen on " + config_.bind + ":" + std::to_string(config_.port),
+                   EADDRINUSE};
     return config_.port;
   }
   if (auto s = probeBind(config_.bind, 0); !s) return s.error();
@@ -155,7 +161,9 @@ Result<int> HttpServer::bind() {
   return port;
 }
 
-bool HttpServer::run() { return server_.listen_after_bind(); }
+bool HttpServer::run() {
+  return server_.listen_after_bind();
+}
 
 void HttpServer::serve(const httplib::Request& req, httplib::Response& res) {
   const auto t0 = std::chrono::steady_clock::now();
@@ -176,7 +184,9 @@ void HttpServer::serve(const httplib::Request& req, httplib::Response& res) {
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   const auto& fields = Api::lastLogFields();
   std::fputs((requestLogLine(req.method, Api::routeOf(req.path), out.status, fields.language,
-                             fields.status, ms, req.remote_addr) + "\n").c_str(),
+                             fields.status, ms, req.remote_addr) +
+              "\n")
+                 .c_str(),
              stderr);
 }
 

@@ -61,22 +61,32 @@ struct Setting {
 
 const Setting kNumbers[] = {
     {"--port", "port", 0, 65535, [](ServerConfig& c, uint64_t v) { c.port = static_cast<int>(v); }},
-    {"--slots", "slots", 0, 256, [](ServerConfig& c, uint64_t v) { c.slots = static_cast<unsigned>(v); }},
-    {"--queue", "queue_capacity", 0, 100000, [](ServerConfig& c, uint64_t v) { c.queue_capacity = v; }},
+    {"--slots", "slots", 0, 256,
+     [](ServerConfig& c, uint64_t v) { c.slots = static_cast<unsigned>(v); }},
+    {"--queue", "queue_capacity", 0, 100000,
+     [](ServerConfig& c, uint64_t v) { c.queue_capacity = v; }},
     {"--uid-base", "uid_base", 1000, 4000000000,
      [](ServerConfig& c, uint64_t v) { c.uid_base = static_cast<uint32_t>(v); }},
-    {"--max-cpu-ms", "max_cpu_ms", 1, 3600000, [](ServerConfig& c, uint64_t v) { c.max_limits.cpu_ms = v; }},
-    {"--max-wall-ms", "max_wall_ms", 1, 7200000, [](ServerConfig& c, uint64_t v) { c.max_limits.wall_ms = v; }},
+    {"--max-cpu-ms", "max_cpu_ms", 1, 3600000,
+     [](ServerConfig& c, uint64_t v) { c.max_limits.cpu_ms = v; }},
+    {"--max-wall-ms", "max_wall_ms", 1, 7200000,
+     [](ServerConfig& c, uint64_t v) { c.max_limits.wall_ms = v; }},
     {"--max-memory-kb", "max_memory_kb", 1024, 1ULL << 40,
      [](ServerConfig& c, uint64_t v) { c.max_limits.memory_kb = v; }},
-    {"--max-output-kb", "max_output_kb", 1, 1 << 20, [](ServerConfig& c, uint64_t v) { c.max_limits.output_kb = v; }},
-    {"--max-processes", "max_processes", 1, 100000, [](ServerConfig& c, uint64_t v) { c.max_limits.processes = v; }},
-    {"--max-body-kb", "max_body_kb", 1, 1 << 20, [](ServerConfig& c, uint64_t v) { c.input.max_body_bytes = v * 1024; }},
+    {"--max-output-kb", "max_output_kb", 1, 1 << 20,
+     [](ServerConfig& c, uint64_t v) { c.max_limits.output_kb = v; }},
+    {"--max-processes", "max_processes", 1, 100000,
+     [](ServerConfig& c, uint64_t v) { c.max_limits.processes = v; }},
+    {"--max-body-kb", "max_body_kb", 1, 1 << 20,
+     [](ServerConfig& c, uint64_t v) { c.input.max_body_bytes = v * 1024; }},
     {"--max-source-kb", "max_source_kb", 1, 1 << 20,
      [](ServerConfig& c, uint64_t v) { c.input.max_source_bytes = v * 1024; }},
-    {"--max-stdin-kb", "max_stdin_kb", 0, 1 << 20, [](ServerConfig& c, uint64_t v) { c.input.max_stdin_bytes = v * 1024; }},
-    {"--max-tests", "max_tests", 1, 100000, [](ServerConfig& c, uint64_t v) { c.input.max_tests = v; }},
-    {"--cache-mb", "cache_mb", 0, 1 << 20, [](ServerConfig& c, uint64_t v) { c.cache_bytes = v << 20; }},
+    {"--max-stdin-kb", "max_stdin_kb", 0, 1 << 20,
+     [](ServerConfig& c, uint64_t v) { c.input.max_stdin_bytes = v * 1024; }},
+    {"--max-tests", "max_tests", 1, 100000,
+     [](ServerConfig& c, uint64_t v) { c.input.max_tests = v; }},
+    {"--cache-mb", "cache_mb", 0, 1 << 20,
+     [](ServerConfig& c, uint64_t v) { c.cache_bytes = v << 20; }},
     {"--shutdown-grace-s", "shutdown_grace_s", 0, 86400,
      [](ServerConfig& c, uint64_t v) { c.shutdown_grace_seconds = static_cast<unsigned>(v); }},
     {"--http-threads", "http_threads", 0, 4096,
@@ -87,8 +97,7 @@ const Setting kNumbers[] = {
 
 Status applyConfigJson(const std::string& text, const std::string& origin, ServerConfig& config) {
   json j = json::parse(text, nullptr, false, /*ignore_comments=*/true);
-  if (j.is_discarded() || !j.is_object())
-    return Error{origin + ": not a JSON object", EINVAL};
+  if (j.is_discarded() || !j.is_object()) return Error{origin + ": not a JSON object", EINVAL};
   for (const auto& [key, value] : j.items()) {
     if (key == "bind" || key == "data_dir") {
       if (!value.is_string()) return Error{origin + ": \"" + key + "\" must be a string", EINVAL};
@@ -101,7 +110,8 @@ Status applyConfigJson(const std::string& text, const std::string& origin, Serve
     if (s == nullptr) return Error{origin + ": unknown setting \"" + key + "\"", EINVAL};
     if (!value.is_number_unsigned())
       return Error{origin + ": \"" + key + "\" must be a whole number", EINVAL};
-    auto v = number(std::to_string(value.get<uint64_t>()), origin + ": \"" + key + "\"", s->min, s->max);
+    auto v =
+        number(std::to_string(value.get<uint64_t>()), origin + ": \"" + key + "\"", s->min, s->max);
     if (!v) return v.error();
     s->set(config, v.value());
   }

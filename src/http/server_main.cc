@@ -19,7 +19,9 @@ using namespace codecanvas::http;
 
 namespace {
 
-void say(const std::string& line) { std::fprintf(stderr, "codecanvas: %s\n", line.c_str()); }
+void say(const std::string& line) {
+  std::fprintf(stderr, "codecanvas: %s\n", line.c_str());
+}
 
 }  // namespace
 
@@ -60,10 +62,10 @@ int main(int argc, char** argv) {
   api_options.input = config->input;
   Api api(*service.value(), metrics, api_options);
   const auto health = service.value()->health();
-  const unsigned threads =
-      config->http_threads != 0
-          ? config->http_threads
-          : static_cast<unsigned>(std::min<size_t>(health.slots + config->queue_capacity + 8, 1024));
+  const unsigned threads = config->http_threads != 0
+                               ? config->http_threads
+                               : static_cast<unsigned>(std::min<size_t>(
+                                     health.slots + config->queue_capacity + 8, 1024));
   HttpServer server(api, config.value(), threads);
   auto port = server.bind();
   if (!port) {
@@ -92,8 +94,7 @@ int main(int argc, char** argv) {
   if (!stopping) {
     say("the listening socket failed; shutting down");
   }
-  const bool drained =
-      service.value()->drain(std::chrono::seconds(config->shutdown_grace_seconds));
+  const bool drained = service.value()->drain(std::chrono::seconds(config->shutdown_grace_seconds));
   if (!drained) say("jobs still running after the grace period; they end at their own limits");
   service.value().reset();
   say("slots torn down; bye");

@@ -7,16 +7,20 @@ namespace codecanvas::http {
 
 namespace {
 
-void say(const std::string& line) { std::fprintf(stderr, "codecanvas: %s\n", line.c_str()); }
+void say(const std::string& line) {
+  std::fprintf(stderr, "codecanvas: %s\n", line.c_str());
+}
 
 }  // namespace
 
 Result<std::unique_ptr<Service>> Service::create(const ServerConfig& config) {
   std::unique_ptr<Service> s(new Service());
   controller::PoolOptions options;
-  options.sandbox.slots = config.slots != 0 ? config.slots : std::max(1u, std::thread::hardware_concurrency());
+  options.sandbox.slots =
+      config.slots != 0 ? config.slots : std::max(1u, std::thread::hardware_concurrency());
   options.sandbox.uid_base = config.uid_base;
-  options.sandbox.data_dir = config.data_dir.empty() ? controller::defaultDataDir() : config.data_dir;
+  options.sandbox.data_dir =
+      config.data_dir.empty() ? controller::defaultDataDir() : config.data_dir;
   options.queue_capacity = config.queue_capacity;
   options.cache_bytes = config.cache_bytes;
 
@@ -46,7 +50,8 @@ Result<std::unique_ptr<Service>> Service::create(const ServerConfig& config) {
   auto registry = controller::LanguageRegistry::fromProfiles(std::move(usable));
   if (!registry) return registry.error();
   s->languages_ = std::move(registry.value());
-  s->runner_ = std::make_unique<controller::CodeRunner>(*s->pool_, s->languages_, config.max_limits);
+  s->runner_ =
+      std::make_unique<controller::CodeRunner>(*s->pool_, s->languages_, config.max_limits);
   for (const auto& p : s->runner_->prepare()) say("warning: " + p);
   std::string names;
   for (const auto& l : s->languages_.all()) names += " " + l.name + " " + l.version + ";";

@@ -52,7 +52,8 @@ class ClientTest : public ::testing::Test {
   // Runs `codecanvas ARGS` through the shell (ARGS are shell words); `prefix` goes before
   // the command (environment, a pipe into it).
   Outcome cli(const std::string& args, const std::string& prefix = "", bool with_server = true) {
-    const std::string server = with_server ? " --server http://127.0.0.1:" + std::to_string(server_->port()) : "";
+    const std::string server =
+        with_server ? " --server http://127.0.0.1:" + std::to_string(server_->port()) : "";
     const std::string cmd = prefix + std::string(CODECANVAS_CLI) + " " + args + server + " >" +
                             (dir_ / "out").string() + " 2>" + (dir_ / "err").string();
     const int status = std::system(cmd.c_str());
@@ -69,7 +70,8 @@ class ClientTest : public ::testing::Test {
 
 TEST_F(ClientTest, RunSendsOutputToTheMatchingStreamsAndMirrorsTheExitCode) {
   const std::string file =
-      write("greet.py", "import sys\nprint('out', sys.argv[1:])\nsys.stderr.write('err\\n')\nsys.exit(4)\n");
+      write("greet.py",
+            "import sys\nprint('out', sys.argv[1:])\nsys.stderr.write('err\\n')\nsys.exit(4)\n");
   Outcome o = cli("run " + file + " --arg one --arg 'two words'");
   EXPECT_EQ(o.exit_code, 4) << o.err;
   EXPECT_EQ(o.out, "out ['one', 'two words']\n");
@@ -79,9 +81,10 @@ TEST_F(ClientTest, RunSendsOutputToTheMatchingStreamsAndMirrorsTheExitCode) {
 }
 
 TEST_F(ClientTest, RunTakesStdinFromAFileOrFromItsOwnStdin) {
-  const std::string file = write("echo.c",
-                                 "#include <stdio.h>\nint main(void) { int c; while ((c = getchar()) != EOF) "
-                                 "putchar(c); return 0; }\n");
+  const std::string file =
+      write("echo.c",
+            "#include <stdio.h>\nint main(void) { int c; while ((c = getchar()) != EOF) "
+            "putchar(c); return 0; }\n");
   const std::string input = write("input.txt", "from a file\n");
   Outcome from_file = cli("run " + file + " --stdin " + input);
   EXPECT_EQ(from_file.exit_code, 0) << from_file.err;
@@ -103,17 +106,20 @@ TEST_F(ClientTest, ExitStatusesForCompileErrorsAndLimits) {
   Outcome compile = cli("run " + write("bad.cpp", "int main( {\n"));
   EXPECT_EQ(compile.exit_code, 100);
   EXPECT_NE(compile.err.find("error"), std::string::npos) << "the compiler's message is shown";
-  Outcome loop = cli("run " + write("loop.c", "int main(void) { for (;;) {} }\n") + " --cpu-ms 300");
+  Outcome loop =
+      cli("run " + write("loop.c", "int main(void) { for (;;) {} }\n") + " --cpu-ms 300");
   EXPECT_EQ(loop.exit_code, 101) << loop.err;
-  Outcome hog = cli("run " + write("hog.py", "a = []\nwhile True:\n    a.append(b'x' * (1 << 20))\n") +
-                    " --memory-kb 32768");
+  Outcome hog =
+      cli("run " + write("hog.py", "a = []\nwhile True:\n    a.append(b'x' * (1 << 20))\n") +
+          " --memory-kb 32768");
   EXPECT_EQ(hog.exit_code, 102) << hog.err;
   Outcome signal = cli("run " + write("segv.c", "int main(void) { *(volatile int*)0 = 1; }\n"));
   EXPECT_EQ(signal.exit_code, 128 + 11) << signal.err;
 }
 
 TEST_F(ClientTest, TheLanguageComesFromTheExtensionOrFromLang) {
-  Outcome cpp = cli("run " + write("prog.cc", "#include <cstdio>\nint main() { std::puts(\"cc\"); }\n"));
+  Outcome cpp =
+      cli("run " + write("prog.cc", "#include <cstdio>\nint main() { std::puts(\"cc\"); }\n"));
   EXPECT_EQ(cpp.out, "cc\n") << cpp.err;
   Outcome lang = cli("run " + write("noext", "echo bash") + " --lang bash");
   EXPECT_EQ(lang.out, "bash\n") << lang.err;
@@ -122,7 +128,8 @@ TEST_F(ClientTest, TheLanguageComesFromTheExtensionOrFromLang) {
   EXPECT_NE(unknown.err.find("--lang"), std::string::npos);
   Outcome refused = cli("run " + write("y.txt", "?") + " --lang cobol");
   EXPECT_EQ(refused.exit_code, 110);
-  EXPECT_NE(refused.err.find("unknown language \"cobol\""), std::string::npos) << "the server's sentence";
+  EXPECT_NE(refused.err.find("unknown language \"cobol\""), std::string::npos)
+      << "the server's sentence";
   EXPECT_EQ(refused.err.find("httplib"), std::string::npos);
 }
 
@@ -132,21 +139,23 @@ TEST_F(ClientTest, LanguagesListsTheRuntimes) {
   EXPECT_NE(o.out.find("LANGUAGE"), std::string::npos);
   EXPECT_NE(o.out.find("python3"), std::string::npos);
   EXPECT_NE(o.out.find("py, python"), std::string::npos);
-  Outcome env = cli("languages --json", "CODECANVAS_SERVER=http://127.0.0.1:" +
-                                            std::to_string(server_->port()) + " ",
+  Outcome env = cli("languages --json",
+                    "CODECANVAS_SERVER=http://127.0.0.1:" + std::to_string(server_->port()) + " ",
                     /*with_server=*/false);
   EXPECT_EQ(env.exit_code, 0) << env.err;
   EXPECT_EQ(env.out.find("["), 0u) << env.out;
 }
 
 TEST_F(ClientTest, JudgeOverATestFolder) {
-  const std::string source = write(
-      "ab.cpp", "#include <iostream>\nint main() { long a, b; std::cin >> a >> b; std::cout << a + b << '\\n'; }\n");
+  const std::string source = write("ab.cpp",
+                                   "#include <iostream>\nint main() { long a, b; std::cin >> a >> "
+                                   "b; std::cout << a + b << '\\n'; }\n");
   write("tests/1.in", "1 2\n");
   write("tests/1.out", "3\n");
   write("tests/2.in", "10 20\n");
   write("tests/2.ans", "30\n");
-  Outcome ok = cli("judge " + source + " --tests " + (dir_ / "tests").string() + " --checker tokens");
+  Outcome ok =
+      cli("judge " + source + " --tests " + (dir_ / "tests").string() + " --checker tokens");
   EXPECT_EQ(ok.exit_code, 0) << ok.out << ok.err;
   EXPECT_NE(ok.out.find("verdict: accepted"), std::string::npos) << ok.out;
   EXPECT_NE(ok.err.find("judging 2 tests"), std::string::npos) << "progress while it waits";
@@ -165,7 +174,8 @@ TEST_F(ClientTest, AnUnreachableServerHasItsOwnExitStatus) {
   const std::string file = write("hello.py", "print(1)\n");
   Outcome o = cli("run " + file + " --server http://127.0.0.1:1", "", /*with_server=*/false);
   EXPECT_EQ(o.exit_code, 111);
-  EXPECT_NE(o.err.find("cannot reach the codecanvas server at http://127.0.0.1:1"), std::string::npos)
+  EXPECT_NE(o.err.find("cannot reach the codecanvas server at http://127.0.0.1:1"),
+            std::string::npos)
       << o.err;
 }
 

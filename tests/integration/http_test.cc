@@ -46,8 +46,8 @@ Answer send(int port, const std::string& method, const std::string& path,
   httplib::Client cli("127.0.0.1", port);
   cli.set_read_timeout(180, 0);
   cli.set_connection_timeout(5, 0);
-  httplib::Result res = method == "POST" ? cli.Post(path.c_str(), body, "application/json")
-                                         : cli.Get(path.c_str());
+  httplib::Result res =
+      method == "POST" ? cli.Post(path.c_str(), body, "application/json") : cli.Get(path.c_str());
   Answer a;
   if (!res) return a;
   a.status = res->status;
@@ -57,7 +57,9 @@ Answer send(int port, const std::string& method, const std::string& path,
   return a;
 }
 
-Answer run(int port, json request) { return send(port, "POST", "/api/v1/run", request.dump()); }
+Answer run(int port, json request) {
+  return send(port, "POST", "/api/v1/run", request.dump());
+}
 
 class HttpTest : public ::testing::Test {
  protected:
@@ -81,47 +83,64 @@ struct Programs {
 
 Programs programsFor(const std::string& lang) {
   if (lang == "python3")
-    return {"print(\"hello world\")", "import sys\nsys.stdout.write(sys.stdin.read())",
-            "import sys\nsys.exit(3)", "while True:\n    pass",
-            "a = []\nwhile True:\n    a.append(b'x' * (1 << 20))", ""};
+    return {"print(\"hello world\")",
+            "import sys\nsys.stdout.write(sys.stdin.read())",
+            "import sys\nsys.exit(3)",
+            "while True:\n    pass",
+            "a = []\nwhile True:\n    a.append(b'x' * (1 << 20))",
+            ""};
   if (lang == "bash")
-    return {"echo hello world", "cat", "exit 3", "while :; do :; done",
-            "s=xxxxxxxxxxxxxxxx; while :; do s=\"$s$s\"; done", ""};
+    return {"echo hello world",
+            "cat",
+            "exit 3",
+            "while :; do :; done",
+            "s=xxxxxxxxxxxxxxxx; while :; do s=\"$s$s\"; done",
+            ""};
   if (lang == "nodejs")
-    return {"console.log(\"hello world\")", "process.stdin.pipe(process.stdout)", "process.exit(3)",
-            "for (;;) {}", "const a = [];\nfor (;;) a.push(Buffer.alloc(1 << 20, 1));", ""};
+    return {"console.log(\"hello world\")",
+            "process.stdin.pipe(process.stdout)",
+            "process.exit(3)",
+            "for (;;) {}",
+            "const a = [];\nfor (;;) a.push(Buffer.alloc(1 << 20, 1));",
+            ""};
   if (lang == "c")
-    return {"#include <stdio.h>\nint main(void) { puts(\"hello world\"); return 0; }",
-            "#include <stdio.h>\nint main(void) { int c; while ((c = getchar()) != EOF) putchar(c); }",
-            "int main(void) { return 3; }",
-            "int main(void) { volatile unsigned long x = 0; for (;;) x++; }",
-            "#include <stdlib.h>\n#include <string.h>\nint main(void) { for (;;) { char* p = "
-            "malloc(1 << 20); if (!p) return 1; memset(p, 1, 1 << 20); } }",
-            "int main(void) { return 0 }"};
+    return {
+        "#include <stdio.h>\nint main(void) { puts(\"hello world\"); return 0; }",
+        "#include <stdio.h>\nint main(void) { int c; while ((c = getchar()) != EOF) putchar(c); }",
+        "int main(void) { return 3; }",
+        "int main(void) { volatile unsigned long x = 0; for (;;) x++; }",
+        "#include <stdlib.h>\n#include <string.h>\nint main(void) { for (;;) { char* p = "
+        "malloc(1 << 20); if (!p) return 1; memset(p, 1, 1 << 20); } }",
+        "int main(void) { return 0 }"};
   if (lang == "c++")
     return {"#include <iostream>\nint main() { std::cout << \"hello world\\n\"; }",
             "#include <iostream>\nint main() { std::cout << std::cin.rdbuf(); }",
-            "int main() { return 3; }", "int main() { volatile unsigned long x = 0; for (;;) x++; }",
+            "int main() { return 3; }",
+            "int main() { volatile unsigned long x = 0; for (;;) x++; }",
             "#include <vector>\n#include <cstring>\nint main() { std::vector<char*> v; for (;;) { "
             "char* p = new char[1 << 20]; std::memset(p, 1, 1 << 20); v.push_back(p); } }",
             "int main() { undeclared(); }"};
   if (lang == "java")
-    return {"public class Main { public static void main(String[] a) { "
-            "System.out.println(\"hello world\"); } }",
-            "public class Main { public static void main(String[] a) throws Exception { "
-            "System.in.transferTo(System.out); } }",
-            "public class Main { public static void main(String[] a) { System.exit(3); } }",
-            "public class Main { public static void main(String[] a) { while (true) {} } }",
-            "import java.util.*;\npublic class Main { public static void main(String[] a) { "
-            "List<byte[]> l = new ArrayList<>(); while (true) { byte[] b = new byte[1 << 20]; "
-            "Arrays.fill(b, (byte) 1); l.add(b); } } }",
-            "public class Main { public static void main(String[] a) { int x = \"no\"; } }",
-            262144};
+    return {
+        "public class Main { public static void main(String[] a) { "
+        "System.out.println(\"hello world\"); } }",
+        "public class Main { public static void main(String[] a) throws Exception { "
+        "System.in.transferTo(System.out); } }",
+        "public class Main { public static void main(String[] a) { System.exit(3); } }",
+        "public class Main { public static void main(String[] a) { while (true) {} } }",
+        "import java.util.*;\npublic class Main { public static void main(String[] a) { "
+        "List<byte[]> l = new ArrayList<>(); while (true) { byte[] b = new byte[1 << 20]; "
+        "Arrays.fill(b, (byte) 1); l.add(b); } } }",
+        "public class Main { public static void main(String[] a) { int x = \"no\"; } }",
+        262144};
   if (lang == "go")
     return {"package main\nimport \"fmt\"\nfunc main() { fmt.Println(\"hello world\") }",
-            "package main\nimport (\n\t\"io\"\n\t\"os\"\n)\nfunc main() { io.Copy(os.Stdout, os.Stdin) }",
-            "package main\nimport \"os\"\nfunc main() { os.Exit(3) }", "package main\nfunc main() { for {} }",
-            "package main\nfunc main() {\n\tvar a [][]byte\n\tfor {\n\t\tb := make([]byte, 1<<20)\n\t\tfor "
+            "package main\nimport (\n\t\"io\"\n\t\"os\"\n)\nfunc main() { io.Copy(os.Stdout, "
+            "os.Stdin) }",
+            "package main\nimport \"os\"\nfunc main() { os.Exit(3) }",
+            "package main\nfunc main() { for {} }",
+            "package main\nfunc main() {\n\tvar a [][]byte\n\tfor {\n\t\tb := make([]byte, "
+            "1<<20)\n\t\tfor "
             "i := range b {\n\t\t\tb[i] = 1\n\t\t}\n\t\ta = append(a, b)\n\t}\n}",
             "package main\nfunc main() { undefined() }"};
   return {};
@@ -191,8 +210,9 @@ TEST_P(LanguageTest, InfiniteLoopHitsTheTimeLimit) {
 }
 
 TEST_P(LanguageTest, MemoryHogHitsTheMemoryLimit) {
-  json j = runProgram(p_.hog, {{"limits", {{"memory_kb", p_.hog_memory_kb}, {"cpu_ms", 10000},
-                                           {"wall_ms", 20000}}}});
+  json j = runProgram(
+      p_.hog,
+      {{"limits", {{"memory_kb", p_.hog_memory_kb}, {"cpu_ms", 10000}, {"wall_ms", 20000}}}});
   EXPECT_EQ(j["status"], "memory_limit") << j.dump().substr(0, 2000);
   EXPECT_EQ(j["limits"]["memory_kb"], p_.hog_memory_kb);
 }
@@ -225,7 +245,8 @@ INSTANTIATE_TEST_SUITE_P(Compiled, CompiledLanguageTest, ::testing::ValuesIn(kCo
 // --- the API around the runs ---------------------------------------------------------------
 
 TEST_F(HttpTest, TheOriginalRequestShapeStillWorks) {
-  Answer a = send(port_, "POST", "/api/v1/run", R"J({"language":"python3","source":"print(\"hello world\")"})J");
+  Answer a = send(port_, "POST", "/api/v1/run",
+                  R"J({"language":"python3","source":"print(\"hello world\")"})J");
   ASSERT_EQ(a.status, 200) << a.raw;
   EXPECT_EQ(a.body["stdout"], "hello world\n");
   EXPECT_EQ(a.body["stderr"], "");
@@ -247,8 +268,8 @@ TEST_F(HttpTest, RuntimesListVersionsReadFromTheToolchains) {
 }
 
 TEST_F(HttpTest, AnIdenticalResubmissionSkipsTheCompile) {
-  const std::string src = "#include <stdio.h>\nint main(void) { puts(\"cached " +
-                          std::to_string(::getpid()) + "\"); }";
+  const std::string src =
+      "#include <stdio.h>\nint main(void) { puts(\"cached " + std::to_string(::getpid()) + "\"); }";
   json first = run(port_, {{"language", "c"}, {"source", src}}).body;
   json second = run(port_, {{"language", "c"}, {"source", src}}).body;
   ASSERT_EQ(first["status"], "ok") << first.dump();
@@ -270,7 +291,8 @@ TEST_F(HttpTest, BadInputOverTheWire) {
   Answer unknown = run(port_, {{"language", "brainfuck"}, {"source", "+"}});
   EXPECT_EQ(unknown.status, 400);
   EXPECT_NE(unknown.body["error"].get<std::string>().find("python3"), std::string::npos);
-  Answer negative = run(port_, {{"language", "c"}, {"source", "x"}, {"limits", {{"memory_kb", -1}}}});
+  Answer negative =
+      run(port_, {{"language", "c"}, {"source", "x"}, {"limits", {{"memory_kb", -1}}}});
   EXPECT_EQ(negative.status, 400);
   Answer huge = send(port_, "POST", "/api/v1/run", std::string(17 << 20, ' '));
   EXPECT_EQ(huge.status, 413) << huge.raw.substr(0, 200);
@@ -296,7 +318,8 @@ TEST_F(HttpTest, HealthAndMetricsDescribeTheService) {
   auto m = cli.Get("/metrics");
   ASSERT_TRUE(m);
   EXPECT_NE(m->get_header_value("Content-Type").find("text/plain"), std::string::npos);
-  EXPECT_NE(m->body.find("codecanvas_runs_total{language=\"bash\",status=\"ok\"}"), std::string::npos);
+  EXPECT_NE(m->body.find("codecanvas_runs_total{language=\"bash\",status=\"ok\"}"),
+            std::string::npos);
   EXPECT_NE(m->body.find("codecanvas_slots_total 2"), std::string::npos);
   EXPECT_NE(m->body.find("codecanvas_job_seconds_count{phase=\"queue\"}"), std::string::npos);
   // One JSON log line per request on stderr.
@@ -336,7 +359,9 @@ TEST_F(HttpTest, JudgeAcceptsACorrectProgramWithEveryChecker) {
                             {{"stdin", "5 5\n"}, {"expected_output", "10\n"}},
                             {{"stdin", "-4 4\n"}, {"expected_output", "0\n"}}});
   for (const char* checker : {"exact", "lines", "tokens", "float"}) {
-    json j = judge(port_, {{"language", "c++"}, {"source", kAplusB}, {"tests", tests},
+    json j = judge(port_, {{"language", "c++"},
+                           {"source", kAplusB},
+                           {"tests", tests},
                            {"checker", {{"type", checker}}}});
     EXPECT_EQ(j["verdict"], "accepted") << checker << ": " << j.dump();
     EXPECT_EQ(j["compile"]["status"], "ok");
@@ -346,10 +371,14 @@ TEST_F(HttpTest, JudgeAcceptsACorrectProgramWithEveryChecker) {
   }
   // Trailing spaces: fine for lines and tokens, not for exact.
   json spaced = json::array({{{"stdin", "1 2\n"}, {"expected_output", "3   \n\n"}}});
-  EXPECT_EQ(judge(port_, {{"language", "c++"}, {"source", kAplusB}, {"tests", spaced},
+  EXPECT_EQ(judge(port_, {{"language", "c++"},
+                          {"source", kAplusB},
+                          {"tests", spaced},
                           {"checker", {{"type", "lines"}}}})["verdict"],
             "accepted");
-  EXPECT_EQ(judge(port_, {{"language", "c++"}, {"source", kAplusB}, {"tests", spaced},
+  EXPECT_EQ(judge(port_, {{"language", "c++"},
+                          {"source", kAplusB},
+                          {"tests", spaced},
                           {"checker", {{"type", "exact"}}}})["verdict"],
             "wrong_answer");
 }
@@ -359,8 +388,11 @@ TEST_F(HttpTest, JudgeFindsAWrongAnswerAndATimeoutAmongPassingTests) {
                             {{"stdin", "2 2\n"}, {"expected_output", "5\n"}},
                             {{"stdin", "0 0\n"}, {"expected_output", "0\n"}},
                             {{"stdin", "7 8\n"}, {"expected_output", "15\n"}}});
-  json j = judge(port_, {{"language", "c++"}, {"source", kAplusB}, {"tests", tests},
-                         {"limits", {{"cpu_ms", 500}}}, {"checker", {{"type", "tokens"}}}});
+  json j = judge(port_, {{"language", "c++"},
+                         {"source", kAplusB},
+                         {"tests", tests},
+                         {"limits", {{"cpu_ms", 500}}},
+                         {"checker", {{"type", "tokens"}}}});
   EXPECT_EQ(j["verdict"], "wrong_answer") << j.dump();  // the first failing test decides
   ASSERT_EQ(j["tests"].size(), 4u);
   EXPECT_EQ(j["tests"][0]["verdict"], "accepted");
@@ -370,7 +402,9 @@ TEST_F(HttpTest, JudgeFindsAWrongAnswerAndATimeoutAmongPassingTests) {
   EXPECT_EQ(j["tests"][3]["verdict"], "accepted");
   EXPECT_TRUE(j["compile"]["cached"].is_boolean());
 
-  json stop = judge(port_, {{"language", "c++"}, {"source", kAplusB}, {"tests", tests},
+  json stop = judge(port_, {{"language", "c++"},
+                            {"source", kAplusB},
+                            {"tests", tests},
                             {"stop_on_first_failure", true}});
   EXPECT_EQ(stop["tests"][1]["verdict"], "wrong_answer");
   EXPECT_EQ(stop["tests"][2]["verdict"], "skipped");
@@ -380,13 +414,18 @@ TEST_F(HttpTest, JudgeFindsAWrongAnswerAndATimeoutAmongPassingTests) {
 TEST_F(HttpTest, JudgeFloatCheckerUsesEpsilon) {
   const char* program = "x = float(input())\nprint(f'{x / 3:.5f}')";
   json tests = json::array({{{"stdin", "1\n"}, {"expected_output", "0.333333\n"}}});
-  json within = judge(port_, {{"language", "python3"}, {"source", program}, {"tests", tests},
+  json within = judge(port_, {{"language", "python3"},
+                              {"source", program},
+                              {"tests", tests},
                               {"checker", {{"type", "float"}, {"epsilon", 1e-4}}}});
   EXPECT_EQ(within["verdict"], "accepted") << within.dump();
-  json outside = judge(port_, {{"language", "python3"}, {"source", program}, {"tests", tests},
+  json outside = judge(port_, {{"language", "python3"},
+                               {"source", program},
+                               {"tests", tests},
                                {"checker", {{"type", "float"}, {"epsilon", 1e-7}}}});
   EXPECT_EQ(outside["verdict"], "wrong_answer") << outside.dump();
-  json compile_error = judge(port_, {{"language", "c++"}, {"source", "int main( {"}, {"tests", tests}});
+  json compile_error =
+      judge(port_, {{"language", "c++"}, {"source", "int main( {"}, {"tests", tests}});
   EXPECT_EQ(compile_error["verdict"], "compile_error");
   EXPECT_EQ(compile_error["tests"][0]["verdict"], "skipped");
 }
@@ -435,7 +474,8 @@ TEST(HttpServerTest, AFullQueueAnswers503AndRunsNothing) {
   EXPECT_EQ(running.get().body["stdout"], "done\n");
   EXPECT_EQ(queued.get().body["stdout"], "done\n");
   // Once the queue drains, requests are admitted again.
-  EXPECT_EQ(run(server.port(), {{"language", "bash"}, {"source", "echo ran"}}).body["stdout"], "ran\n");
+  EXPECT_EQ(run(server.port(), {{"language", "bash"}, {"source", "echo ran"}}).body["stdout"],
+            "ran\n");
   EXPECT_EQ(server.terminate(), 0) << server.log();
 }
 

@@ -125,7 +125,8 @@ inline ServerProcess* sharedServer(const std::string& server_path) {
   auto& s = sharedServerSlot();
   if (!s && ::geteuid() == 0)
     s = std::make_unique<ServerProcess>(
-        server_path, std::vector<std::string>{"--slots", "2", "--queue", "32", "--uid-base", "60600"});
+        server_path,
+        std::vector<std::string>{"--slots", "2", "--queue", "32", "--uid-base", "60600"});
   return s.get();
 }
 

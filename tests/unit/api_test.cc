@@ -32,7 +32,8 @@ controller::LanguageProfile profile(const std::string& name, bool compiled) {
 class FakeBackend : public Backend {
  public:
   FakeBackend() {
-    auto reg = controller::LanguageRegistry::fromProfiles({profile("python3", false), profile("c", true)});
+    auto reg =
+        controller::LanguageRegistry::fromProfiles({profile("python3", false), profile("c", true)});
     languages_ = std::move(reg.value());
   }
   const controller::LanguageRegistry& languages() const override { return languages_; }
@@ -89,7 +90,8 @@ RunResult okRun(const std::string& out) {
 
 class ApiTest : public ::testing::Test {
  protected:
-  HttpResponse call(const std::string& method, const std::string& path, const std::string& body = "") {
+  HttpResponse call(const std::string& method, const std::string& path,
+                    const std::string& body = "") {
     return api_.handle(HttpRequest{method, path, body, {}});
   }
   json post(const std::string& path, const std::string& body, int expect_status) {
@@ -125,7 +127,8 @@ class ApiTest : public ::testing::Test {
 
 TEST_F(ApiTest, TheOriginalRequestGetsTheOriginalFields) {
   backend_.outcome.runs.push_back(okRun("hello world\n"));
-  json j = post("/api/v1/run", R"J({"language":"python3","source":"print(\"hello world\")"})J", 200);
+  json j =
+      post("/api/v1/run", R"J({"language":"python3","source":"print(\"hello world\")"})J", 200);
   EXPECT_EQ(j["stdout"], "hello world\n");
   EXPECT_EQ(j["stderr"], "");
   EXPECT_TRUE(j["error"].is_null());
@@ -159,24 +162,26 @@ TEST_F(ApiTest, BadInputGetsA4xxThatSaysWhatToFix) {
   expectRefused(R"({"language":"python3"})", 400, "bad_request", "\"source\" is required");
   expectRefused(R"({"language":42,"source":"x"})", 400, "bad_request", "must be a string");
   expectRefused(R"({"language":"cobol","source":"x"})", 400, "bad_request", "unknown language");
-  expectRefused(R"({"language":"python3","source":["x"]})", 400, "bad_request", "\"source\" must be a string");
+  expectRefused(R"({"language":"python3","source":["x"]})", 400, "bad_request",
+                "\"source\" must be a string");
   expectRefused(R"({"language":"python3","source":"x","stdin":5})", 400, "bad_request", "stdin");
   expectRefused(R"({"language":"python3","source":"x","args":"a b"})", 400, "bad_request", "args");
   expectRefused(R"({"language":"python3","source":"x","args":[1]})", 400, "bad_request", "args");
-  expectRefused(R"({"language":"python3","source":"x","args":["a\u0000b"]})", 400, "bad_request", "NUL");
+  expectRefused(R"({"language":"python3","source":"x","args":["a\u0000b"]})", 400, "bad_request",
+                "NUL");
   expectRefused(R"({"language":"python3","source":"x","limits":5})", 400, "bad_request", "limits");
   expectRefused(R"({"language":"python3","source":"x","limits":{"cpu_ms":-5}})", 400, "bad_request",
                 "limits.cpu_ms");
   expectRefused(R"({"language":"python3","source":"x","limits":{"cpu_ms":0}})", 400, "bad_request",
                 "at least 1");
-  expectRefused(R"({"language":"python3","source":"x","limits":{"cpu_ms":1.5}})", 400, "bad_request",
-                "integer");
-  expectRefused(R"({"language":"python3","source":"x","limits":{"cpu_ms":"100"}})", 400, "bad_request",
-                "integer");
+  expectRefused(R"({"language":"python3","source":"x","limits":{"cpu_ms":1.5}})", 400,
+                "bad_request", "integer");
+  expectRefused(R"({"language":"python3","source":"x","limits":{"cpu_ms":"100"}})", 400,
+                "bad_request", "integer");
   expectRefused(R"({"language":"python3","source":"x","limits":{"memory_kb":1e300}})", 400,
                 "bad_request", "memory_kb");
-  expectRefused(R"({"language":"python3","source":"x","limits":{"wall_ms":18446744073709551615}})", 400,
-                "bad_request", "out of range");
+  expectRefused(R"({"language":"python3","source":"x","limits":{"wall_ms":18446744073709551615}})",
+                400, "bad_request", "out of range");
   expectRefused(R"({"language":"python3","source":"x","encoding":"latin1"})", 400, "bad_request",
                 "encoding");
   // Invalid UTF-8 inside a JSON string.
@@ -204,7 +209,8 @@ TEST_F(ApiTest, AFullQueueGets503WithRetryAfter) {
   EXPECT_EQ(r.status, 503);
   EXPECT_EQ(json::parse(r.body)["code"], "busy");
   bool retry_after = false;
-  for (const auto& [k, v] : r.headers) retry_after = retry_after || (k == "Retry-After" && !v.empty());
+  for (const auto& [k, v] : r.headers)
+    retry_after = retry_after || (k == "Retry-After" && !v.empty());
   EXPECT_TRUE(retry_after);
 }
 
@@ -281,13 +287,15 @@ TEST_F(ApiTest, JudgeValidatesItsOwnFields) {
   expectRefused(
       R"({"language":"c","source":"x","tests":[{"expected_output":""},{"expected_output":""},{"expected_output":""},{"expected_output":""}]})",
       413, "too_large", "tests", "/api/v1/judge");
-  expectRefused(R"({"language":"c","source":"x","tests":[{"expected_output":""}],"checker":{"type":"diff"}})",
-                400, "bad_request", "checker.type", "/api/v1/judge");
+  expectRefused(
+      R"({"language":"c","source":"x","tests":[{"expected_output":""}],"checker":{"type":"diff"}})",
+      400, "bad_request", "checker.type", "/api/v1/judge");
   expectRefused(
       R"({"language":"c","source":"x","tests":[{"expected_output":""}],"checker":{"type":"float","epsilon":-1}})",
       400, "bad_request", "epsilon", "/api/v1/judge");
-  expectRefused(R"({"language":"c","source":"x","tests":[{"expected_output":""}],"stop_on_first_failure":1})",
-                400, "bad_request", "stop_on_first_failure", "/api/v1/judge");
+  expectRefused(
+      R"({"language":"c","source":"x","tests":[{"expected_output":""}],"stop_on_first_failure":1})",
+      400, "bad_request", "stop_on_first_failure", "/api/v1/judge");
 }
 
 TEST_F(ApiTest, RoutesMethodsAndReadOnlyEndpoints) {
@@ -322,7 +330,8 @@ TEST_F(ApiTest, RoutesMethodsAndReadOnlyEndpoints) {
       << m.body;
   EXPECT_NE(m.body.find("codecanvas_http_requests_total{route=\"other\",code=\"404\"} 2"),
             std::string::npos);
-  EXPECT_NE(m.body.find("codecanvas_job_seconds_bucket{phase=\"total\",le=\"+Inf\"}"), std::string::npos);
+  EXPECT_NE(m.body.find("codecanvas_job_seconds_bucket{phase=\"total\",le=\"+Inf\"}"),
+            std::string::npos);
 }
 
 TEST_F(ApiTest, MetricsCountRunsAndObserveLatency) {
@@ -330,9 +339,15 @@ TEST_F(ApiTest, MetricsCountRunsAndObserveLatency) {
   backend_.outcome.total_ms = 3;
   post("/api/v1/run", R"({"language":"python3","source":"x"})", 200);
   const std::string m = call("GET", "/metrics").body;
-  EXPECT_NE(m.find("codecanvas_runs_total{language=\"python3\",status=\"ok\"} 1"), std::string::npos) << m;
-  EXPECT_NE(m.find("codecanvas_job_seconds_bucket{phase=\"total\",le=\"0.005\"} 1"), std::string::npos) << m;
-  EXPECT_NE(m.find("codecanvas_job_seconds_bucket{phase=\"total\",le=\"0.0025\"} 0"), std::string::npos) << m;
+  EXPECT_NE(m.find("codecanvas_runs_total{language=\"python3\",status=\"ok\"} 1"),
+            std::string::npos)
+      << m;
+  EXPECT_NE(m.find("codecanvas_job_seconds_bucket{phase=\"total\",le=\"0.005\"} 1"),
+            std::string::npos)
+      << m;
+  EXPECT_NE(m.find("codecanvas_job_seconds_bucket{phase=\"total\",le=\"0.0025\"} 0"),
+            std::string::npos)
+      << m;
 }
 
 }  // namespace

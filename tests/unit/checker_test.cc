@@ -21,9 +21,9 @@ TEST(CheckerTest, LinesIgnoresTrailingSpaceAndTrailingBlankLines) {
   EXPECT_TRUE(match(CheckerType::kLines, "1 2\n3\n", "1 2  \n3\n\n\n"));
   EXPECT_TRUE(match(CheckerType::kLines, "a\n", "a"));
   EXPECT_TRUE(match(CheckerType::kLines, "a\r\nb\r\n", "a\nb\n"));
-  EXPECT_FALSE(match(CheckerType::kLines, "1 2\n", "1  2\n"));  // inner spacing counts
+  EXPECT_FALSE(match(CheckerType::kLines, "1 2\n", "1  2\n"));     // inner spacing counts
   EXPECT_FALSE(match(CheckerType::kLines, "a\nb\n", "a\n\nb\n"));  // inner blank lines count
-  EXPECT_FALSE(match(CheckerType::kLines, " a\n", "a\n"));       // leading space counts
+  EXPECT_FALSE(match(CheckerType::kLines, " a\n", "a\n"));         // leading space counts
   EXPECT_TRUE(match(CheckerType::kLines, "", "\n\n"));
 }
 
@@ -50,7 +50,8 @@ TEST(CheckerTest, FloatAcceptsNumbersWithinEpsilon) {
 }
 
 TEST(CheckerTest, NamesRoundTrip) {
-  for (auto t : {CheckerType::kExact, CheckerType::kLines, CheckerType::kTokens, CheckerType::kFloat})
+  for (auto t :
+       {CheckerType::kExact, CheckerType::kLines, CheckerType::kTokens, CheckerType::kFloat})
     EXPECT_EQ(checkerFromName(checkerName(t)), t);
   EXPECT_FALSE(checkerFromName("diff"));
 }

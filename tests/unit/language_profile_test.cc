@@ -44,10 +44,12 @@ TEST(LanguageProfileTest, RefusesBrokenProfilesWithTheFieldNamed) {
   } cases[] = {
       {"not json", "not valid JSON"},
       {"[]", "JSON object"},
-      {R"({"source_file":"a","version":["x"],"run":["x"],"limits":{"default":{},"max":{}}})", "\"name\""},
+      {R"({"source_file":"a","version":["x"],"run":["x"],"limits":{"default":{},"max":{}}})",
+       "\"name\""},
       {R"({"name":"x","source_file":"a/b","version":["x"],"run":["x"],"limits":{"default":{},"max":{}}})",
        "source_file"},
-      {R"({"name":"x","source_file":"a","version":["x"],"run":[],"limits":{"default":{},"max":{}}})", "\"run\""},
+      {R"({"name":"x","source_file":"a","version":["x"],"run":[],"limits":{"default":{},"max":{}}})",
+       "\"run\""},
       {R"({"name":"x","source_file":"a","version":["x"],"run":["x"]})", "limits"},
       {R"({"name":"x","source_file":"a","version":["x"],"run":["x"],"limits":{"default":{"cpu_ms":-1},"max":{}}})",
        "limits.default.cpu_ms"},
@@ -96,8 +98,8 @@ TEST(LanguageProfileTest, ProbesARealToolAndReportsAMissingOne) {
 class RegistryTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("codecanvas-langs-" + std::to_string(::getpid()));
+    dir_ =
+        std::filesystem::temp_directory_path() / ("codecanvas-langs-" + std::to_string(::getpid()));
     std::filesystem::create_directories(dir_);
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
@@ -112,7 +114,8 @@ TEST_F(RegistryTest, SkipsBrokenProfilesAndMissingToolchainsWithAReason) {
   write("b.json", "{ broken");
   write("c.json", R"({"name":"ghost","source_file":"g","version":["ghostc","-v"],"run":["g"],
                       "limits":{"default":{},"max":{}}})");
-  write("d.json", R"({"name":"dup","aliases":["cxx"],"source_file":"d","version":["g++"],"run":["d"],
+  write("d.json",
+        R"({"name":"dup","aliases":["cxx"],"source_file":"d","version":["g++"],"run":["d"],
                       "limits":{"default":{},"max":{}}})");
   write("notes.txt", "not a profile");
   auto probe = [](const std::vector<std::string>& argv,
@@ -142,14 +145,16 @@ TEST_F(RegistryTest, AMissingDirectoryIsAnError) {
 // The profiles codecanvas ships: every one parses, and the original API's names and the
 // contract's aliases resolve.
 TEST(ShippedProfilesTest, AllParseAndTheContractNamesResolve) {
-  auto probe = [](const std::vector<std::string>&, const std::vector<std::string>&) -> Result<std::string> {
+  auto probe = [](const std::vector<std::string>&,
+                  const std::vector<std::string>&) -> Result<std::string> {
     return std::string("0.0.0");
   };
-  auto reg = LanguageRegistry::load(std::string(CODECANVAS_DATA_DIR) + "/profiles/languages", probe);
+  auto reg =
+      LanguageRegistry::load(std::string(CODECANVAS_DATA_DIR) + "/profiles/languages", probe);
   ASSERT_TRUE(reg) << reg.error().message;
   EXPECT_TRUE(reg->problems().empty()) << reg->problems().front();
-  for (const char* name : {"bash", "c", "c++", "python3", "nodejs", "java", "go", "py", "python",
-                           "cpp", "js", "node"})
+  for (const char* name :
+       {"bash", "c", "c++", "python3", "nodejs", "java", "go", "py", "python", "cpp", "js", "node"})
     EXPECT_NE(reg->find(name), nullptr) << name;
   EXPECT_EQ(reg->find("py")->name, "python3");
   EXPECT_EQ(reg->find("js")->name, "nodejs");
