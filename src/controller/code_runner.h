@@ -71,7 +71,6 @@ class CodeRunner {
   Limits limitsFor(const RunSpec& spec) const {
     return resolveLimits(*spec.language, spec.limits, operator_max_);
   }
-  bool usable(const LanguageProfile& language) const { return seccomp_.count(language.name) > 0; }
   const Limits& operatorMax() const { return operator_max_; }
 
  private:
