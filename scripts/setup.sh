@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs what codecanvas needs on Debian 12 (idempotent) and builds it into build/.
-# Run as root. Used by run.sh and test.sh; safe to run again at any time.
+# Installs what codecanvas needs on Debian 12 (idempotent) and builds it into build/ and
+# the web page into web/dist/. Run as root. Used by run.sh and test.sh (which passes
+# --tests: Chromium for the web page's browser test); safe to run again at any time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,6 +21,11 @@ packages=(
   # The toolchains of the language profiles in profiles/languages.
   bash gcc g++ python3 nodejs default-jdk-headless golang-go
 )
+# npm bundles the web page (CodeMirror from the npm registry). Debian ships it apart from
+# nodejs; a nodejs from elsewhere (NodeSource) brings its own and conflicts with it.
+command -v npm >/dev/null 2>&1 || packages+=(npm)
+# The web page's end-to-end test drives Debian's Chromium headless.
+[ "${1:-}" = --tests ] && packages+=(chromium)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -31,10 +37,23 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
+# The web page: dependencies as pinned by web/package-lock.json (again only when the lock
+# file changed), then the bundle (again only when a source is newer than it).
+if [ ! -f web/node_modules/.package-lock.json ] ||
+   [ web/package-lock.json -nt web/node_modules/.package-lock.json ]; then
+  say "installing the web page's npm packages (web/package-lock.json)"
+  (cd web && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+fi
+if [ ! -f web/dist/index.html ] ||
+   [ -n "$(find web/src web/index.html web/build.mjs web/package-lock.json -newer web/dist/index.html -print -quit)" ]; then
+  say "bundling the web page into web/dist"
+  (cd web && node build.mjs >/dev/null)
+fi
+
 if [ ! -f build/build.ninja ]; then
   say "configuring build/"
   meson setup build -Dtests=enabled >/dev/null
 fi
 say "building"
 ninja -C build >/dev/null
-say "built: build/src/http/codecanvas-server, build/src/cli/codecanvas-run, build/src/processor/codecanvas-processor"
+say "built: build/src/http/codecanvas-server, build/src/cli/codecanvas, build/src/cli/codecanvas-run, build/src/processor/codecanvas-processor, web/dist"

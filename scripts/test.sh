@@ -8,7 +8,7 @@
 # The last line sums up every GoogleTest case of both stages: "N passed, N failed, N skipped".
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/setup.sh
+scripts/setup.sh --tests
 
 status=0
 logs=$(mktemp -d)

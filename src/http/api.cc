@@ -105,6 +105,7 @@ std::string Api::routeOf(const std::string& path) {
                                   "/api/v1/runtimes", "/health",       "/metrics"};
   for (const char* r : kRoutes)
     if (path == r) return r;
+  if (path == "/" || path == "/index.html" || path.rfind("/assets/", 0) == 0) return "static";
   return "other";
 }
 
@@ -135,6 +136,8 @@ HttpResponse Api::dispatch(const HttpRequest& req) {
   const Route* route = nullptr;
   for (const auto& r : kRoutes)
     if (path == r.path) route = &r;
+  if (route == nullptr && (req.path == "/" || options_.site != nullptr))
+    if (auto r = page(req)) return *r;
   if (route == nullptr)
     return errorResponse(ApiError{404, "not_found",
                                   "no such route: " + req.path.substr(0, 200) +
@@ -153,6 +156,24 @@ HttpResponse Api::dispatch(const HttpRequest& req) {
   if (path == "/api/v1/runtimes") return runtimes();
   if (path == "/health") return health();
   return metrics();
+}
+
+// The web page: its files for GET and HEAD, 405 for other methods on them, and for "/" a
+// 404 that says why when this server has no page to serve. Nullopt: not a page path.
+std::optional<HttpResponse> Api::page(const HttpRequest& req) const {
+  const StaticSite* site = options_.site;
+  if (site == nullptr || !(req.path == "/" || site->has(req.path))) {
+    if (req.path != "/") return std::nullopt;
+    return errorResponse(ApiError{404, "not_found", options_.site_missing});
+  }
+  if (req.method != "GET" && req.method != "HEAD") {
+    HttpResponse r = errorResponse(ApiError{
+        405, "method_not_allowed",
+        req.method.substr(0, 16) + " is not allowed on " + req.path.substr(0, 200) + "; use GET"});
+    r.headers.emplace_back("Allow", "GET, HEAD");
+    return r;
+  }
+  return site->serve(req);
 }
 
 std::variant<JobOutcome, HttpResponse> Api::execute(controller::JobPlan plan,

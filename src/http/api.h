@@ -13,6 +13,7 @@
 #include "code_runner.h"
 #include "metrics.h"
 #include "request_parser.h"
+#include "static_site.h"
 
 namespace codecanvas::http {
 
@@ -40,6 +41,10 @@ class Backend {
 struct ApiOptions {
   InputLimits input;
   int retry_after_seconds = 1;
+  // The web page's files, served at "/" for GET and HEAD; when null, `site_missing` says
+  // why (a GET of "/" answers 404 with that sentence).
+  const StaticSite* site = nullptr;
+  std::string site_missing = "this server does not serve the web page";
 };
 
 class Api {
@@ -49,8 +54,9 @@ class Api {
 
   HttpResponse handle(const HttpRequest& request);
 
-  // The route a path belongs to, for logs and metrics ("other" for unknown paths, so a
-  // scan of random URLs cannot grow the metrics without bound).
+  // The route a path belongs to, for logs and metrics ("static" for the web page's files,
+  // "other" for unknown paths, so a scan of random URLs cannot grow the metrics without
+  // bound).
   static std::string routeOf(const std::string& path);
 
   // Extra fields for the request log line, filled by handle() (thread-local: the server
@@ -63,6 +69,7 @@ class Api {
 
  private:
   HttpResponse dispatch(const HttpRequest& request);
+  std::optional<HttpResponse> page(const HttpRequest& request) const;
   HttpResponse run(const HttpRequest& request);
   HttpResponse judge(const HttpRequest& request);
   HttpResponse languages() const;

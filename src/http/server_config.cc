@@ -12,7 +12,8 @@ namespace codecanvas::http {
 const char* const kServerUsage = R"(usage: codecanvas-server [options]
 
 Serves the codecanvas HTTP API (POST /api/v1/run, /api/v1/judge; GET /api/v1/languages,
-/api/v1/runtimes, /health, /metrics). Needs root: it builds sandbox slots.
+/api/v1/runtimes, /health, /metrics) and the web page at /. Needs root: it builds sandbox
+slots.
 
 options (each overrides the config file):
   --config FILE        JSON config file (default /etc/codecanvas/server.json if present)
@@ -22,6 +23,7 @@ options (each overrides the config file):
   --queue N            jobs that may wait for a slot before requests get 503 (default 64)
   --uid-base N         slot n runs as uid/gid N+n (default 60100)
   --data-dir DIR       where profiles/ and rootfs/ are (default: the build's source tree)
+  --web-dir DIR        the web page served at / (default: DATA_DIR/web/dist; none: no page)
   --max-cpu-ms N       ceiling for every request's CPU limit (default 20000)
   --max-wall-ms N      ceiling for wall-clock limits (default 60000)
   --max-memory-kb N    ceiling for memory limits (default 2097152)
@@ -99,9 +101,11 @@ Status applyConfigJson(const std::string& text, const std::string& origin, Serve
   json j = json::parse(text, nullptr, false, /*ignore_comments=*/true);
   if (j.is_discarded() || !j.is_object()) return Error{origin + ": not a JSON object", EINVAL};
   for (const auto& [key, value] : j.items()) {
-    if (key == "bind" || key == "data_dir") {
+    if (key == "bind" || key == "data_dir" || key == "web_dir") {
       if (!value.is_string()) return Error{origin + ": \"" + key + "\" must be a string", EINVAL};
-      (key == "bind" ? config.bind : config.data_dir) = value.get<std::string>();
+      (key == "bind"       ? config.bind
+       : key == "data_dir" ? config.data_dir
+                           : config.web_dir) = value.get<std::string>();
       continue;
     }
     const Setting* s = nullptr;
@@ -153,6 +157,10 @@ Result<ServerConfig> parseServerConfig(const std::vector<std::string>& args, boo
     }
     if (a == "--data-dir") {
       config.data_dir = v;
+      continue;
+    }
+    if (a == "--web-dir") {
+      config.web_dir = v;
       continue;
     }
     const Setting* s = nullptr;

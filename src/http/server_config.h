@@ -19,6 +19,7 @@ struct ServerConfig {
   size_t queue_capacity = 64;
   uint32_t uid_base = 60100;
   std::string data_dir;  // empty: the build's data dir (profiles/, rootfs/)
+  std::string web_dir;   // empty: <data dir>/web/dist; "none": no web page
   controller::Limits max_limits{20000, 60000, 2 << 20, 16384, 512};  // the operator's ceiling
   InputLimits input;
   uint64_t cache_bytes = 256ULL << 20;

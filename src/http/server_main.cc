@@ -9,8 +9,10 @@
 
 #include <atomic>
 #include <cstdio>
+#include <optional>
 #include <thread>
 
+#include "sandbox.h"
 #include "server.h"
 #include "service.h"
 
@@ -60,6 +62,26 @@ int main(int argc, char** argv) {
   Metrics metrics;
   ApiOptions api_options;
   api_options.input = config->input;
+  // The web page is optional: without it the API works and "/" says why there is no page.
+  std::optional<StaticSite> site;
+  if (config->web_dir == "none") {
+    api_options.site_missing = "the web page is switched off on this server (--web-dir none)";
+  } else {
+    const std::string dir =
+        !config->web_dir.empty()
+            ? config->web_dir
+            : (config->data_dir.empty() ? controller::defaultDataDir() : config->data_dir) +
+                  "/web/dist";
+    auto loaded = StaticSite::load(dir);
+    if (loaded) {
+      site = std::move(loaded.value());
+      api_options.site = &*site;
+      say("web page: " + std::to_string(site->size()) + " files from " + dir);
+    } else {
+      api_options.site_missing = loaded.error().message;
+      say("no web page at /: " + loaded.error().message);
+    }
+  }
   Api api(*service.value(), metrics, api_options);
   const auto health = service.value()->health();
   const unsigned threads = config->http_threads != 0

@@ -350,5 +350,48 @@ TEST_F(ApiTest, MetricsCountRunsAndObserveLatency) {
       << m;
 }
 
+// The web page next to the API: its files for GET and HEAD, the API routes unchanged.
+TEST(ApiPageTest, ServesThePageBesideTheApi) {
+  FakeBackend backend;
+  Metrics metrics;
+  const auto site = StaticSite::fromFiles(
+      {{"/index.html", "<html>page</html>"}, {"/assets/app-ABCDEFGH.js", "run()"}});
+  ApiOptions options;
+  options.site = &site;
+  Api api(backend, metrics, options);
+  auto page = api.handle(HttpRequest{"GET", "/", "", {}});
+  EXPECT_EQ(page.status, 200);
+  EXPECT_EQ(page.body, "<html>page</html>");
+  EXPECT_EQ(page.content_type, "text/html; charset=utf-8");
+  auto head = api.handle(HttpRequest{"HEAD", "/assets/app-ABCDEFGH.js", "", {}});
+  EXPECT_EQ(head.status, 200);
+  EXPECT_EQ(head.content_type, "text/javascript; charset=utf-8");
+  auto post = api.handle(HttpRequest{"POST", "/", "{}", {}});
+  EXPECT_EQ(post.status, 405);
+  EXPECT_EQ(post.content_type, "application/json");
+  bool allow = false;
+  for (const auto& [k, v] : post.headers) allow |= k == "Allow" && v == "GET, HEAD";
+  EXPECT_TRUE(allow);
+  EXPECT_EQ(api.handle(HttpRequest{"GET", "/assets/other.js", "", {}}).status, 404);
+  EXPECT_EQ(api.handle(HttpRequest{"GET", "/api/v1/languages", "", {}}).status, 200);
+  EXPECT_EQ(Api::routeOf("/"), "static");
+  EXPECT_EQ(Api::routeOf("/assets/app-ABCDEFGH.js"), "static");
+  EXPECT_EQ(Api::routeOf("/wp-login.php"), "other");
+}
+
+TEST(ApiPageTest, WithoutAPageTheRootSaysWhy) {
+  FakeBackend backend;
+  Metrics metrics;
+  ApiOptions options;
+  options.site_missing = "the web page is not built: /x is not a directory";
+  Api api(backend, metrics, options);
+  auto page = api.handle(HttpRequest{"GET", "/", "", {}});
+  EXPECT_EQ(page.status, 404);
+  json j = json::parse(page.body);
+  EXPECT_EQ(j["code"], "not_found");
+  EXPECT_EQ(j["error"], "the web page is not built: /x is not a directory");
+  EXPECT_EQ(api.handle(HttpRequest{"GET", "/index.html", "", {}}).status, 404);
+}
+
 }  // namespace
 }  // namespace codecanvas::http

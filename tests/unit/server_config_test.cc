@@ -36,6 +36,18 @@ TEST(ServerConfigTest, FlagsOverrideTheConfigFile) {
   EXPECT_EQ(c->config_path, path);
 }
 
+TEST(ServerConfigTest, TheWebPageDirectoryFromFileOrFlag) {
+  bool help = false;
+  EXPECT_EQ(parseServerConfig({}, help)->web_dir, "");  // empty: DATA_DIR/web/dist
+  EXPECT_EQ(parseServerConfig({"--web-dir", "none"}, help)->web_dir, "none");
+  ServerConfig c;
+  ASSERT_TRUE(applyConfigJson(R"({"web_dir": "/srv/page"})", "f", c));
+  EXPECT_EQ(c.web_dir, "/srv/page");
+  auto bad = applyConfigJson(R"({"web_dir": 3})", "f", c);
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().message.find("\"web_dir\" must be a string"), std::string::npos);
+}
+
 TEST(ServerConfigTest, MistakesAreNamed) {
   bool help = false;
   struct Case {
