@@ -132,6 +132,7 @@ try {
   await waitDone();
   check((await status()) === "busy", "full server: badge says busy", await status());
   check(/busy.*Try again in \d+ s/.test(await text("#message")), "full server: message with Retry-After", await text("#message"));
+  check(await page.locator("#compile-section").isHidden(), "full server: no output of an earlier run is left");
   const blocked = await blocker;
   check(blocked.status === 200, "the blocking job itself was answered", String(blocked.status));
 

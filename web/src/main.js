@@ -133,7 +133,13 @@ function show(result) {
   fill(ui.stdout, result.stdout, result.stdout_truncated);
   // On a compile error the top-level stderr repeats the compiler's messages, shown above.
   fill(ui.stderr, compileError ? "" : result.stderr, result.stderr_truncated);
-  showMessage(result.status === "ok" || !result.error ? "" : `${result.status.replaceAll("_", " ")}: ${result.error}`);
+  showMessage(
+    result.status === "ok" || !result.error
+      ? ""
+      : compileError
+        ? "compile error: the program did not compile; the compiler's messages are below."
+        : `${result.status.replaceAll("_", " ")}: ${result.error}`,
+  );
 }
 
 async function run() {
@@ -143,6 +149,11 @@ async function run() {
   setBadge("running", "running…");
   ui.time.textContent = "";
   ui.memory.textContent = "";
+  // The panes show one run: nothing of the previous one stays beside a new answer or error.
+  ui.compileSection.hidden = true;
+  ui.compileOutput.textContent = "";
+  ui.stdout.textContent = "";
+  ui.stderr.textContent = "";
   showMessage("");
   try {
     show(await runProgram({ language: current, source: editor.text, stdin: ui.stdin.value }));
