@@ -16,6 +16,9 @@ fi
 packages=(
   meson ninja-build pkg-config g++ libc6-dev
   libseccomp-dev libcap-dev libboost-dev libcpp-httplib-dev nlohmann-json3-dev libgtest-dev
+  # The libFuzzer target over request parsing (scripts/fuzz.sh): clang only recommends
+  # the package with libFuzzer and the sanitizer runtimes.
+  clang libclang-rt-14-dev
   # The pure cgroup v2 test guest (scripts/cgroup2-vm.sh).
   qemu-system-x86 cpio
   # The toolchains of the language profiles in profiles/languages.

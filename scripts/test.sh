@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Sets up codecanvas (scripts/setup.sh) and runs the whole test suite:
 #   1. unit and integration tests on this host (meson test),
+#   1b. the request parser under libFuzzer (scripts/fuzz.sh, CODECANVAS_FUZZ_SECONDS, default 60),
 #   2. the integration tests again inside a throwaway qemu guest whose cgroups are pure
 #      v2 (scripts/cgroup2-vm.sh), so both cgroup back ends are tested for real.
 # With CI=true a test that cannot run (missing kernel feature, no qemu) fails instead of
@@ -26,6 +27,20 @@ fi
 meson test -C build --print-errorlogs --num-processes 1 || status=1
 unset GTEST_FILTER
 cp build/meson-logs/testlog.txt "$logs/host.txt"
+
+# The request parser under libFuzzer for a bounded time (scripts/fuzz.sh); one test in the summary.
+fuzz_seconds=${CODECANVAS_FUZZ_SECONDS:-60}
+echo "== fuzz: request parsing and validation for ${fuzz_seconds}s" >&2
+if fuzz_line=$(scripts/fuzz.sh "$fuzz_seconds"); then
+  case $fuzz_line in
+    *SKIPPED*) echo "[  SKIPPED ] 1 test, $fuzz_line" >"$logs/fuzz.txt" ;;
+    *) echo "[  PASSED  ] 1 test. $fuzz_line" >"$logs/fuzz.txt" ;;
+  esac
+else
+  echo "[  FAILED  ] 1 test, $fuzz_line" >"$logs/fuzz.txt"
+  status=1
+fi
+echo "== $fuzz_line" >&2
 
 if [ "${CODECANVAS_SKIP_VM:-0}" = 1 ]; then
   echo "== cgroup v2 guest: NOT RUN (CODECANVAS_SKIP_VM=1)" >&2

@@ -64,8 +64,9 @@ Result<Limits> limitsFrom(const json& obj, Limits base, const std::string& where
       {"open_files", &Limits::open_files}, {"stack_kb", &Limits::stack_kb},
   };
   for (const auto& [key, value] : obj.items()) {
+    // An init-capture: clang before 16 cannot capture a structured binding (the fuzz build).
     const Field* f = std::find_if(std::begin(kFields), std::end(kFields),
-                                  [&](const Field& x) { return key == x.key; });
+                                  [&key = key](const Field& x) { return key == x.key; });
     if (f == std::end(kFields)) {
       if (key == "address_space_kb" && value.is_number_unsigned() && value.get<uint64_t>() > 0) {
         base.address_space_kb = value.get<uint64_t>();

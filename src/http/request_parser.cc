@@ -23,6 +23,15 @@ std::string kib(size_t bytes) {
   return std::to_string(bytes / 1024) + " KiB";
 }
 
+// At most `max_bytes` of `s` (cut before a whole UTF-8 character), "..." marking the cut.
+std::string shortened(std::string s, size_t max_bytes) {
+  if (s.size() <= max_bytes) return s;
+  size_t cut = max_bytes;
+  while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xc0) == 0x80) --cut;
+  s.resize(cut);
+  return s + "...";
+}
+
 // The body as a JSON object. nlohmann's parser rejects invalid UTF-8 in strings, so every
 // string that gets past here is valid UTF-8.
 std::variant<json, ApiError> parseObject(std::string_view body, const InputLimits& limits) {
@@ -33,11 +42,15 @@ std::variant<json, ApiError> parseObject(std::string_view body, const InputLimit
   json j;
   try {
     j = json::parse(body);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {
+    // parse_error, and out_of_range for a number beyond a double ("1e400"): both are the
+    // client's malformed body, not the server's fault.
     std::string what = e.what();
     // "[json.exception.parse_error.101] parse error at line 1, column 2: ..." → from "parse error"
     if (auto at = what.find("] "); at != std::string::npos) what = what.substr(at + 2);
-    return badRequest("the request body is not valid JSON (UTF-8): " + what);
+    // The message ends with the token read last ("...; last read: '<token>'"), which can be
+    // most of the body: the place and the reason come first and are what the client needs.
+    return badRequest("the request body is not valid JSON (UTF-8): " + shortened(what, 300));
   }
   if (!j.is_object()) return badRequest("the request body must be a JSON object");
   return j;
@@ -79,10 +92,11 @@ std::variant<RequestedLimits, ApiError> limitsField(const json& obj) {
     auto v = it->find(f.key);
     if (v == it->end() || v->is_null()) continue;
     const std::string name = std::string("limits.") + f.key;
-    // 1000.0 is accepted as 1000; 1000.5 is not an integer.
+    // 1000.0 is accepted as 1000; 1000.5 is not an integer. The range comes first: casting
+    // a double beyond int64_t (1e300) is undefined behaviour.
     if (v->is_number_float()) {
       const double d = v->get<double>();
-      if (d != static_cast<double>(static_cast<int64_t>(d)) || d < 1 || d > 1e15)
+      if (d < 1 || d > 1e15 || d != static_cast<double>(static_cast<int64_t>(d)))
         return badRequest("\"" + name + "\" must be a positive integer");
       out.*(f.member) = static_cast<uint64_t>(d);
     } else if (v->is_number_unsigned()) {

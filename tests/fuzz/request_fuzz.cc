@@ -1,0 +1,559 @@
+// A libFuzzer target over the request side of the HTTP API (built and run by
+// scripts/fuzz.sh; seeds in tests/fuzz/corpus, dictionary in tests/fuzz/request.dict).
+//
+// An input is a request body. It goes to parseRunRequest and parseJudgeRequest directly,
+// and as the body of POST /api/v1/run and /api/v1/judge through Api::handle, with a
+// backend that never runs anything: it answers every job by echoing the request (a run's
+// stdout is its stdin; a test's stdout is that test's stdin, so the checkers compare two
+// fuzzed strings). An input that starts with '/' is "PATH\nBODY" instead and goes to PATH
+// with several methods, for the routing.
+//
+// It checks the contract of docs/api.md, not only that nothing crashes, and abort()s with
+// a sentence when any of these fails:
+//   - every answer has a status in 200..599 and a JSON body (valid UTF-8) unless it is the
+//     metrics page; headers hold no CR, LF or NUL;
+//   - every 4xx/5xx is exactly {"error": sentence, "code": code}, the code belongs to the
+//     status, the sentence is short (it never echoes a whole body); 405 has Allow, 503 has
+//     Retry-After; 500 only when the backend reported a sandbox fault;
+//   - Api::handle refuses exactly what the parser refuses, with the same status and
+//     sentence, and submits no job for it; the parser never throws;
+//   - a parsed request is within every InputLimits bound, its strings are valid UTF-8, no
+//     argument holds a NUL, each requested limit is in 1..kLimitCeiling, the epsilon is a
+//     finite non-negative number, and the job gets exactly what was parsed;
+//   - the limits an answer shows are the request's (or the default), clamped to the
+//     language's and the operator's maximum; stdout comes back byte for byte in the
+//     requested encoding (base64 decodes to it);
+//   - a judge answer has one verdict per test, each the checker's, "skipped" after a stop,
+//     and the overall verdict is the first failure; the checkers are reflexive and
+//     exact ⇒ lines ⇒ tokens ⇒ float;
+//   - the metrics page stays small however many distinct paths and bodies arrive.
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "api.h"
+#include "checker.h"
+#include "request_parser.h"
+
+namespace codecanvas::http {
+namespace {
+
+using controller::JobOutcome;
+using controller::LanguageProfile;
+using controller::RunResult;
+using controller::RunStatus;
+using controller::TextEncoding;
+using nlohmann::json;
+
+// What the current input was doing, for the report of a violation.
+std::string g_context;
+
+[[noreturn]] void violated(const char* condition, const std::string& detail) {
+  std::fprintf(stderr, "\n== INVARIANT VIOLATED: %s\n== while: %s\n== detail: %.4000s\n", condition,
+               g_context.c_str(), detail.c_str());
+  std::abort();
+}
+
+// A macro so that `detail` is built only when the check fails.
+#define FUZZ_CHECK(condition, detail)                 \
+  do {                                                \
+    if (!(condition)) violated(#condition, (detail)); \
+  } while (0)
+
+// Small, so that every "too large" branch is within scripts/fuzz.sh's -max_len (4608).
+InputLimits fuzzInputLimits() {
+  InputLimits l;
+  l.max_body_bytes = 4000;
+  l.max_source_bytes = 600;
+  l.max_stdin_bytes = 300;
+  l.max_args = 4;
+  l.max_arg_bytes = 40;
+  l.max_tests = 6;
+  l.max_expected_bytes = 300;
+  return l;
+}
+
+// Below some languages' maxima and above others', so both clamps are reached.
+const controller::Limits kOperatorMax{10000, 100000, 524288, 65536, 128};
+
+// A string as a JSON literal, for reports (invalid UTF-8 shown as U+FFFD).
+std::string quote(std::string_view s) {
+  return json(std::string(s)).dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+// The longest error sentence: the longest field the parser may quote (a 256-byte language
+// name) plus the list of languages and the words around them.
+constexpr size_t kMaxErrorBytes = 1024;
+
+// Strict UTF-8 (RFC 3629): no overlong forms, no surrogates, nothing above U+10FFFF.
+bool validUtf8(std::string_view s) {
+  static constexpr uint32_t kMin[] = {0, 0x80, 0x800, 0x10000};
+  for (size_t i = 0; i < s.size();) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    size_t n = 0;  // continuation bytes
+    uint32_t cp = c;
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    if ((c & 0xe0) == 0xc0) {
+      n = 1, cp = c & 0x1f;
+    } else if ((c & 0xf0) == 0xe0) {
+      n = 2, cp = c & 0x0f;
+    } else if ((c & 0xf8) == 0xf0) {
+      n = 3, cp = c & 0x07;
+    } else {
+      return false;
+    }
+    if (s.size() - i <= n) return false;
+    for (size_t k = 1; k <= n; ++k) {
+      const auto cc = static_cast<unsigned char>(s[i + k]);
+      if ((cc & 0xc0) != 0x80) return false;
+      cp = (cp << 6) | (cc & 0x3f);
+    }
+    if (cp < kMin[n] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return false;
+    i += n + 1;
+  }
+  return true;
+}
+
+std::optional<std::string> base64Decode(std::string_view s) {
+  if (s.size() % 4 != 0) return std::nullopt;
+  auto value = [](char c) -> int {
+    if (c >= 'A' && c <= 'Z') return c - 'A';
+    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+    if (c >= '0' && c <= '9') return c - '0' + 52;
+    return c == '+' ? 62 : c == '/' ? 63 : -1;
+  };
+  std::string out;
+  for (size_t i = 0; i < s.size(); i += 4) {
+    const size_t pad = s[i + 3] != '=' ? 0 : s[i + 2] != '=' ? 1 : 2;
+    if (pad > 0 && i + 4 != s.size()) return std::nullopt;
+    uint32_t v = 0;
+    for (size_t k = 0; k < 4; ++k) {
+      const int d = k < 4 - pad ? value(s[i + k]) : 0;
+      if (d < 0) return std::nullopt;
+      v = (v << 6) | static_cast<uint32_t>(d);
+    }
+    out += static_cast<char>(v >> 16);
+    if (pad < 2) out += static_cast<char>((v >> 8) & 0xff);
+    if (pad < 1) out += static_cast<char>(v & 0xff);
+  }
+  return out;
+}
+
+// The bytes an output field stands for, in the answer's encoding.
+std::optional<std::string> decodeOutput(const json& field, TextEncoding encoding) {
+  if (!field.is_string()) return std::nullopt;
+  const auto& s = field.get_ref<const std::string&>();
+  return encoding == TextEncoding::kBase64 ? base64Decode(s) : std::optional<std::string>(s);
+}
+
+// Answers every job at once from the request itself. Sources "BUSY", "REJECT" and "FAULT"
+// take the 503 and 500 paths; a source containing "#error" fails to compile.
+class EchoBackend : public Backend {
+ public:
+  explicit EchoBackend(controller::LanguageRegistry languages) : languages_(std::move(languages)) {}
+
+  const controller::LanguageRegistry& languages() const override { return languages_; }
+  controller::Limits limitsFor(const controller::RunSpec& spec) const override {
+    return controller::resolveLimits(*spec.language, spec.limits, kOperatorMax);
+  }
+  controller::JobPlan planRun(const controller::RunSpec& spec) const override {
+    last_run = spec;
+    last_judge.reset();
+    controller::JobPlan plan;
+    plan.runs.resize(1);
+    plan.runs[0].stdin_data = spec.stdin_data;
+    return plan;
+  }
+  controller::JobPlan planJudge(const controller::JudgeSpec& spec) const override {
+    last_run = spec.run;
+    last_judge = spec;
+    controller::JobPlan plan;
+    for (const auto& t : spec.tests) plan.runs.emplace_back().stdin_data = t.stdin_data;
+    return plan;
+  }
+  std::optional<std::future<JobOutcome>> submit(controller::JobPlan plan) override;
+  HealthInfo health() const override { return HealthInfo{2, 0, 0, 0, 8, "v2", "v2", "v2", {}}; }
+  Metrics::Gauges gauges() const override { return {}; }
+
+  mutable std::optional<controller::RunSpec> last_run;
+  mutable std::optional<controller::JudgeSpec> last_judge;
+  int submitted = 0;
+  bool faulted = false;
+
+ private:
+  controller::LanguageRegistry languages_;
+};
+
+RunResult echoRun(const std::string& out, const std::string& err) {
+  RunResult r;
+  r.status = RunStatus::kOk;
+  r.exit_code = 0;
+  r.stdout_data = out;
+  r.stderr_data = err;
+  r.time_ms = 1.25;
+  r.wall_ms = 2.5;
+  r.memory_kb = 1024;
+  return r;
+}
+
+std::optional<std::future<JobOutcome>> EchoBackend::submit(controller::JobPlan plan) {
+  ++submitted;
+  const controller::RunSpec& run = *last_run;
+  if (run.source == "BUSY") return std::nullopt;
+  JobOutcome o;
+  o.rejected = run.source == "REJECT";
+  if (run.source == "FAULT") o.fault = "run 1: the fuzz backend's pretend fault";
+  faulted = o.fault.has_value();
+  if (run.language->compile) {
+    const bool error = run.source.find("#error") != std::string::npos;
+    o.compile = echoRun("", error ? run.source : "");
+    if (error) o.compile->status = RunStatus::kRuntimeError;
+  }
+  if (!o.compile || o.compile->status == RunStatus::kOk) {
+    for (size_t i = 0; i < plan.runs.size(); ++i) {
+      o.runs.push_back(echoRun(plan.runs[i].stdin_data, run.source));
+      // What CodeRunner::planJudge's keep_going does for stop_on_first_failure.
+      if (last_judge && last_judge->stop_on_first_failure &&
+          controller::testVerdict(last_judge->checker, last_judge->tests[i], o.runs.back()) !=
+              "accepted")
+        break;
+    }
+  }
+  std::promise<JobOutcome> p;
+  p.set_value(std::move(o));
+  return p.get_future();
+}
+
+struct Harness {
+  EchoBackend backend;
+  Metrics metrics;
+  ApiOptions options;
+  Api api;
+  size_t calls = 0;
+
+  explicit Harness(controller::LanguageRegistry languages)
+      : backend(std::move(languages)), options{fuzzInputLimits()}, api(backend, metrics, options) {}
+};
+
+Harness& harness() {
+  static Harness* h = [] {
+    // The real profiles, so that names, aliases and limits are those the service offers;
+    // no toolchain is asked for its version.
+    const char* env = std::getenv("CODECANVAS_DATA_DIR");
+    const std::string dir =
+        std::string(env != nullptr && *env != '\0' ? env : CODECANVAS_DATA_DIR) +
+        "/profiles/languages";
+    auto reg = controller::LanguageRegistry::load(
+        dir, [](const auto&, const auto&) -> Result<std::string> { return std::string("1.0"); });
+    if (!reg || reg->all().empty()) {
+      std::fprintf(stderr, "request_fuzz: no language profiles in %s (set CODECANVAS_DATA_DIR)\n",
+                   dir.c_str());
+      std::exit(2);
+    }
+    return new Harness(std::move(reg.value()));
+  }();
+  return *h;
+}
+
+const char* codeFor(int status) {
+  switch (status) {
+    case 400:
+      return "bad_request";
+    case 404:
+      return "not_found";
+    case 405:
+      return "method_not_allowed";
+    case 413:
+      return "too_large";
+    case 500:
+      return "internal";
+    case 503:
+      return "busy";
+  }
+  return nullptr;
+}
+
+bool hasHeader(const HttpResponse& r, const std::string& name) {
+  for (const auto& [k, v] : r.headers)
+    if (k == name && !v.empty()) return true;
+  return false;
+}
+
+// The checks every answer passes; returns its JSON body (null for the metrics page).
+json checkResponse(const HttpResponse& r) {
+  const std::string shown = std::to_string(r.status) + " " + r.body;
+  FUZZ_CHECK(r.status >= 200 && r.status <= 599, shown);
+  for (const auto& [k, v] : r.headers)
+    FUZZ_CHECK((k + v).find_first_of(std::string("\r\n\0", 3)) == std::string::npos, k + ": " + v);
+  if (r.content_type.rfind("text/plain", 0) == 0) {
+    FUZZ_CHECK(r.status == 200, shown);
+    return nullptr;
+  }
+  FUZZ_CHECK(r.content_type == "application/json", r.content_type);
+  FUZZ_CHECK(validUtf8(r.body), shown);
+  json j = json::parse(r.body, nullptr, false);
+  FUZZ_CHECK(!j.is_discarded(), shown);
+  if (r.status < 400) return j;
+  const char* code = codeFor(r.status);
+  FUZZ_CHECK(code != nullptr, shown);
+  FUZZ_CHECK(j.is_object() && j.size() == 2 && j["code"] == code, shown);
+  FUZZ_CHECK(j["error"].is_string() && !j["error"].get<std::string>().empty(), shown);
+  FUZZ_CHECK(j["error"].get<std::string>().size() <= kMaxErrorBytes, shown);
+  if (r.status == 405) FUZZ_CHECK(hasHeader(r, "Allow"), shown);
+  if (r.status == 503) FUZZ_CHECK(hasHeader(r, "Retry-After"), shown);
+  if (r.status == 500) FUZZ_CHECK(harness().backend.faulted, shown);
+  return j;
+}
+
+void checkRequested(const controller::RequestedLimits& l) {
+  for (const auto& v : {l.cpu_ms, l.wall_ms, l.memory_kb, l.output_kb, l.processes})
+    FUZZ_CHECK(!v || (*v >= 1 && *v <= kLimitCeiling), std::to_string(*v));
+}
+
+// What the parser promises of a request it accepts, shared by /run and /judge.
+void checkParsedCommon(const controller::RunSpec& spec, const InputLimits& in) {
+  const auto& all = harness().backend.languages().all();
+  FUZZ_CHECK(spec.language != nullptr && spec.language >= all.data() &&
+                 spec.language < all.data() + all.size(),
+             "language");
+  FUZZ_CHECK(spec.source.size() <= in.max_source_bytes && validUtf8(spec.source), spec.source);
+  FUZZ_CHECK(spec.args.size() <= in.max_args, std::to_string(spec.args.size()));
+  for (const auto& a : spec.args)
+    FUZZ_CHECK(a.size() <= in.max_arg_bytes && validUtf8(a) && a.find('\0') == std::string::npos,
+               a);
+  checkRequested(spec.limits);
+}
+
+// The limits an answer shows: what was asked (or the default), clamped to both maxima.
+void checkAnswerLimits(const json& shown, const controller::RunSpec& spec) {
+  const LanguageProfile& lang = *spec.language;
+  struct Field {
+    const char* key;
+    std::optional<uint64_t> asked;
+    uint64_t def, lang_max, op_max;
+  };
+  const controller::RequestedLimits& r = spec.limits;
+  const Field fields[] = {
+      {"cpu_ms", r.cpu_ms, lang.default_limits.cpu_ms, lang.max_limits.cpu_ms, kOperatorMax.cpu_ms},
+      {"wall_ms", r.wall_ms, lang.default_limits.wall_ms, lang.max_limits.wall_ms,
+       kOperatorMax.wall_ms},
+      {"memory_kb", r.memory_kb, lang.default_limits.memory_kb, lang.max_limits.memory_kb,
+       kOperatorMax.memory_kb},
+      {"output_kb", r.output_kb, lang.default_limits.output_kb, lang.max_limits.output_kb,
+       kOperatorMax.output_kb},
+      {"processes", r.processes, lang.default_limits.processes, lang.max_limits.processes,
+       kOperatorMax.processes},
+  };
+  FUZZ_CHECK(shown.is_object() && shown.size() == 5, shown.dump());
+  for (const auto& f : fields) {
+    const uint64_t want = std::min({f.asked.value_or(f.def), f.lang_max, f.op_max});
+    FUZZ_CHECK(shown.contains(f.key) && shown[f.key] == want && want >= 1,
+               std::string(f.key) + " = " + shown.dump() + ", want " + std::to_string(want));
+  }
+}
+
+// The job got exactly what the parser produced.
+void checkSubmitted(const controller::RunSpec& parsed) {
+  const auto& got = *harness().backend.last_run;
+  FUZZ_CHECK(got.language == parsed.language && got.source == parsed.source &&
+                 got.args == parsed.args && got.limits.cpu_ms == parsed.limits.cpu_ms &&
+                 got.limits.wall_ms == parsed.limits.wall_ms &&
+                 got.limits.memory_kb == parsed.limits.memory_kb &&
+                 got.limits.output_kb == parsed.limits.output_kb &&
+                 got.limits.processes == parsed.limits.processes,
+             "the job differs from the parsed request");
+}
+
+// A refused request: the same answer from Api::handle as from the parser, and no job. (A
+// parse error may quote invalid UTF-8 from the body; the answer shows it as U+FFFD.)
+void checkRefused(const ApiError& e, const HttpResponse& r, const json& j, int submitted_before) {
+  FUZZ_CHECK(e.status == 400 || e.status == 413, e.message);
+  FUZZ_CHECK(
+      r.status == e.status && j["code"] == e.code && j["error"] == json::parse(quote(e.message)),
+      e.message + " vs " + r.body);
+  FUZZ_CHECK(harness().backend.submitted == submitted_before, "a refused request ran a job");
+}
+
+// Statuses other than 200 that an accepted request may get: the magic sources' answers.
+bool magicAnswer(const controller::RunSpec& spec, const HttpResponse& r) {
+  const std::string& s = spec.source;
+  return (r.status == 503 && (s == "BUSY" || s == "REJECT")) || (r.status == 500 && s == "FAULT");
+}
+
+bool compileFailed(const controller::RunSpec& spec) {
+  return spec.language->compile && spec.source.find("#error") != std::string::npos;
+}
+
+void checkRunAnswer(const ParsedRun& p, const HttpResponse& r, const json& j) {
+  const controller::RunSpec& spec = p.spec;
+  FUZZ_CHECK(r.status == 200, r.body);
+  for (const char* key : {"language", "version", "status", "error", "stdout", "stderr", "exit_code",
+                          "signal", "time_ms", "wall_ms", "memory_kb", "stdout_truncated",
+                          "stderr_truncated", "compile", "encoding", "limits"})
+    FUZZ_CHECK(j.contains(key), key);
+  FUZZ_CHECK(j["language"] == spec.language->name, r.body);
+  FUZZ_CHECK(j["encoding"] == (p.encoding == TextEncoding::kBase64 ? "base64" : "utf-8"), r.body);
+  checkAnswerLimits(j["limits"], spec);
+  const bool failed = compileFailed(spec);
+  FUZZ_CHECK(j["status"] == (failed ? "compile_error" : "ok"), r.body);
+  FUZZ_CHECK(decodeOutput(j["stdout"], p.encoding) == (failed ? "" : spec.stdin_data), r.body);
+  FUZZ_CHECK(decodeOutput(j["stderr"], p.encoding) == spec.source, r.body);
+  FUZZ_CHECK(Api::lastLogFields().language == spec.language->name &&
+                 j["status"] == Api::lastLogFields().status,
+             "log fields");
+}
+
+void checkRun(std::string_view body) {
+  Harness& h = harness();
+  g_context = "POST /api/v1/run";
+  std::variant<ParsedRun, ApiError> parsed;
+  try {
+    parsed = parseRunRequest(body, h.backend.languages(), h.options.input);
+  } catch (const std::exception& e) {
+    violated("parseRunRequest does not throw", e.what());
+  }
+  const int before = h.backend.submitted;
+  h.backend.faulted = false;
+  const HttpResponse r = h.api.handle(HttpRequest{"POST", "/api/v1/run", std::string(body), {}});
+  const json j = checkResponse(r);
+  if (const auto* e = std::get_if<ApiError>(&parsed)) return checkRefused(*e, r, j, before);
+  const ParsedRun& p = std::get<ParsedRun>(parsed);
+  checkParsedCommon(p.spec, h.options.input);
+  const auto& in = p.spec.stdin_data;
+  FUZZ_CHECK(in.size() <= h.options.input.max_stdin_bytes && validUtf8(in), in);
+  checkSubmitted(p.spec);
+  FUZZ_CHECK(h.backend.last_run->stdin_data == in, "stdin");
+  if (!magicAnswer(p.spec, r)) checkRunAnswer(p, r, j);
+}
+
+// The checkers' algebra on one pair: reflexive, and each looser checker accepts what a
+// stricter one does.
+void checkCheckers(const controller::JudgeTest& t, double epsilon) {
+  using controller::CheckerType;
+  auto match = [&](CheckerType type, std::string_view e, std::string_view a) {
+    return controller::outputMatches(controller::Checker{type, epsilon}, e, a);
+  };
+  const CheckerType order[] = {CheckerType::kExact, CheckerType::kLines, CheckerType::kTokens,
+                               CheckerType::kFloat};
+  bool stricter = false;
+  for (CheckerType type : order) {
+    FUZZ_CHECK(match(type, t.expected_output, t.expected_output), t.expected_output);
+    const bool m = match(type, t.expected_output, t.stdin_data);
+    FUZZ_CHECK(m || !stricter, std::string(controller::checkerName(type)) + " refuses what a " +
+                                   "stricter checker accepts: " + quote(t.expected_output) +
+                                   " vs " + quote(t.stdin_data));
+    stricter = m;
+  }
+}
+
+void checkJudgeAnswer(const ParsedJudge& p, const HttpResponse& r, const json& j) {
+  const controller::JudgeSpec& spec = p.spec;
+  FUZZ_CHECK(r.status == 200, r.body);
+  for (const char* key : {"language", "version", "verdict", "compile", "tests", "max_time_ms",
+                          "max_memory_kb", "checker", "limits", "encoding"})
+    FUZZ_CHECK(j.contains(key), key);
+  FUZZ_CHECK(j["checker"] == controller::checkerName(spec.checker.type), r.body);
+  checkAnswerLimits(j["limits"], spec.run);
+  const json& tests = j["tests"];
+  FUZZ_CHECK(tests.is_array() && tests.size() == spec.tests.size(), r.body);
+  const bool failed = compileFailed(spec.run);
+  std::string want = failed ? "compile_error" : "accepted";
+  bool stopped = false;
+  for (size_t i = 0; i < spec.tests.size(); ++i) {
+    const auto& t = spec.tests[i];
+    const json& got = tests[i];
+    if (failed || stopped) {
+      FUZZ_CHECK(got == json({{"verdict", "skipped"}}), got.dump());
+      continue;
+    }
+    const bool ok = controller::outputMatches(spec.checker, t.expected_output, t.stdin_data);
+    FUZZ_CHECK(got["verdict"] == (ok ? "accepted" : "wrong_answer"), got.dump());
+    if (ok) continue;
+    FUZZ_CHECK(decodeOutput(got["stdout"], p.encoding) == t.stdin_data, got.dump());
+    if (want == "accepted") want = "wrong_answer";
+    stopped = spec.stop_on_first_failure;
+  }
+  FUZZ_CHECK(j["verdict"] == want, r.body);
+  FUZZ_CHECK(Api::lastLogFields().status == want, "log fields");
+}
+
+void checkJudge(std::string_view body) {
+  Harness& h = harness();
+  g_context = "POST /api/v1/judge";
+  std::variant<ParsedJudge, ApiError> parsed;
+  try {
+    parsed = parseJudgeRequest(body, h.backend.languages(), h.options.input);
+  } catch (const std::exception& e) {
+    violated("parseJudgeRequest does not throw", e.what());
+  }
+  const int before = h.backend.submitted;
+  h.backend.faulted = false;
+  const HttpResponse r = h.api.handle(HttpRequest{"POST", "/api/v1/judge", std::string(body), {}});
+  const json j = checkResponse(r);
+  if (const auto* e = std::get_if<ApiError>(&parsed)) return checkRefused(*e, r, j, before);
+  const ParsedJudge& p = std::get<ParsedJudge>(parsed);
+  const InputLimits& in = h.options.input;
+  checkParsedCommon(p.spec.run, in);
+  FUZZ_CHECK(!p.spec.tests.empty() && p.spec.tests.size() <= in.max_tests, "tests");
+  for (const auto& t : p.spec.tests) {
+    FUZZ_CHECK(t.stdin_data.size() <= in.max_stdin_bytes && validUtf8(t.stdin_data), t.stdin_data);
+    FUZZ_CHECK(t.expected_output.size() <= in.max_expected_bytes && validUtf8(t.expected_output),
+               t.expected_output);
+    checkCheckers(t, p.spec.checker.epsilon);
+  }
+  const double eps = p.spec.checker.epsilon;
+  FUZZ_CHECK(std::isfinite(eps) && eps >= 0, std::to_string(eps));
+  checkSubmitted(p.spec.run);
+  FUZZ_CHECK(h.backend.last_judge && h.backend.last_judge->tests.size() == p.spec.tests.size() &&
+                 h.backend.last_judge->stop_on_first_failure == p.spec.stop_on_first_failure,
+             "judge spec");
+  if (!magicAnswer(p.spec.run, r)) checkJudgeAnswer(p, r, j);
+}
+
+// "PATH\nBODY": the routing, with every method an API client might use.
+void checkRoute(std::string_view data) {
+  Harness& h = harness();
+  const size_t nl = data.find('\n');
+  const std::string path(data.substr(0, nl));
+  const std::string body(nl == std::string_view::npos ? "" : data.substr(nl + 1));
+  for (const char* method : {"GET", "HEAD", "POST", "PUT"}) {
+    g_context = std::string(method) + " " + quote(path);
+    h.backend.faulted = false;
+    const HttpResponse r = h.api.handle(HttpRequest{method, path, body, {}});
+    const json j = checkResponse(r);
+    if (r.status == 404) FUZZ_CHECK(j["code"] == "not_found", r.body);
+    if (r.status == 405)
+      FUZZ_CHECK(Api::routeOf(path) != "other" || path.back() == '/', "405 for " + path);
+  }
+}
+
+}  // namespace
+}  // namespace codecanvas::http
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  using namespace codecanvas::http;
+  const std::string_view input(reinterpret_cast<const char*>(data), size);
+  Harness& h = harness();
+  if (!input.empty() && input[0] == '/') {
+    checkRoute(input);
+  } else {
+    checkRun(input);
+    checkJudge(input);
+  }
+  // However many distinct paths, languages and bodies arrive, the page keeps its size.
+  if (++h.calls % 4096 == 0) {
+    g_context = "GET /metrics";
+    const std::string page = h.metrics.render(h.backend.gauges());
+    FUZZ_CHECK(page.size() < 64 * 1024, page.substr(0, 2000));
+  }
+  return 0;
+}
