@@ -100,7 +100,10 @@ const Api::LogFields& Api::lastLogFields() {
   return tls_log_fields;
 }
 
-std::string Api::routeOf(const std::string& path) {
+std::string Api::routeOf(const std::string& raw_path) {
+  // "/api/v1/run/" is the route "/api/v1/run", as in dispatch().
+  std::string path = raw_path;
+  while (path.size() > 1 && path.back() == '/') path.pop_back();
   static const char* kRoutes[] = {"/api/v1/run",      "/api/v1/judge", "/api/v1/languages",
                                   "/api/v1/runtimes", "/health",       "/metrics"};
   for (const char* r : kRoutes)

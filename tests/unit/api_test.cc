@@ -377,6 +377,8 @@ TEST(ApiPageTest, ServesThePageBesideTheApi) {
   EXPECT_EQ(Api::routeOf("/"), "static");
   EXPECT_EQ(Api::routeOf("/assets/app-ABCDEFGH.js"), "static");
   EXPECT_EQ(Api::routeOf("/wp-login.php"), "other");
+  EXPECT_EQ(Api::routeOf("/api/v1/run/"), "/api/v1/run");  // served as the run route
+  EXPECT_EQ(Api::routeOf("/health//"), "/health");
 }
 
 TEST(ApiPageTest, WithoutAPageTheRootSaysWhy) {
