@@ -3,6 +3,7 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/post.hpp>
 #include <cstdio>
+#include <string_view>
 
 namespace codecanvas::controller {
 
@@ -17,8 +18,13 @@ bool isFault(const RunResult& r) {
   return r.status == RunStatus::kInternalError;
 }
 
+// "<step>: <what failed>". The API puts "sandbox failure in " before it, so the run's own
+// "sandbox failure: " prefix is dropped rather than said twice.
 std::string faultText(const std::string& step, const RunResult& r) {
-  std::string s = step + ": " + (r.error.empty() ? "sandbox failure" : r.error);
+  constexpr std::string_view kPrefix = "sandbox failure: ";
+  std::string_view what = r.error.empty() ? std::string_view("sandbox failure") : r.error;
+  if (what.starts_with(kPrefix)) what.remove_prefix(kPrefix.size());
+  std::string s = step + ": " + std::string(what);
   if (!r.failed_step.empty() && r.error.find(r.failed_step) == std::string::npos)
     s += " (at step " + r.failed_step + ")";
   return s;
@@ -165,6 +171,12 @@ SlotPool::~SlotPool() {
     }
     queue_.clear();
     idle_.wait(lock, [this] { return admitted_ == 0; });
+  }
+  // create() failed before the loop thread started: nothing would ever run the teardown
+  // posted below, and waiting for it would hang the server instead of reporting the error.
+  if (!loop_.joinable()) {
+    sandbox_.reset();
+    return;
   }
   // The slots are torn down on the loop thread, which owns them, before it stops.
   std::promise<void> done;

@@ -97,7 +97,12 @@ std::string requestLogLine(const std::string& method, const std::string& route, 
 HttpServer::HttpServer(Api& api, const ServerConfig& config, unsigned threads)
     : api_(api), config_(config) {
   server_.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
-  server_.set_socket_options(socketOptions);
+  // The callback sees the listening socket before httplib binds it: remember it, so that
+  // bind() can raise its backlog.
+  server_.set_socket_options([this](socket_t sock) {
+    socketOptions(sock);
+    listen_fd_ = sock;
+  });
   // Answers are small and written in pieces (headers, body): without TCP_NODELAY, Nagle's
   // algorithm and the client's delayed ACK add tens of milliseconds to every request.
   server_.set_tcp_nodelay(true);
@@ -148,16 +153,29 @@ HttpServer::HttpServer(Api& api, const ServerConfig& config, unsigned threads)
 }
 
 Result<int> HttpServer::bind() {
-  if (config_.port != 0) {
-    if (auto s = probeBind(config_.bind, config_.port); !s) return s.error();
-    if (!server_.bind_to_port(config_.bind, config_.port))
-      return Error{"cannot listen on " + config_.bind + ":" + std::to_string(config_.port),
-                   EADDRINUSE};
-    return config_.port;
+  int port = config_.port;
+  if (port != 0) {
+    if (auto s = probeBind(config_.bind, port); !s) return s.error();
+    if (!server_.bind_to_port(config_.bind, port))
+      return Error{"cannot listen on " + config_.bind + ":" + std::to_string(port), EADDRINUSE};
+  } else {
+    if (auto s = probeBind(config_.bind, 0); !s) return s.error();
+    port = server_.bind_to_any_port(config_.bind);
+    if (port <= 0) return Error{"cannot listen on " + config_.bind + " (any port)", EADDRNOTAVAIL};
   }
-  if (auto s = probeBind(config_.bind, 0); !s) return s.error();
-  const int port = server_.bind_to_any_port(config_.bind);
-  if (port <= 0) return Error{"cannot listen on " + config_.bind + " (any port)", EADDRNOTAVAIL};
+  // httplib (0.11, a shared library, so its CPPHTTPLIB_LISTEN_BACKLOG cannot be changed
+  // from here) listens with a backlog of 5. A burst of more new connections than that, e.g.
+  // 8 clients connecting at once, overflows the accept queue: the kernel drops their SYNs
+  // and each such client is answered a second late, after its SYN retransmission. listen()
+  // on a socket that already listens only sets a new backlog.
+  int listening = 0;
+  socklen_t len = sizeof listening;
+  if (listen_fd_ < 0 ||
+      ::getsockopt(listen_fd_, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) != 0 || !listening ||
+      ::listen(listen_fd_, SOMAXCONN) != 0)
+    std::fprintf(stderr,
+                 "codecanvas: warning: could not raise the listen backlog above httplib's 5; "
+                 "bursts of new connections may wait a second for a SYN retransmission\n");
   return port;
 }
 

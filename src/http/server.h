@@ -31,6 +31,7 @@ class HttpServer {
   Api& api_;
   const ServerConfig& config_;
   httplib::Server server_;
+  int listen_fd_ = -1;  // httplib's listening socket, seen in its socket-options callback
 };
 
 // Binds and releases `address`:`port`; an error that says whether the port is taken or the
