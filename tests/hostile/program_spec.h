@@ -1,0 +1,65 @@
+// A hostile program of tests/hostile/programs and what the test expects of it, read from
+// the comment header at the top of its source (the format is in programs/README.md).
+// Pure: parsing and checking touch neither the network nor the file system.
+#pragma once
+
+#include <map>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace codecanvas::hostile {
+
+// {server_pid}, {canary_dir}, ... -> their values for this run of the suite.
+using Placeholders = std::map<std::string, std::string>;
+
+// One "expect:" line: `key op value`, op one of "=", ">=", "<=".
+struct Expectation {
+  std::string key, op, value;
+  int line = 0;  // in the source file, for messages
+};
+
+struct ProgramSpec {
+  std::string name;      // the file's stem: the test's name
+  std::string language;  // the API's language name, from the extension
+  std::string source;
+  nlohmann::json limits = nlohmann::json::object();  // from "limits:"
+  std::vector<std::string> args;                     // from "args:", placeholders unresolved
+  std::string stdin_data;                            // from "stdin:"
+  std::string encoding;                              // from "request: encoding=..."
+  std::vector<Expectation> expectations;             // status first
+};
+
+// The API language for a file extension ("c", "cpp", "py", ...); nullopt when unknown.
+std::optional<std::string> languageForExtension(const std::string& extension);
+
+// Parses `source` of the file `filename` (only its name and extension are used). Refuses,
+// with a sentence naming the line: an unknown extension or directive, a malformed value,
+// and a file without exactly one "expect: status=...".
+struct ParseResult {
+  std::optional<ProgramSpec> spec;
+  std::string error;
+};
+ParseResult parseProgramSpec(const std::string& filename, const std::string& source);
+
+// Replaces every {name} of `placeholders` in `text`; with `for_regex`, the values are
+// escaped so that they match literally.
+std::string substitute(const std::string& text, const Placeholders& placeholders,
+                       bool for_regex = false);
+
+// The request body for POST /api/v1/run.
+nlohmann::json buildRequest(const ProgramSpec& spec, const Placeholders& placeholders);
+
+// Checks every expectation against the answer of /api/v1/run. `stdout_bytes` and
+// `stderr_bytes` are the program's output as bytes (decoded from base64 when the
+// request asked for it). Returns one sentence per failed expectation.
+std::vector<std::string> checkExpectations(const ProgramSpec& spec, const nlohmann::json& answer,
+                                           const std::string& stdout_bytes,
+                                           const std::string& stderr_bytes,
+                                           const Placeholders& placeholders);
+
+// Decodes standard base64 (with padding); nullopt on a malformed input.
+std::optional<std::string> decodeBase64(const std::string& text);
+
+}  // namespace codecanvas::hostile
