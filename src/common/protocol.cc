@@ -86,6 +86,7 @@ std::vector<uint8_t> encode(const Init& m) {
     w.put(static_cast<uint8_t>(b.optional));
   }
   w.put(static_cast<uint8_t>(m.move_to_leaf));
+  w.put(m.v1_joins);
   return w.bytes();
 }
 
@@ -105,6 +106,7 @@ bool decode(const std::vector<uint8_t>& bytes, Init& m) {
   uint8_t leaf = 0;
   r.get(leaf);
   m.move_to_leaf = leaf != 0;
+  r.get(m.v1_joins);
   return r.atEnd();
 }
 

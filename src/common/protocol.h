@@ -51,8 +51,15 @@ struct Init {
   std::vector<BindEntry> binds;
   // With a cgroup v2 slot directory: the keeper unshares its cgroup namespace while it
   // still sits in that directory (making it the namespace root) and then moves itself
-  // into the leaf whose cgroup.procs arrives as the Init message's only fd.
+  // into the leaf whose cgroup.procs arrives as the Init message's first fd.
   bool move_to_leaf = false;
+  // With cgroup v1 hierarchies: the `tasks` files of the slot's directory in each, as the
+  // Init message's next fds. The keeper joins them before it unshares its cgroup
+  // namespace, so that on v1 too the namespace is rooted at the slot and a program sees
+  // "/run-<n>" rather than the server's codecanvas-<pid>/slot-<n>/run-<n> path. v1 allows
+  // processes beside child cgroups, and no run counter includes the slot directory's own
+  // tasks, so the keeper stays there.
+  uint8_t v1_joins = 0;
 };
 
 struct Rlimit {

@@ -274,6 +274,17 @@ Result<UniqueFd> SlotCgroup::openKeeperLeafProcs() {
   return v2::openProcs(*leaf);
 }
 
+Result<std::vector<UniqueFd>> SlotCgroup::openV1SlotTasks() const {
+  std::vector<UniqueFd> fds;
+  for (const CgroupNode& node : nodes_) {
+    if (!isV1(node)) continue;
+    Result<UniqueFd> tasks = v1::openTasks(node.dir);
+    if (!tasks) return tasks.error();
+    fds.push_back(std::move(tasks).value());
+  }
+  return fds;
+}
+
 Status SlotCgroup::enableSubtreeControllers() {
   if (usesV2() && !v2_controllers_.empty()) {
     const CgroupDir& slot = nodes_[static_cast<size_t>(v2_index_)].dir;

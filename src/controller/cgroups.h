@@ -3,7 +3,8 @@
 //
 // Tree, in every hierarchy that serves a resource (see cgroup_layout.h):
 //   <own>/codecanvas-<pid>                       CgroupTree, one per server process
-//   <own>/codecanvas-<pid>/slot-<n>              SlotCgroup, one per pooled slot
+//   <own>/codecanvas-<pid>/slot-<n>              SlotCgroup, one per pooled slot; on v1
+//                                                also the keeper's (protocol::Init)
 //   <own>/codecanvas-<pid>/slot-<n>/keeper       v2 only: the slot keeper's leaf
 //   <own>/codecanvas-<pid>/slot-<n>/run-<seq>    RunCgroup, a fresh one per run
 // A fresh run directory per run is what makes the counters honest: v1 cpuacct.usage and
@@ -128,6 +129,9 @@ class SlotCgroup {
   int v2SlotDirFd() const;
   // Creates <slot>/keeper; returns its cgroup.procs opened O_WRONLY|O_CLOEXEC.
   Result<UniqueFd> openKeeperLeafProcs();
+  // The `tasks` file of the slot directory in every v1 hierarchy in use, O_WRONLY|O_CLOEXEC,
+  // for the keeper to join before it unshares its cgroup namespace (protocol::Init).
+  Result<std::vector<UniqueFd>> openV1SlotTasks() const;
   // Writes "+memory +pids" (those on v2) into <slot>/cgroup.subtree_control. A no-op
   // without v2 controllers.
   Status enableSubtreeControllers();

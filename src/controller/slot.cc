@@ -78,6 +78,10 @@ Status Slot::startKeeper(SlotCgroup& slot_cgroup) {
     leaf = std::move(procs.value());
     fds.push_back(leaf.get());
   }
+  auto v1_tasks = slot_cgroup.openV1SlotTasks();
+  if (!v1_tasks) return v1_tasks.error();
+  init.v1_joins = static_cast<uint8_t>(v1_tasks->size());
+  for (const UniqueFd& fd : *v1_tasks) fds.push_back(fd.get());
   if (auto s = sendMessage(keeper_.socket.get(), protocol::encode(init), fds); !s) return s;
   pollfd p{keeper_.socket.get(), POLLIN, 0};
   if (::poll(&p, 1, kStartTimeoutMs) == 0)

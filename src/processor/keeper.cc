@@ -83,13 +83,21 @@ Status Keeper::init() {
   auto m = receiveMessage(sock_);
   if (!m) return m.error();
   if (!protocol::decode(m->bytes, init_)) return Error{"keeper: malformed Init message", EPROTO};
-  // A cgroup namespace rooted at the slot's own cgroup: programs see "/" as their cgroup,
-  // and (on v2) every run directory below the slot is inside the namespace, which
-  // clone3(CLONE_INTO_CGROUP) requires.
+  const size_t leaf_fds = init_.move_to_leaf ? 1 : 0;
+  if (m->fds.size() != leaf_fds + init_.v1_joins)
+    return Error{"keeper: Init carries " + std::to_string(m->fds.size()) + " fds, expected " +
+                     std::to_string(leaf_fds + init_.v1_joins),
+                 EPROTO};
+  // v1: into the slot's directory of each hierarchy first, so that the namespace below is
+  // rooted there (on v2 the keeper was cloned into the slot directory already).
+  for (size_t i = leaf_fds; i < m->fds.size(); ++i) {
+    if (::write(m->fds[i].get(), "0", 1) != 1) return sysError("write(slot v1 tasks, 0)");
+  }
+  // A cgroup namespace rooted at the slot's own cgroup: programs see their run directory
+  // as "/run-<n>" and nothing of the host's tree, and (on v2) every run directory below
+  // the slot is inside the namespace, which clone3(CLONE_INTO_CGROUP) requires.
   if (::unshare(CLONE_NEWCGROUP) != 0) return sysError("unshare(CLONE_NEWCGROUP)");
   if (init_.move_to_leaf) {
-    if (m->fds.size() != 1)
-      return Error{"keeper: Init without the keeper leaf's cgroup.procs", EPROTO};
     // The slot directory may not hold processes once it delegates controllers to its runs.
     if (::write(m->fds[0].get(), "0", 1) != 1)
       return sysError("write(keeper leaf cgroup.procs, 0)");

@@ -61,8 +61,41 @@ void expectNoProcess(const std::string& dir, CgroupState& state) {
   if (!procs.empty()) state.problems.push_back(dir + " still holds processes: " + procs);
 }
 
-void inspectSlot(const std::string& slot, CgroupState& state) {
-  expectNoProcess(slot, state);
+// The parent pid from /proc/<pid>/status, or "" when the process is gone.
+std::string parentOf(const std::string& pid) {
+  std::istringstream status(readWhole("/proc/" + pid + "/status"));
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("PPid:", 0) == 0) {
+      std::string ppid = line.substr(5);
+      ppid.erase(0, ppid.find_first_not_of(" \t"));
+      return ppid;
+    }
+  }
+  return "";
+}
+
+// Adds a problem when the cgroup `dir` holds anything but the slot's keeper: at most one
+// process, a child of the server itself (a program's processes descend from the keeper).
+// The keeper lives in the slot directory of each v1 hierarchy and in <slot>/keeper on v2.
+void expectOnlyKeeper(const std::string& dir, const std::string& server_pid, CgroupState& state) {
+  std::istringstream procs(readWhole(dir + "/cgroup.procs"));
+  std::vector<std::string> pids;
+  for (std::string pid; procs >> pid;) pids.push_back(pid);
+  std::string others;
+  for (const auto& pid : pids) {
+    const std::string ppid = parentOf(pid);
+    if (!ppid.empty() && ppid != server_pid) others += " " + pid + " (parent " + ppid + ")";
+  }
+  if (!others.empty())
+    state.problems.push_back(dir + " holds processes other than the keeper:" + others);
+  else if (pids.size() > 1)
+    state.problems.push_back(dir + " holds " + std::to_string(pids.size()) +
+                             " processes; only the keeper may be there");
+}
+
+void inspectSlot(const std::string& slot, const std::string& server_pid, CgroupState& state) {
+  expectOnlyKeeper(slot, server_pid, state);
   const auto children = subdirectories(slot);
   int runs = 0;
   bool shared = false;
@@ -74,7 +107,9 @@ void inspectSlot(const std::string& slot, CgroupState& state) {
     } else if (name == "shared") {
       shared = true;
       expectNoProcess(slot + "/" + name, state);
-    } else if (name != "keeper") {  // v2: the keeper's own leaf, which holds the keeper
+    } else if (name == "keeper") {  // v2: the keeper's own leaf
+      expectOnlyKeeper(slot + "/" + name, server_pid, state);
+    } else {
       state.problems.push_back("unexpected cgroup " + slot + "/" + name);
     }
   }
@@ -151,7 +186,10 @@ CgroupState inspectRunCgroups(const std::vector<std::string>& instances, unsigne
       state.problems.push_back(instance + " holds" + got + " instead of the " +
                                std::to_string(slots) + " slot directories");
     }
-    for (const auto& child : children) inspectSlot(instance + "/" + child, state);
+    // codecanvas-<server pid>
+    const std::string base = fs::path(instance).filename();
+    const std::string server_pid = base.substr(base.rfind('-') + 1);
+    for (const auto& child : children) inspectSlot(instance + "/" + child, server_pid, state);
   }
   return state;
 }

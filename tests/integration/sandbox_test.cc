@@ -7,6 +7,7 @@
 #include <boost/asio/io_context.hpp>
 #include <fstream>
 #include <memory>
+#include <regex>
 #include <set>
 #include <sstream>
 
@@ -306,6 +307,26 @@ TEST_F(SandboxTest, OnlyBoxAndTmpAreWritable) {
   }
   EXPECT_NE(r.stdout_data.find("/box/x: ok"), std::string::npos) << r.stdout_data;
   EXPECT_NE(r.stdout_data.find("/tmp/x: ok"), std::string::npos) << r.stdout_data;
+}
+
+// The cgroup namespace is rooted at the slot's directory in every hierarchy it uses (v1 and
+// v2): a program sees its run as "/run-<n>", never the server's codecanvas-<pid>/slot-<n>.
+TEST_F(SandboxTest, CgroupPathsShowNothingOfTheHost) {
+  auto r = run("cgroupview");
+  ASSERT_EQ(r.status, RunStatus::kOk) << describe(r);
+  const std::regex allowed(R"([0-9]+:[^:]*:/((run-[0-9]+)|shared)?)");
+  const std::regex own_run(R"([0-9]+:[^:]*:/run-[0-9]+)");
+  std::istringstream lines(r.stdout_data);
+  bool saw_run = false;
+  int count = 0;
+  for (std::string line; std::getline(lines, line); ++count) {
+    EXPECT_TRUE(std::regex_match(line, allowed)) << "this cgroup path tells too much: " << line;
+    saw_run = saw_run || std::regex_match(line, own_run);
+  }
+  EXPECT_GT(count, 0) << r.stdout_data;
+  if (sandbox_->cgroupLayout().memory.version != CgroupVersion::kNone) {
+    EXPECT_TRUE(saw_run) << "the run's memory cgroup should show as /run-<n>:\n" << r.stdout_data;
+  }
 }
 
 TEST_F(SandboxTest, HostProcessesAreInvisible) {

@@ -15,6 +15,7 @@ TEST(Protocol, InitRoundTrip) {
   in.box_kb = 1234;
   in.binds = {{"/usr", false}, {"/lib64", true}};
   in.move_to_leaf = true;
+  in.v1_joins = 3;
   Init out;
   ASSERT_TRUE(decode(encode(in), out));
   EXPECT_EQ(out.slot, 3u);
@@ -24,6 +25,7 @@ TEST(Protocol, InitRoundTrip) {
   EXPECT_EQ(out.binds[1].path, "/lib64");
   EXPECT_TRUE(out.binds[1].optional);
   EXPECT_TRUE(out.move_to_leaf);
+  EXPECT_EQ(out.v1_joins, 3u);
 }
 
 TEST(Protocol, RunPlanRoundTrip) {
