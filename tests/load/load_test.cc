@@ -1,6 +1,6 @@
 // The bounded load test: a codecanvas-server with 2 slots and a queue of 2, 8 clients
 // (4 per slot) sending mixed languages for 30 s, and on until 10,000 runs were answered
-// 200 (at most 240 s; a 2-core machine manages 100-300 runs/s of this mix, so 35-100 s).
+// 200 (at most 240 s; a 2-core VM managed 140-515 runs/s of this mix, so 30-95 s).
 // Every answer must be a correct 200 or a 503 busy with Retry-After, and the server's
 // open fds and RSS after the load must be within a small margin of where they were after
 // the warm-up. The same driver and checks, with the figures printed, are
