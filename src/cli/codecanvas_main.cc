@@ -2,10 +2,10 @@
 // every command is one or two requests to the server.
 //
 //   codecanvas run FILE [--lang L] [--stdin FILE|-] [--arg A]... [--cpu-ms N]
-//                       [--memory-kb N] [--server URL] [--json]
-//   codecanvas languages [--server URL] [--json]
+//                       [--memory-kb N] [--server URL] [--key KEY] [--json]
+//   codecanvas languages [--server URL] [--key KEY] [--json]
 //   codecanvas judge FILE --tests DIR [--checker C] [--epsilon E] [--lang L]
-//                       [--cpu-ms N] [--memory-kb N] [--server URL] [--json]
+//                       [--cpu-ms N] [--memory-kb N] [--server URL] [--key KEY] [--json]
 //
 // Exit status (also in --help): see kExitCodes below.
 #include <httplib.h>
@@ -59,7 +59,9 @@ const char* const kExitCodes = R"(exit status:
 const char* const kUsage = R"(usage: codecanvas COMMAND [options]
 
 Runs programs on a codecanvas server (http://127.0.0.1:10100 unless --server or the
-CODECANVAS_SERVER environment variable says otherwise).
+CODECANVAS_SERVER environment variable says otherwise). A server with API keys needs one:
+--key KEY, or better the CODECANVAS_KEY environment variable (a command line is visible
+to every user of the machine).
 
 commands:
   run FILE          compile (if needed) and run FILE; its stdout and stderr go to ours,
@@ -79,6 +81,7 @@ const char* const kRunUsage = R"(usage: codecanvas run FILE [options]
   --wall-ms N       wall-clock limit
   --memory-kb N     memory limit
   --server URL      the server (default $CODECANVAS_SERVER or http://127.0.0.1:10100)
+  --key KEY         the server's API key (default $CODECANVAS_KEY)
   --json            print the server's raw JSON answer instead
 )";
 
@@ -95,10 +98,12 @@ Pairs NAME.in with NAME.out (or NAME.ans) in DIR, in name order.
   --wall-ms N       wall-clock limit per test
   --memory-kb N     memory limit per test
   --server URL      the server (default $CODECANVAS_SERVER or http://127.0.0.1:10100)
+  --key KEY         the server's API key (default $CODECANVAS_KEY)
   --json            print the server's raw JSON answer instead
 )";
 
-const char* const kLanguagesUsage = R"(usage: codecanvas languages [--server URL] [--json]
+const char* const kLanguagesUsage =
+    R"(usage: codecanvas languages [--server URL] [--key KEY] [--json]
 )";
 
 struct Failure {
@@ -115,8 +120,9 @@ struct Options {
 
 // Flags that take a value; every other "--x" is a switch or a mistake.
 bool takesValue(const std::string& flag) {
-  static const char* kValued[] = {"--lang",      "--stdin",  "--arg",   "--cpu-ms",  "--wall-ms",
-                                  "--memory-kb", "--server", "--tests", "--checker", "--epsilon"};
+  static const char* kValued[] = {"--lang",    "--stdin",     "--arg",    "--cpu-ms",
+                                  "--wall-ms", "--memory-kb", "--server", "--tests",
+                                  "--checker", "--epsilon",   "--key"};
   for (const char* v : kValued)
     if (flag == v) return true;
   return false;
@@ -173,6 +179,10 @@ std::variant<Server, Failure> connectTo(const Options& o) {
   s.client->set_connection_timeout(5, 0);
   s.client->set_read_timeout(600, 0);
   s.client->set_tcp_nodelay(true);
+  std::string key;
+  if (const char* env = std::getenv("CODECANVAS_KEY"); env != nullptr) key = env;
+  if (auto it = o.values.find("--key"); it != o.values.end()) key = it->second;
+  if (!key.empty()) s.client->set_bearer_token_auth(key);
   return s;
 }
 
@@ -190,7 +200,7 @@ std::variant<json, Failure> call(Server& s, const std::string& method, const std
     std::string why = j.is_object() && j.contains("error") && j["error"].is_string()
                           ? j["error"].get<std::string>()
                           : "HTTP " + std::to_string(res->status);
-    if (res->status == 503) {
+    if (res->status == 503 || res->status == 429) {
       const std::string retry = res->get_header_value("Retry-After");
       if (!retry.empty()) why += " (retry after " + retry + " s)";
     }

@@ -153,6 +153,12 @@ HttpResponse Api::dispatch(const HttpRequest& req) {
     r.headers.emplace_back("Allow", route->method);
     return r;
   }
+  // Health checks stay open: load balancers and supervisors probe without a key.
+  if (options_.access != nullptr && path != "/health") {
+    AccessControl::Verdict v = options_.access->check(req);
+    tls_log_fields.key = v.key_name;
+    if (v.refusal) return *v.refusal;
+  }
   if (path == "/api/v1/run") return run(req);
   if (path == "/api/v1/judge") return judge(req);
   if (path == "/api/v1/languages") return languages();

@@ -9,6 +9,7 @@
 #include <variant>
 #include <vector>
 
+#include "access.h"
 #include "api_types.h"
 #include "code_runner.h"
 #include "metrics.h"
@@ -45,6 +46,8 @@ struct ApiOptions {
   // why (a GET of "/" answers 404 with that sentence).
   const StaticSite* site = nullptr;
   std::string site_missing = "this server does not serve the web page";
+  // API keys and rate limits; null or open(): every request is let in.
+  AccessControl* access = nullptr;
 };
 
 class Api {
@@ -64,6 +67,7 @@ class Api {
   struct LogFields {
     std::string language;
     std::string status;  // the run status or judge verdict
+    std::string key;     // the name of the API key the request used
   };
   static const LogFields& lastLogFields();
 

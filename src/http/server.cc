@@ -82,7 +82,8 @@ std::string nowIso() {
 
 std::string requestLogLine(const std::string& method, const std::string& route, int status,
                            const std::string& language, const std::string& result,
-                           double duration_ms, const std::string& remote) {
+                           double duration_ms, const std::string& remote,
+                           const std::string& key_name) {
   nlohmann::json j = {{"ts", nowIso()},
                       {"method", method},
                       {"route", route},
@@ -91,6 +92,7 @@ std::string requestLogLine(const std::string& method, const std::string& route, 
                       {"remote", remote}};
   if (!language.empty()) j["language"] = language;
   if (!result.empty()) j["result"] = result;
+  if (!key_name.empty()) j["key"] = key_name;
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
@@ -202,7 +204,7 @@ void HttpServer::serve(const httplib::Request& req, httplib::Response& res) {
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   const auto& fields = Api::lastLogFields();
   std::fputs((requestLogLine(req.method, Api::routeOf(req.path), out.status, fields.language,
-                             fields.status, ms, req.remote_addr) +
+                             fields.status, ms, req.remote_addr, fields.key) +
               "\n")
                  .c_str(),
              stderr);

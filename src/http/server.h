@@ -40,9 +40,10 @@ class HttpServer {
 Status probeBind(const std::string& address, int port);
 
 // One request's log line: {"ts":..., "method", "route", "status", "language", "result",
-// "duration_ms", "remote"}.
+// "duration_ms", "remote", "key"} ("key": the API key's name, when one was used).
 std::string requestLogLine(const std::string& method, const std::string& route, int status,
                            const std::string& language, const std::string& result,
-                           double duration_ms, const std::string& remote);
+                           double duration_ms, const std::string& remote,
+                           const std::string& key_name = "");
 
 }  // namespace codecanvas::http

@@ -95,12 +95,46 @@ const Setting kNumbers[] = {
      [](ServerConfig& c, uint64_t v) { c.http_threads = static_cast<unsigned>(v); }},
 };
 
+// "api_keys": [{"name": "judge", "key": "...", "requests_per_minute": 600, "burst": 50}]
+Result<std::vector<ApiKey>> parseApiKeys(const json& value, const std::string& origin) {
+  if (!value.is_array())
+    return Error{origin + ": \"api_keys\" must be a list of {\"name\", \"key\"} objects", EINVAL};
+  std::vector<ApiKey> keys;
+  for (size_t i = 0; i < value.size(); ++i) {
+    const json& k = value[i];
+    const std::string which = origin + ": api_keys[" + std::to_string(i) + "]";
+    if (!k.is_object()) return Error{which + " must be an object", EINVAL};
+    ApiKey key;
+    for (const auto& [field, v] : k.items()) {
+      if (field == "name" || field == "key") {
+        if (!v.is_string()) return Error{which + ": \"" + field + "\" must be a string", EINVAL};
+        (field == "name" ? key.name : key.key) = v.get<std::string>();
+      } else if (field == "requests_per_minute" || field == "burst") {
+        if (!v.is_number_unsigned() || v.get<uint64_t>() > 1000000)
+          return Error{which + ": \"" + field + "\" must be a whole number up to 1000000", EINVAL};
+        (field == "burst" ? key.burst : key.requests_per_minute) = v.get<uint64_t>();
+      } else {
+        return Error{which + ": unknown field \"" + field + "\"", EINVAL};
+      }
+    }
+    keys.push_back(std::move(key));
+  }
+  if (Status s = validateApiKeys(keys); !s) return Error{origin + ": " + s.error().message, EINVAL};
+  return keys;
+}
+
 }  // namespace
 
 Status applyConfigJson(const std::string& text, const std::string& origin, ServerConfig& config) {
   json j = json::parse(text, nullptr, false, /*ignore_comments=*/true);
   if (j.is_discarded() || !j.is_object()) return Error{origin + ": not a JSON object", EINVAL};
   for (const auto& [key, value] : j.items()) {
+    if (key == "api_keys") {
+      auto keys = parseApiKeys(value, origin);
+      if (!keys) return keys.error();
+      config.api_keys = std::move(keys.value());
+      continue;
+    }
     if (key == "bind" || key == "data_dir" || key == "web_dir") {
       if (!value.is_string()) return Error{origin + ": \"" + key + "\" must be a string", EINVAL};
       (key == "bind"       ? config.bind

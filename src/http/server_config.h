@@ -24,8 +24,9 @@ struct ServerConfig {
   InputLimits input;
   uint64_t cache_bytes = 256ULL << 20;
   unsigned shutdown_grace_seconds = 120;
-  unsigned http_threads = 0;  // 0: slots + queue capacity + 8
-  std::string config_path;    // the file that was read, if any
+  unsigned http_threads = 0;     // 0: slots + queue capacity + 8
+  std::string config_path;       // the file that was read, if any
+  std::vector<ApiKey> api_keys;  // config file only ("api_keys"); none: the API is open
 };
 
 // Parses flags (argv without the program name) on top of the defaults and the config

@@ -82,6 +82,19 @@ int main(int argc, char** argv) {
       say("no web page at /: " + loaded.error().message);
     }
   }
+  AccessControl access(config->api_keys);
+  api_options.access = &access;
+  if (access.open()) {
+    const bool loopback =
+        config->bind == "127.0.0.1" || config->bind == "::1" || config->bind == "localhost";
+    say(loopback ? "api keys: none configured, the API is open (to this machine only)"
+                 : "WARNING: api keys: none configured and listening on " + config->bind +
+                       ": anyone who reaches the port can run code; set \"api_keys\" in "
+                       "the config file");
+  } else {
+    say("api keys: " + std::to_string(config->api_keys.size()) +
+        " configured; every request but GET /health and the web page's files needs one");
+  }
   Api api(*service.value(), metrics, api_options);
   const auto health = service.value()->health();
   const unsigned threads = config->http_threads != 0

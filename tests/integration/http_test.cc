@@ -2,9 +2,11 @@
 // slots, real toolchains. Needs root, and the toolchains scripts/setup.sh installs.
 #include <httplib.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include <atomic>
 #include <filesystem>
+#include <fstream>
 #include <future>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -39,13 +41,15 @@ struct Answer {
   json body;
   std::string raw;
   std::string retry_after;
+  std::string www_authenticate;
 };
 
 Answer send(int port, const std::string& method, const std::string& path,
-            const std::string& body = "") {
+            const std::string& body = "", const std::string& key = "") {
   httplib::Client cli("127.0.0.1", port);
   cli.set_read_timeout(180, 0);
   cli.set_connection_timeout(5, 0);
+  if (!key.empty()) cli.set_bearer_token_auth(key);
   httplib::Result res =
       method == "POST" ? cli.Post(path.c_str(), body, "application/json") : cli.Get(path.c_str());
   Answer a;
@@ -54,6 +58,7 @@ Answer send(int port, const std::string& method, const std::string& path,
   a.raw = res->body;
   a.body = json::parse(res->body, nullptr, false);
   a.retry_after = res->get_header_value("Retry-After");
+  a.www_authenticate = res->get_header_value("WWW-Authenticate");
   return a;
 }
 
@@ -539,6 +544,80 @@ TEST(HttpServerTest, ASecondServerOnTheSamePortSaysSo) {
   EXPECT_NE(out.find("already in use"), std::string::npos) << out;
   EXPECT_EQ(send(first.port(), "GET", "/health").status, 200);
   EXPECT_EQ(first.terminate(), 0);
+}
+
+// API keys from the config file: 401 without one, the key's rate as 429 with Retry-After,
+// /health open, the key's name in the log; and the command-line client with the key from
+// CODECANVAS_KEY.
+TEST(HttpServerTest, ApiKeysAndTheirRatesHoldOverTheWire) {
+  CODECANVAS_REQUIRE_ROOT();
+  const std::string judge_key = "judge-key-0123456789abcdef";
+  const std::string slow_key = "slow-key-0123456789abcdef";
+  const std::filesystem::path config = std::filesystem::temp_directory_path() /
+                                       ("codecanvas-keys-" + std::to_string(::getpid()) + ".json");
+  {
+    std::ofstream(config)
+        << json{{"api_keys",
+                 {{{"name", "judge"}, {"key", judge_key}},
+                  {{"name", "slow"}, {"key", slow_key}, {"requests_per_minute", 1}, {"burst", 2}}}}}
+               .dump();
+  }
+  ServerProcess server(SERVER_PATH,
+                       {"--slots", "1", "--uid-base", "60660", "--config", config.string()});
+  std::filesystem::remove(config);
+  ASSERT_GT(server.port(), 0) << server.log();
+  EXPECT_NE(server.log().find("api keys: 2 configured"), std::string::npos) << server.log();
+  const int port = server.port();
+
+  Answer none = send(port, "GET", "/api/v1/languages");
+  EXPECT_EQ(none.status, 401) << none.raw;
+  EXPECT_EQ(none.body.value("code", ""), "unauthorized");
+  EXPECT_EQ(none.www_authenticate, "Bearer realm=\"codecanvas\"");
+  EXPECT_EQ(send(port, "GET", "/api/v1/languages", "", "wrong-key-0123456789abcdef").status, 401);
+  EXPECT_EQ(send(port, "GET", "/health").status, 200);
+  const json hello = {{"language", "python3"}, {"source", "print('hi')"}};
+  Answer refused = send(port, "POST", "/api/v1/run", hello.dump());
+  EXPECT_EQ(refused.status, 401) << refused.raw;
+  Answer ok = send(port, "POST", "/api/v1/run", hello.dump(), judge_key);
+  EXPECT_EQ(ok.status, 200) << ok.raw;
+  EXPECT_EQ(ok.body.value("stdout", ""), "hi\n");
+
+  // "slow": a burst of 2, then one a minute.
+  EXPECT_EQ(send(port, "GET", "/api/v1/languages", "", slow_key).status, 200);
+  EXPECT_EQ(send(port, "GET", "/api/v1/languages", "", slow_key).status, 200);
+  Answer limited = send(port, "POST", "/api/v1/run", hello.dump(), slow_key);
+  EXPECT_EQ(limited.status, 429) << limited.raw;
+  EXPECT_EQ(limited.body.value("code", ""), "rate_limited");
+  ASSERT_FALSE(limited.retry_after.empty());
+  EXPECT_GE(std::stoi(limited.retry_after), 1);
+  EXPECT_LE(std::stoi(limited.retry_after), 60);
+  // Another key is not slowed by it.
+  EXPECT_EQ(send(port, "GET", "/api/v1/languages", "", judge_key).status, 200);
+
+  // The command-line client: the server's sentence without a key, a run with one.
+  const std::string cli =
+      std::string(CODECANVAS_CLI) + " languages --server http://127.0.0.1:" + std::to_string(port);
+  auto capture = [](const std::string& cmd) {
+    FILE* p = ::popen((cmd + " 2>&1").c_str(), "r");
+    std::string out;
+    char buf[4096];
+    size_t n;
+    while (p != nullptr && (n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+    const int status = p != nullptr ? ::pclose(p) : -1;
+    return std::make_pair(WIFEXITED(status) ? WEXITSTATUS(status) : -1, out);
+  };
+  auto [no_key_status, no_key_out] = capture("env -u CODECANVAS_KEY " + cli);
+  EXPECT_EQ(no_key_status, 110) << no_key_out;
+  EXPECT_NE(no_key_out.find("needs an API key"), std::string::npos) << no_key_out;
+  auto [key_status, key_out] = capture("CODECANVAS_KEY=" + judge_key + " " + cli);
+  EXPECT_EQ(key_status, 0) << key_out;
+  EXPECT_NE(key_out.find("python3"), std::string::npos) << key_out;
+
+  EXPECT_EQ(server.terminate(), 0);
+  const std::string log = server.log();
+  EXPECT_NE(log.find(R"("key":"judge")"), std::string::npos) << log;
+  EXPECT_NE(log.find(R"("status":429)"), std::string::npos) << log;
+  EXPECT_EQ(log.find(judge_key), std::string::npos) << "the key itself must never be logged";
 }
 
 }  // namespace

@@ -7,44 +7,16 @@
 // script stops the server (SERVER_PID), an unreachable one are all real. Prints one line
 // per check ("ok - ..." / "not ok - ..."), saves screenshots, exits 1 on any failure.
 import { readFileSync } from "node:fs";
-import { createRequire } from "node:module";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 
-const [url, webDir, shotDir, serverPid] = process.argv.slice(2);
-if (!url || !webDir || !shotDir || !serverPid) {
-  console.error("usage: node page_test.mjs URL WEB_DIR SCREENSHOT_DIR SERVER_PID");
-  process.exit(2);
-}
-const require = createRequire(resolve(webDir, "package.json"));
-const { chromium } = require("playwright-core");
-const executablePath = process.env.CHROMIUM ?? "/usr/bin/chromium";
+import { args, checker, openPage } from "./harness.mjs";
 
-let failures = 0;
-const t0 = Date.now();
-function check(cond, what, detail = "") {
-  const at = ((Date.now() - t0) / 1000).toFixed(1);
-  console.log(`${cond ? "ok" : "not ok"} - ${what}${cond || !detail ? "" : `: ${detail}`} (${at} s)`);
-  if (!cond) failures++;
-}
+const { URL: url, WEB_DIR: webDir, SCREENSHOT_DIR: shotDir, SERVER_PID: serverPid } = args("page_test.mjs", ["URL", "WEB_DIR", "SCREENSHOT_DIR", "SERVER_PID"]);
+const results = checker();
+const check = results.check;
 
-const browser = await chromium.launch({
-  executablePath,
-  // Running as root (CI) needs --no-sandbox; the page is our own and loads nothing else.
-  args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
-});
-const origin = new URL(url).origin;
-const foreign = [];
-const consoleErrors = [];
+const { browser, page, foreign, consoleErrors } = await openPage(webDir, url);
 try {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
-  const page = await context.newPage();
-  page.setDefaultTimeout(60000);
-  page.on("request", (r) => {
-    if (!r.url().startsWith(origin) && !r.url().startsWith("data:")) foreign.push(r.url());
-  });
-  page.on("console", (m) => m.type() === "error" && consoleErrors.push(m.text()));
-  page.on("pageerror", (e) => consoleErrors.push(String(e)));
-
   const text = (sel) => page.locator(sel).innerText();
   const status = () => page.locator("#status").getAttribute("data-status");
   const waitDone = () =>
@@ -176,5 +148,5 @@ try {
 } finally {
   await browser.close();
 }
-console.log(failures === 0 ? "web page: all checks passed" : `web page: ${failures} check(s) failed`);
-process.exit(failures === 0 ? 0 : 1);
+console.log(results.failures === 0 ? "web page: all checks passed" : `web page: ${results.failures} check(s) failed`);
+process.exit(results.failures === 0 ? 0 : 1);

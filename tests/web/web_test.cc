@@ -6,6 +6,7 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <regex>
 #include <string>
 
@@ -40,6 +41,19 @@ std::string quote(const std::string& s) {
   std::string q = "'";
   for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
   return q + "'";
+}
+
+// What the headless-Chromium tests need and this machine lacks ("" when nothing).
+std::string missingForBrowserTests() {
+  if (!fs::exists(kDist + "/index.html"))
+    return "the web page is not built (" + kDist + "); scripts/setup.sh builds it";
+  if (!fs::exists(chromium()))
+    return "no Chromium at " + chromium() + " (Debian package chromium, or set CHROMIUM)";
+  if (!fs::exists(kWebDir + "/node_modules/playwright-core/package.json"))
+    return "playwright-core is not installed in web/node_modules (scripts/setup.sh)";
+  std::string ignored;
+  if (runCommand("node --version", ignored) != 0) return "no node on PATH";
+  return "";
 }
 
 TEST(WebPage, FilesOverHttpCarryTypesAndCachingHeaders) {
@@ -121,14 +135,8 @@ TEST(WebPage, ServerWithoutPageSaysWhyAtRoot) {
 
 TEST(WebPage, HeadlessChromiumRunsPythonAndShowsCompileErrors) {
   CODECANVAS_REQUIRE_ROOT();
-  CODECANVAS_REQUIRE(fs::exists(kDist + "/index.html"),
-                     "the web page is not built (" + kDist + "); scripts/setup.sh builds it");
-  CODECANVAS_REQUIRE(fs::exists(chromium()), "no Chromium at " + chromium() +
-                                                 " (Debian package chromium, or set CHROMIUM)");
-  CODECANVAS_REQUIRE(fs::exists(kWebDir + "/node_modules/playwright-core/package.json"),
-                     "playwright-core is not installed in web/node_modules (scripts/setup.sh)");
-  std::string ignored;
-  CODECANVAS_REQUIRE(runCommand("node --version", ignored) == 0, "no node on PATH");
+  const std::string missing = missingForBrowserTests();
+  CODECANVAS_REQUIRE(missing.empty(), missing);
 
   // One slot, no queue and a 4 KiB source limit: the page test provokes a real 503 and a
   // real 400, then stops the server to see the "unreachable" message.
@@ -148,6 +156,32 @@ TEST(WebPage, HeadlessChromiumRunsPythonAndShowsCompileErrors) {
     EXPECT_TRUE(fs::exists(std::string(SHOT_DIR) + "/" + shot)) << shot;
   // The page test stopped the server with SIGTERM: it must have exited cleanly.
   EXPECT_EQ(server.waitExit(std::chrono::seconds(60)), 0) << server.log();
+}
+
+// A server with API keys: the page asks for one and works once it has it (key_test.mjs).
+TEST(WebPage, HeadlessChromiumAsksForTheKeyOfAKeyedServer) {
+  CODECANVAS_REQUIRE_ROOT();
+  const std::string missing = missingForBrowserTests();
+  CODECANVAS_REQUIRE(missing.empty(), missing);
+  const std::string key = "page-key-0123456789abcdef";
+  const fs::path config =
+      fs::temp_directory_path() / ("codecanvas-web-keys-" + std::to_string(::getpid()) + ".json");
+  { std::ofstream(config) << R"({"api_keys": [{"name": "page", "key": ")" << key << R"("}]})"; }
+  ServerProcess server(SERVER_PATH, {"--slots", "1", "--uid-base", "60820", "--web-dir", kDist,
+                                     "--config", config.string()});
+  fs::remove(config);
+  ASSERT_NE(server.port(), 0) << server.log();
+  const std::string url = "http://127.0.0.1:" + std::to_string(server.port());
+  std::string output;
+  const int status =
+      runCommand("node " + quote(std::string(TESTS_DIR) + "/key_test.mjs") + " " + quote(url) +
+                     " " + quote(kWebDir) + " " + quote(SHOT_DIR) + " " + quote(key),
+                 output);
+  std::printf("%s", output.c_str());
+  EXPECT_EQ(status, 0) << output << "\nserver log:\n" << server.log();
+  EXPECT_NE(output.find("web page with keys: all checks passed"), std::string::npos);
+  EXPECT_TRUE(fs::exists(std::string(SHOT_DIR) + "/web-key-needed.png"));
+  EXPECT_EQ(server.terminate(), 0) << server.log();
 }
 
 }  // namespace

@@ -10,10 +10,33 @@ export class ApiFailure extends Error {
   }
 }
 
+// The API key, when the server asks for one: kept for this browser tab only (sessionStorage),
+// sent as "Authorization: Bearer KEY".
+const KEY_ITEM = "codecanvas.key";
+let apiKey = (() => {
+  try {
+    return sessionStorage.getItem(KEY_ITEM) ?? "";
+  } catch {
+    return "";
+  }
+})();
+
+export function setApiKey(key) {
+  apiKey = key.trim();
+  try {
+    if (apiKey) sessionStorage.setItem(KEY_ITEM, apiKey);
+    else sessionStorage.removeItem(KEY_ITEM);
+  } catch {
+    /* kept in memory only */
+  }
+}
+
 async function call(path, init) {
   let response;
+  const headers = { ...(init.headers ?? {}) };
+  if (apiKey) headers.Authorization = `Bearer ${apiKey}`;
   try {
-    response = await fetch(path, init);
+    response = await fetch(path, { ...init, headers });
   } catch {
     throw new ApiFailure(
       `The codecanvas server at ${location.origin} cannot be reached. Is it running? ` +
@@ -30,6 +53,18 @@ async function call(path, init) {
   const sentence = body && typeof body.error === "string" ? body.error : null;
   const retryAfter = response.headers.get("Retry-After");
   switch (response.status) {
+    case 401:
+      // The server's sentence says what is wrong (no key, a malformed header, a wrong key).
+      throw new ApiFailure(
+        `API key: ${sentence ?? "this server needs one"}. Enter the key in the field below.`,
+        { status: 401 },
+      );
+    case 429:
+      throw new ApiFailure(
+        `Too many requests with this key: ${sentence ?? "the key's rate is used up"}.` +
+          (retryAfter ? ` Try again in ${retryAfter} s.` : ""),
+        { status: 429, retryAfter },
+      );
     case 503:
       throw new ApiFailure(
         `The server is busy: ${sentence ?? "every sandbox slot is in use and the queue is full"}.` +

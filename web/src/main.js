@@ -2,7 +2,7 @@
 // stdout, stderr, compile output and the verdict with its time and memory. It talks to
 // the same HTTP API as every other client and keeps drafts in the browser's storage.
 import "./style.css";
-import { ApiFailure, fetchRuntimes, runProgram } from "./api.js";
+import { ApiFailure, fetchRuntimes, runProgram, setApiKey } from "./api.js";
 import { SourceEditor } from "./editor.js";
 
 const $ = (id) => document.getElementById(id);
@@ -19,7 +19,18 @@ const ui = {
   compileOutput: $("compile-output"),
   stdout: $("stdout"),
   stderr: $("stderr"),
+  keyForm: $("key-form"),
+  key: $("key"),
 };
+
+// A server with API keys answers 401: the key field appears, and a key entered there is
+// used from then on (and the languages are loaded, if that was what failed).
+function askForKey(failure) {
+  if (failure.status !== 401) return false;
+  ui.keyForm.hidden = false;
+  ui.key.focus();
+  return true;
+}
 
 // Drafts survive a reload; storage may be unavailable (private mode), which only costs that.
 const store = {
@@ -100,6 +111,10 @@ async function loadRuntimes() {
     showMessage("");
     selectLanguage(first);
   } catch (e) {
+    if (e instanceof ApiFailure && askForKey(e)) {
+      showMessage(e.message);
+      return; // loaded again once a key is entered
+    }
     showMessage(`${e instanceof ApiFailure ? e.message : String(e)} Retrying in 5 s.`);
     setTimeout(loadRuntimes, 5000);
   }
@@ -162,6 +177,7 @@ async function run() {
     setBadge(failure.status === 503 ? "busy" : failure.status === 0 ? "unreachable" : "refused");
     ui.status.title = failure.message;
     showMessage(failure.message);
+    askForKey(failure);
   } finally {
     running = false;
     ui.run.disabled = false;
@@ -169,6 +185,14 @@ async function run() {
 }
 
 ui.language.addEventListener("change", () => selectLanguage(ui.language.value));
+ui.keyForm.addEventListener("submit", (e) => {
+  e.preventDefault();
+  setApiKey(ui.key.value);
+  ui.key.value = "";
+  ui.keyForm.hidden = true;
+  showMessage("");
+  if (runtimes.size === 0) loadRuntimes();
+});
 ui.run.addEventListener("click", () => run());
 ui.stdin.value = store.get("stdin", "");
 ui.stdin.addEventListener("input", () => store.set("stdin", ui.stdin.value));
