@@ -255,6 +255,16 @@ void SlotPool::release(size_t index, bool rebuild_slot) {
   boost::asio::post(io_, [this] { dispatch(); });
 }
 
+void SlotPool::stopAdmitting() {
+  std::lock_guard lock(mu_);
+  draining_ = true;
+}
+
+bool SlotPool::admitting() const {
+  std::lock_guard lock(mu_);
+  return !draining_;
+}
+
 bool SlotPool::drain(std::chrono::milliseconds grace) {
   std::unique_lock lock(mu_);
   draining_ = true;

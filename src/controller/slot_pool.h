@@ -41,6 +41,9 @@ class SlotPool {
   // Admits a job, or returns nullopt when the queue is full or the pool is draining.
   std::optional<std::future<JobOutcome>> submit(JobPlan plan);
 
+  // Stops admitting jobs: submit() refuses from now on; admitted jobs go on.
+  void stopAdmitting();
+  bool admitting() const;
   // Stops admitting jobs and waits until every admitted one has ended, at most `grace`.
   // True when none is left.
   bool drain(std::chrono::milliseconds grace);

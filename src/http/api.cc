@@ -194,7 +194,9 @@ std::variant<JobOutcome, HttpResponse> Api::execute(controller::JobPlan plan,
     return r;
   };
   auto future = backend_.submit(std::move(plan));
-  if (!future) return busy("the job queue is full; nothing was run, retry later");
+  if (!future)
+    return busy(backend_.stopping() ? "the server is shutting down; nothing was run, retry later"
+                                    : "the job queue is full; nothing was run, retry later");
   JobOutcome o = future->get();
   if (o.rejected) return busy("the server is shutting down; nothing was run, retry later");
   observe(o);

@@ -37,6 +37,8 @@ class Backend {
   virtual std::optional<std::future<controller::JobOutcome>> submit(controller::JobPlan plan) = 0;
   virtual HealthInfo health() const = 0;
   virtual Metrics::Gauges gauges() const = 0;
+  // True once the service refuses new jobs for good (shutting down).
+  virtual bool stopping() const { return false; }
 };
 
 struct ApiOptions {

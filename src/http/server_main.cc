@@ -113,8 +113,11 @@ int main(int argc, char** argv) {
     int sig = 0;
     sigwait(&stop_signals, &sig);
     stopping = true;
+    // New jobs are refused at once, also on connections that stay open while the server
+    // stops (keep-alive): the jobs that run are the ones admitted before the signal.
+    service.value()->stopAdmitting();
     say(std::string("received ") + (sig == SIGTERM ? "SIGTERM" : "SIGINT") +
-        ": no new connections; finishing the requests in progress");
+        ": no new connections or jobs; finishing the jobs in progress");
     server.stop();
     sigwait(&stop_signals, &sig);
     say("second signal: exiting now");

@@ -32,6 +32,9 @@ class Service : public Backend {
   HealthInfo health() const override;
   Metrics::Gauges gauges() const override;
 
+  bool stopping() const override { return !pool_->admitting(); }
+  // Refuses new jobs from now on (503, "shutting down"); admitted ones go on.
+  void stopAdmitting() { pool_->stopAdmitting(); }
   // Stops admitting jobs and waits for the admitted ones, at most `grace`.
   bool drain(std::chrono::milliseconds grace) { return pool_->drain(grace); }
 

@@ -506,16 +506,33 @@ void expectNothingLeft(pid_t server_pid, uid_t uid_base, unsigned slots) {
 
 TEST(HttpServerTest, SigtermLetsRunningJobsFinishThenExitsClean) {
   CODECANVAS_REQUIRE_ROOT();
+  // Two slots: one runs the job in flight, the other would be free for a new one.
   auto server = std::make_unique<ServerProcess>(
-      SERVER_PATH, std::vector<std::string>{"--slots", "1", "--queue", "4", "--uid-base", "60630"});
+      SERVER_PATH, std::vector<std::string>{"--slots", "2", "--queue", "4", "--uid-base", "60630"});
   ASSERT_GT(server->port(), 0) << server->log();
   const int port = server->port();
   const pid_t pid = server->pid();
+  // A connection kept open across the signal.
+  httplib::Client kept("127.0.0.1", port);
+  kept.set_keep_alive(true);
+  kept.set_read_timeout(30, 0);
+  auto first = kept.Get("/health");
+  ASSERT_TRUE(first && first->status == 200);
   auto job = std::async(std::launch::async, [port] {
     return run(port, {{"language", "bash"}, {"source", "sleep 1; echo finished"}});
   });
   std::this_thread::sleep_for(std::chrono::milliseconds(400));
-  const int status = server->terminate();
+  ASSERT_EQ(::kill(pid, SIGTERM), 0);
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  // While the job in flight finishes, a request on the kept connection starts nothing: it
+  // is refused as "shutting down", or the connection is already closed.
+  auto late = kept.Post("/api/v1/run", R"({"language":"bash","source":"echo late"})",
+                        "application/json");
+  if (late) {
+    EXPECT_EQ(late->status, 503) << late->body;
+    EXPECT_NE(late->body.find("shutting down"), std::string::npos) << late->body;
+  }
+  const int status = server->waitExit(std::chrono::seconds(60));
   Answer a = job.get();
   EXPECT_EQ(a.status, 200) << a.raw;
   EXPECT_EQ(a.body["stdout"], "finished\n");

@@ -433,6 +433,11 @@ TEST(FaultTest, SigtermUnderLoadAnswersEveryAcceptedJobThenExitsClean) {
     }
     if (s.status == 200 && s.start_ms < sigterm_ms && s.start_ms + s.latency_ms > sigterm_ms)
       ++in_flight_answered;
+    // No job starts after the signal, not even on a connection kept open meanwhile.
+    if (s.status == 200) {
+      EXPECT_LT(s.start_ms, sigterm_ms + 200 * testing::timeSlack())
+          << "a request sent " << s.start_ms - sigterm_ms << " ms after SIGTERM was run";
+    }
   }
   EXPECT_GT(r.runs(), 20u);
   EXPECT_GT(in_flight_answered, 0u) << "no job was in flight at SIGTERM; nothing was tested";

@@ -67,6 +67,7 @@ class FakeBackend : public Backend {
     return h;
   }
   Metrics::Gauges gauges() const override { return {}; }
+  bool stopping() const override { return shutting_down; }
 
   controller::LanguageRegistry languages_;
   controller::Limits operator_max{100000, 100000, 1 << 22, 1 << 16, 1024};
@@ -74,6 +75,7 @@ class FakeBackend : public Backend {
   mutable controller::JudgeSpec last_judge;
   JobOutcome outcome;
   bool full = false;
+  bool shutting_down = false;
   int submitted = 0;
 };
 
@@ -212,6 +214,16 @@ TEST_F(ApiTest, AFullQueueGets503WithRetryAfter) {
   for (const auto& [k, v] : r.headers)
     retry_after = retry_after || (k == "Retry-After" && !v.empty());
   EXPECT_TRUE(retry_after);
+  EXPECT_NE(json::parse(r.body)["error"].get<std::string>().find("queue is full"),
+            std::string::npos);
+}
+
+TEST_F(ApiTest, AServerThatStopsSays503ShuttingDown) {
+  backend_.full = true;  // a stopping pool admits nothing
+  backend_.shutting_down = true;
+  json j = post("/api/v1/run", R"({"language":"python3","source":"x"})", 503);
+  EXPECT_EQ(j["code"], "busy");
+  EXPECT_NE(j["error"].get<std::string>().find("shutting down"), std::string::npos) << j.dump();
 }
 
 TEST_F(ApiTest, ASandboxFaultGets500NamingTheStep) {
