@@ -526,8 +526,8 @@ TEST(HttpServerTest, SigtermLetsRunningJobsFinishThenExitsClean) {
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
   // While the job in flight finishes, a request on the kept connection starts nothing: it
   // is refused as "shutting down", or the connection is already closed.
-  auto late = kept.Post("/api/v1/run", R"({"language":"bash","source":"echo late"})",
-                        "application/json");
+  auto late =
+      kept.Post("/api/v1/run", R"({"language":"bash","source":"echo late"})", "application/json");
   if (late) {
     EXPECT_EQ(late->status, 503) << late->body;
     EXPECT_NE(late->body.find("shutting down"), std::string::npos) << late->body;
