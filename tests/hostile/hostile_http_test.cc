@@ -24,6 +24,7 @@
 #include <sstream>
 #include <thread>
 
+#include "../integration/http_client.h"
 #include "../integration/server_process.h"
 #include "../integration/test_support.h"
 #include "host_checks.h"
@@ -42,25 +43,11 @@ constexpr unsigned kSlots = 2;
 // the checks wait for them before calling a leftover a failure.
 constexpr auto kSettle = 3s;
 
-struct Answer {
-  int status = 0;  // 0: no answer
-  json body;
-  std::string raw;
-};
+using Answer = testing::HttpAnswer;
 
 Answer call(int port, const std::string& method, const std::string& path,
             const std::string& body = "") {
-  httplib::Client client("127.0.0.1", port);
-  client.set_connection_timeout(5, 0);
-  client.set_read_timeout(120, 0);
-  auto res = method == "POST" ? client.Post(path.c_str(), body, "application/json")
-                              : client.Get(path.c_str());
-  Answer a;
-  if (!res) return a;
-  a.status = res->status;
-  a.raw = res->body;
-  a.body = json::parse(res->body, nullptr, false);
-  return a;
+  return testing::httpCall(port, method, path, body);
 }
 
 std::string readFile(const std::string& path) {

@@ -11,6 +11,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 
+#include "http_client.h"
 #include "server_process.h"
 #include "test_support.h"
 
@@ -36,30 +37,11 @@ class StopSharedServer : public ::testing::Environment {
 };
 const auto* const kStop = ::testing::AddGlobalTestEnvironment(new StopSharedServer);
 
-struct Answer {
-  int status = 0;  // 0: no answer (connection failed)
-  json body;
-  std::string raw;
-  std::string retry_after;
-  std::string www_authenticate;
-};
+using Answer = testing::HttpAnswer;
 
 Answer send(int port, const std::string& method, const std::string& path,
             const std::string& body = "", const std::string& key = "") {
-  httplib::Client cli("127.0.0.1", port);
-  cli.set_read_timeout(180, 0);
-  cli.set_connection_timeout(5, 0);
-  if (!key.empty()) cli.set_bearer_token_auth(key);
-  httplib::Result res =
-      method == "POST" ? cli.Post(path.c_str(), body, "application/json") : cli.Get(path.c_str());
-  Answer a;
-  if (!res) return a;
-  a.status = res->status;
-  a.raw = res->body;
-  a.body = json::parse(res->body, nullptr, false);
-  a.retry_after = res->get_header_value("Retry-After");
-  a.www_authenticate = res->get_header_value("WWW-Authenticate");
-  return a;
+  return testing::httpCall(port, method, path, body, key);
 }
 
 Answer run(int port, json request) {
@@ -548,17 +530,11 @@ TEST(HttpServerTest, ASecondServerOnTheSamePortSaysSo) {
   CODECANVAS_REQUIRE_ROOT();
   ServerProcess first(SERVER_PATH, {"--slots", "1", "--uid-base", "60640"});
   ASSERT_GT(first.port(), 0) << first.log();
-  const std::string cmd = std::string(SERVER_PATH) + " --slots 1 --uid-base 60650 --port " +
-                          std::to_string(first.port()) + " 2>&1";
-  FILE* p = ::popen(cmd.c_str(), "r");
-  ASSERT_NE(p, nullptr);
-  std::string out;
-  char buf[4096];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  const int status = ::pclose(p);
-  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 1) << out;
-  EXPECT_NE(out.find("already in use"), std::string::npos) << out;
+  const testing::CommandResult second =
+      testing::runShell(std::string(SERVER_PATH) + " --slots 1 --uid-base 60650 --port " +
+                        std::to_string(first.port()));
+  EXPECT_EQ(second.exit_code, 1) << second.output;
+  EXPECT_NE(second.output.find("already in use"), std::string::npos) << second.output;
   EXPECT_EQ(send(first.port(), "GET", "/health").status, 200);
   EXPECT_EQ(first.terminate(), 0);
 }
@@ -614,21 +590,12 @@ TEST(HttpServerTest, ApiKeysAndTheirRatesHoldOverTheWire) {
   // The command-line client: the server's sentence without a key, a run with one.
   const std::string cli =
       std::string(CODECANVAS_CLI) + " languages --server http://127.0.0.1:" + std::to_string(port);
-  auto capture = [](const std::string& cmd) {
-    FILE* p = ::popen((cmd + " 2>&1").c_str(), "r");
-    std::string out;
-    char buf[4096];
-    size_t n;
-    while (p != nullptr && (n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-    const int status = p != nullptr ? ::pclose(p) : -1;
-    return std::make_pair(WIFEXITED(status) ? WEXITSTATUS(status) : -1, out);
-  };
-  auto [no_key_status, no_key_out] = capture("env -u CODECANVAS_KEY " + cli);
-  EXPECT_EQ(no_key_status, 110) << no_key_out;
-  EXPECT_NE(no_key_out.find("needs an API key"), std::string::npos) << no_key_out;
-  auto [key_status, key_out] = capture("CODECANVAS_KEY=" + judge_key + " " + cli);
-  EXPECT_EQ(key_status, 0) << key_out;
-  EXPECT_NE(key_out.find("python3"), std::string::npos) << key_out;
+  const auto no_key = testing::runShell("env -u CODECANVAS_KEY " + cli);
+  EXPECT_EQ(no_key.exit_code, 110) << no_key.output;
+  EXPECT_NE(no_key.output.find("needs an API key"), std::string::npos) << no_key.output;
+  const auto with_key = testing::runShell("CODECANVAS_KEY=" + judge_key + " " + cli);
+  EXPECT_EQ(with_key.exit_code, 0) << with_key.output;
+  EXPECT_NE(with_key.output.find("python3"), std::string::npos) << with_key.output;
 
   EXPECT_EQ(server.terminate(), 0);
   const std::string log = server.log();

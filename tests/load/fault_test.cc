@@ -21,6 +21,7 @@
 #include <regex>
 #include <set>
 
+#include "http_client.h"
 #include "load_driver.h"
 #include "server_process.h"
 #include "test_support.h"
@@ -32,22 +33,10 @@ using namespace load;
 using nlohmann::json;
 using testing::ServerProcess;
 
-struct Answer {
-  int status = 0;  // 0: no answer
-  json body;
-  std::string raw;
-};
+using Answer = testing::HttpAnswer;
 
 Answer post(int port, const std::string& path, const json& request) {
-  httplib::Client cli("127.0.0.1", port);
-  cli.set_read_timeout(120, 0);
-  auto res = cli.Post(path.c_str(), request.dump(), "application/json");
-  Answer a;
-  if (!res) return a;
-  a.status = res->status;
-  a.raw = res->body;
-  a.body = json::parse(res->body, nullptr, false);
-  return a;
+  return testing::httpCall(port, "POST", path, request.dump());
 }
 
 Answer run(int port, const std::string& language, const std::string& source,
@@ -57,9 +46,8 @@ Answer run(int port, const std::string& language, const std::string& source,
 }
 
 std::string get(int port, const std::string& path) {
-  httplib::Client cli("127.0.0.1", port);
-  auto res = cli.Get(path.c_str());
-  return res && res->status == 200 ? res->body : std::string();
+  const Answer a = testing::httpCall(port, "GET", path);
+  return a.status == 200 ? a.raw : std::string();
 }
 
 // --- processes and cgroups, from /proc and /sys/fs/cgroup -----------------------------------
@@ -477,25 +465,18 @@ TEST(FaultTest, ASecondServerOnTheSamePortUnderLoadSaysSoAndTheFirstCarriesOn) {
   std::this_thread::sleep_for(std::chrono::seconds(1));
 
   const auto t0 = Clock::now();
-  const std::string cmd = std::string(SERVER_PATH) + " --slots 1 --uid-base " +
-                          std::to_string(kUidBase + 10) + " --port " +
-                          std::to_string(first.port()) + " 2>&1";
-  FILE* p = ::popen(cmd.c_str(), "r");
-  ASSERT_NE(p, nullptr);
-  std::string out;
-  char buf[4096];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  const int status = ::pclose(p);
+  const testing::CommandResult second =
+      testing::runShell(std::string(SERVER_PATH) + " --slots 1 --uid-base " +
+                        std::to_string(kUidBase + 10) + " --port " + std::to_string(first.port()));
   const double seconds = std::chrono::duration<double>(Clock::now() - t0).count();
   std::this_thread::sleep_for(std::chrono::seconds(1));
   stop = true;
   const LoadReport r = load.get();
 
-  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 1) << out;
-  EXPECT_NE(out.find("already in use"), std::string::npos) << out;
+  EXPECT_EQ(second.exit_code, 1) << second.output;
+  EXPECT_NE(second.output.find("already in use"), std::string::npos) << second.output;
   // It gave up before building anything: no toolchain probes, no slots.
-  EXPECT_EQ(out.find("building"), std::string::npos) << out;
+  EXPECT_EQ(second.output.find("building"), std::string::npos) << second.output;
   EXPECT_LT(seconds, 10 * testing::timeSlack());
   // The first server answered every request of the load, correctly.
   EXPECT_EQ(r.failure_count, 0u);

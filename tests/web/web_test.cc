@@ -10,6 +10,7 @@
 #include <regex>
 #include <string>
 
+#include "../integration/http_client.h"
 #include "../integration/server_process.h"
 #include "../integration/test_support.h"
 
@@ -26,17 +27,6 @@ std::string chromium() {
   return env != nullptr ? env : "/usr/bin/chromium";
 }
 
-// Runs a shell command, returning its exit status and its output (stdout and stderr).
-int runCommand(const std::string& command, std::string& output) {
-  FILE* p = ::popen((command + " 2>&1").c_str(), "r");
-  if (p == nullptr) return -1;
-  char buf[4096];
-  size_t n = 0;
-  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) output.append(buf, n);
-  const int status = ::pclose(p);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
 std::string quote(const std::string& s) {
   std::string q = "'";
   for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
@@ -51,8 +41,7 @@ std::string missingForBrowserTests() {
     return "no Chromium at " + chromium() + " (Debian package chromium, or set CHROMIUM)";
   if (!fs::exists(kWebDir + "/node_modules/playwright-core/package.json"))
     return "playwright-core is not installed in web/node_modules (scripts/setup.sh)";
-  std::string ignored;
-  if (runCommand("node --version", ignored) != 0) return "no node on PATH";
+  if (codecanvas::testing::runShell("node --version").exit_code != 0) return "no node on PATH";
   return "";
 }
 
@@ -144,11 +133,9 @@ TEST(WebPage, HeadlessChromiumRunsPythonAndShowsCompileErrors) {
                                      "--uid-base", "60800", "--web-dir", kDist});
   ASSERT_NE(server.port(), 0) << server.log();
   const std::string url = "http://127.0.0.1:" + std::to_string(server.port());
-  std::string output;
-  const int status = runCommand("node " + quote(std::string(TESTS_DIR) + "/page_test.mjs") + " " +
-                                    quote(url) + " " + quote(kWebDir) + " " + quote(SHOT_DIR) +
-                                    " " + std::to_string(server.pid()),
-                                output);
+  const auto [status, output] = codecanvas::testing::runShell(
+      "node " + quote(std::string(TESTS_DIR) + "/page_test.mjs") + " " + quote(url) + " " +
+      quote(kWebDir) + " " + quote(SHOT_DIR) + " " + std::to_string(server.pid()));
   std::printf("%s", output.c_str());
   EXPECT_EQ(status, 0) << output << "\nserver log:\n" << server.log();
   EXPECT_NE(output.find("web page: all checks passed"), std::string::npos);
@@ -172,11 +159,9 @@ TEST(WebPage, HeadlessChromiumAsksForTheKeyOfAKeyedServer) {
   fs::remove(config);
   ASSERT_NE(server.port(), 0) << server.log();
   const std::string url = "http://127.0.0.1:" + std::to_string(server.port());
-  std::string output;
-  const int status =
-      runCommand("node " + quote(std::string(TESTS_DIR) + "/key_test.mjs") + " " + quote(url) +
-                     " " + quote(kWebDir) + " " + quote(SHOT_DIR) + " " + quote(key),
-                 output);
+  const auto [status, output] = codecanvas::testing::runShell(
+      "node " + quote(std::string(TESTS_DIR) + "/key_test.mjs") + " " + quote(url) + " " +
+      quote(kWebDir) + " " + quote(SHOT_DIR) + " " + quote(key));
   std::printf("%s", output.c_str());
   EXPECT_EQ(status, 0) << output << "\nserver log:\n" << server.log();
   EXPECT_NE(output.find("web page with keys: all checks passed"), std::string::npos);
