@@ -6,7 +6,8 @@
 // backend that never runs anything: it answers every job by echoing the request (a run's
 // stdout is its stdin; a test's stdout is that test's stdin, so the checkers compare two
 // fuzzed strings). An input that starts with '/' is "PATH\nBODY" instead and goes to PATH
-// with several methods, for the routing.
+// with several methods, for the routing. An input that starts with 'K' is header lines
+// ("name: value") for the API-key check, against two keys (one rate-limited).
 //
 // It checks the contract of docs/api.md, not only that nothing crashes, and abort()s with
 // a sentence when any of these fails:
@@ -26,8 +27,13 @@
 //   - a judge answer has one verdict per test, each the checker's, "skipped" after a stop,
 //     and the overall verdict is the first failure; the checkers are reflexive and
 //     exact ⇒ lines ⇒ tokens ⇒ float;
-//   - the metrics page stays small however many distinct paths and bodies arrive.
+//   - the metrics page stays small however many distinct paths and bodies arrive;
+//   - with API keys, a request is let in exactly when the key it presents is configured
+//     and its bucket has room; a refusal is 401 (with WWW-Authenticate) or 429 (with a
+//     Retry-After of 1..60 s for a key of one request a second), never names the key.
 #include <algorithm>
+#include <cctype>
+#include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -37,6 +43,7 @@
 #include <string>
 #include <string_view>
 
+#include "access.h"
 #include "api.h"
 #include "checker.h"
 #include "request_parser.h"
@@ -268,12 +275,16 @@ const char* codeFor(int status) {
   switch (status) {
     case 400:
       return "bad_request";
+    case 401:
+      return "unauthorized";
     case 404:
       return "not_found";
     case 405:
       return "method_not_allowed";
     case 413:
       return "too_large";
+    case 429:
+      return "rate_limited";
     case 500:
       return "internal";
     case 503:
@@ -309,7 +320,8 @@ json checkResponse(const HttpResponse& r) {
   FUZZ_CHECK(j["error"].is_string() && !j["error"].get<std::string>().empty(), shown);
   FUZZ_CHECK(j["error"].get<std::string>().size() <= kMaxErrorBytes, shown);
   if (r.status == 405) FUZZ_CHECK(hasHeader(r, "Allow"), shown);
-  if (r.status == 503) FUZZ_CHECK(hasHeader(r, "Retry-After"), shown);
+  if (r.status == 503 || r.status == 429) FUZZ_CHECK(hasHeader(r, "Retry-After"), shown);
+  if (r.status == 401) FUZZ_CHECK(hasHeader(r, "WWW-Authenticate"), shown);
   if (r.status == 500) FUZZ_CHECK(harness().backend.faulted, shown);
   return j;
 }
@@ -536,6 +548,61 @@ void checkRoute(std::string_view data) {
   }
 }
 
+// "K" then header lines: the key check alone and through Api::handle.
+void checkAccess(std::string_view data) {
+  static const std::string kOpen = "open-key-0123456789abcdef";
+  static const std::string kSlow = "slow-key-0123456789abcdef";
+  static std::chrono::steady_clock::time_point now{};
+  static AccessControl access({{"open", kOpen, 0, 0}, {"slow", kSlow, 60, 2}}, [] { return now; });
+  now += std::chrono::milliseconds(data.size() * 37);
+  HttpRequest req{"GET", "/api/v1/languages", "", {}};
+  size_t at = 1;
+  while (at < data.size()) {
+    size_t nl = data.find('\n', at);
+    if (nl == std::string_view::npos) nl = data.size();
+    const std::string_view line = data.substr(at, nl - at);
+    const size_t colon = line.find(':');
+    if (colon != std::string_view::npos) {
+      std::string name(line.substr(0, colon));
+      std::transform(name.begin(), name.end(), name.begin(),
+                     [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+      req.headers[name] = std::string(line.substr(colon + 1));
+    }
+    at = nl + 1;
+  }
+  g_context = "key check with " + std::to_string(req.headers.size()) + " headers";
+  const std::string presented = presentedKey(req);
+  const AccessControl::Verdict v = access.check(req);
+  const bool known = presented == kOpen || presented == kSlow;
+  if (!known) {
+    FUZZ_CHECK(v.refusal && v.refusal->status == 401, "an unknown key was let in");
+  } else if (presented == kOpen) {
+    FUZZ_CHECK(!v.refusal && v.key_name == "open", "the unlimited key was refused");
+  } else {
+    FUZZ_CHECK(v.key_name == "slow", "the slow key was not recognized");
+    FUZZ_CHECK(!v.refusal || v.refusal->status == 429,
+               "the slow key got " + std::to_string(v.refusal->status));
+  }
+  if (v.refusal) {
+    const json j = checkResponse(*v.refusal);
+    FUZZ_CHECK(j.is_object() && j.size() == 2, v.refusal->body);
+    FUZZ_CHECK(v.refusal->body.find(kOpen) == std::string::npos &&
+                   v.refusal->body.find(kSlow) == std::string::npos,
+               "a refusal names a key");
+    std::string auth, retry;
+    for (const auto& [k, val] : v.refusal->headers) {
+      if (k == "WWW-Authenticate") auth = val;
+      if (k == "Retry-After") retry = val;
+    }
+    if (v.refusal->status == 401) FUZZ_CHECK(!auth.empty(), "401 without WWW-Authenticate");
+    if (v.refusal->status == 429) {
+      FUZZ_CHECK(!retry.empty() && retry.size() <= 2, "429 Retry-After: " + retry);
+      const int s = std::atoi(retry.c_str());
+      FUZZ_CHECK(s >= 1 && s <= 60, "429 Retry-After: " + retry);
+    }
+  }
+}
+
 }  // namespace
 }  // namespace codecanvas::http
 
@@ -545,6 +612,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   Harness& h = harness();
   if (!input.empty() && input[0] == '/') {
     checkRoute(input);
+  } else if (!input.empty() && input[0] == 'K') {
+    checkAccess(input);
   } else {
     checkRun(input);
     checkJudge(input);
