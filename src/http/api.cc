@@ -121,6 +121,7 @@ HttpResponse Api::handle(const HttpRequest& request) {
     response = errorResponse(ApiError{500, "internal", std::string("internal error: ") + e.what()});
   }
   metrics_.countRequest(routeOf(request.path), response.status);
+  if (!tls_log_fields.key.empty()) metrics_.countKeyRequest(tls_log_fields.key, response.status);
   return response;
 }
 

@@ -42,6 +42,11 @@ void Metrics::countRequest(const std::string& route, int status) {
   ++requests_[{route, status}];
 }
 
+void Metrics::countKeyRequest(const std::string& key_name, int status) {
+  std::lock_guard lock(mu_);
+  ++key_requests_[{key_name, status}];
+}
+
 void Metrics::countRun(const std::string& language, const std::string& status) {
   std::lock_guard lock(mu_);
   ++runs_[{language, status}];
@@ -65,6 +70,14 @@ std::string Metrics::render(const Gauges& g) const {
   for (const auto& [k, n] : requests_)
     o << "codecanvas_http_requests_total{route=\"" << label(k.first) << "\",code=\"" << k.second
       << "\"} " << n << "\n";
+  if (!key_requests_.empty()) {
+    o << "# HELP codecanvas_api_key_requests_total Requests with a valid API key, by key name "
+         "and status code (429: the key's rate was used up).\n"
+      << "# TYPE codecanvas_api_key_requests_total counter\n";
+    for (const auto& [k, n] : key_requests_)
+      o << "codecanvas_api_key_requests_total{key=\"" << label(k.first) << "\",code=\""
+        << k.second << "\"} " << n << "\n";
+  }
   o << "# HELP codecanvas_runs_total Finished jobs by language and status (judge: verdict).\n"
     << "# TYPE codecanvas_runs_total counter\n";
   for (const auto& [k, n] : runs_)

@@ -19,6 +19,9 @@ class Metrics {
   enum class Phase { kQueue, kCompile, kRun, kTotal };
 
   void countRequest(const std::string& route, int status);
+  // A request that presented a valid API key (`key_name` is the configured name: the set of
+  // labels is bounded by the configuration).
+  void countKeyRequest(const std::string& key_name, int status);
   void countRun(const std::string& language, const std::string& status);
   void observe(Phase phase, double ms);
 
@@ -37,6 +40,7 @@ class Metrics {
   };
   mutable std::mutex mu_;
   std::map<std::pair<std::string, int>, uint64_t> requests_;
+  std::map<std::pair<std::string, int>, uint64_t> key_requests_;
   std::map<std::pair<std::string, std::string>, uint64_t> runs_;
   std::array<Histogram, 4> latency_;
 };

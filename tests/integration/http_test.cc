@@ -586,6 +586,15 @@ TEST(HttpServerTest, ApiKeysAndTheirRatesHoldOverTheWire) {
   EXPECT_LE(std::stoi(limited.retry_after), 60);
   // Another key is not slowed by it.
   EXPECT_EQ(send(port, "GET", "/api/v1/languages", "", judge_key).status, 200);
+  // Each key's requests are counted under its name.
+  Answer metrics = send(port, "GET", "/metrics", "", judge_key);
+  ASSERT_EQ(metrics.status, 200);
+  EXPECT_NE(metrics.raw.find(R"(codecanvas_api_key_requests_total{key="slow",code="429"} 1)"),
+            std::string::npos)
+      << metrics.raw;
+  EXPECT_NE(metrics.raw.find(R"(codecanvas_api_key_requests_total{key="judge",code="200"} 2)"),
+            std::string::npos)
+      << metrics.raw;
 
   // The command-line client: the server's sentence without a key, a run with one.
   const std::string cli =

@@ -192,6 +192,13 @@ TEST(AccessControl, TheApiAsksForAKeyOnEveryRouteButHealthAndThePage) {
   HttpRequest ok{"GET", "/api/v1/languages", "", {{"authorization", "Bearer " + kKey}}};
   EXPECT_EQ(api.handle(ok).status, 200);
   EXPECT_EQ(Api::lastLogFields().key, "judge");
+  // Counted by key name; requests without a valid key are not (their label would be
+  // whatever a client sends).
+  const std::string page = metrics.render({});
+  EXPECT_NE(page.find("codecanvas_api_key_requests_total{key=\"judge\",code=\"200\"} 1"),
+            std::string::npos)
+      << page;
+  EXPECT_EQ(page.find(kKey), std::string::npos) << "the key itself must not appear";
 }
 
 TEST(AccessControl, KeysComeFromTheConfigFile) {
