@@ -75,8 +75,8 @@ std::string Metrics::render(const Gauges& g) const {
          "and status code (429: the key's rate was used up).\n"
       << "# TYPE codecanvas_api_key_requests_total counter\n";
     for (const auto& [k, n] : key_requests_)
-      o << "codecanvas_api_key_requests_total{key=\"" << label(k.first) << "\",code=\""
-        << k.second << "\"} " << n << "\n";
+      o << "codecanvas_api_key_requests_total{key=\"" << label(k.first) << "\",code=\"" << k.second
+        << "\"} " << n << "\n";
   }
   o << "# HELP codecanvas_runs_total Finished jobs by language and status (judge: verdict).\n"
     << "# TYPE codecanvas_runs_total counter\n";
