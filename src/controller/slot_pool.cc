@@ -266,8 +266,8 @@ bool SlotPool::admitting() const {
 }
 
 bool SlotPool::drain(std::chrono::milliseconds grace) {
+  stopAdmitting();
   std::unique_lock lock(mu_);
-  draining_ = true;
   return idle_.wait_for(lock, grace, [this] { return admitted_ == 0; });
 }
 

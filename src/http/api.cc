@@ -194,12 +194,13 @@ std::variant<JobOutcome, HttpResponse> Api::execute(controller::JobPlan plan,
     r.headers.emplace_back("Retry-After", std::to_string(options_.retry_after_seconds));
     return r;
   };
+  const char* const stopping = "the server is shutting down; nothing was run, retry later";
   auto future = backend_.submit(std::move(plan));
   if (!future)
-    return busy(backend_.stopping() ? "the server is shutting down; nothing was run, retry later"
+    return busy(backend_.stopping() ? stopping
                                     : "the job queue is full; nothing was run, retry later");
   JobOutcome o = future->get();
-  if (o.rejected) return busy("the server is shutting down; nothing was run, retry later");
+  if (o.rejected) return busy(stopping);
   observe(o);
   if (o.fault) {
     tls_log_fields.status = "internal";

@@ -407,5 +407,43 @@ TEST(ApiPageTest, WithoutAPageTheRootSaysWhy) {
   EXPECT_EQ(api.handle(HttpRequest{"GET", "/index.html", "", {}}).status, 404);
 }
 
+// With API keys (access_test.cc tests the keys themselves).
+TEST(ApiKeyTest, TheApiAsksForAKeyOnEveryRouteButHealthAndThePage) {
+  const std::string kKey = "k3y-0123456789abcdef";
+  FakeBackend backend;
+  Metrics metrics;
+  AccessControl access({{"judge", kKey, 0, 0}});
+  const auto site = StaticSite::fromFiles({{"/index.html", "<html>page</html>"}});
+  ApiOptions options;
+  options.access = &access;
+  options.site = &site;
+  Api api(backend, metrics, options);
+  for (const auto& [method, path] :
+       std::vector<std::pair<std::string, std::string>>{{"POST", "/api/v1/run"},
+                                                        {"POST", "/api/v1/judge"},
+                                                        {"GET", "/api/v1/languages"},
+                                                        {"GET", "/api/v1/runtimes"},
+                                                        {"GET", "/metrics"}}) {
+    auto r = api.handle(HttpRequest{method, path, "{\"language\":\"c\",\"source\":\"x\"}", {}});
+    EXPECT_EQ(r.status, 401) << method << " " << path;
+  }
+  EXPECT_EQ(backend.submitted, 0);
+  EXPECT_EQ(api.handle(HttpRequest{"GET", "/health", "", {}}).status, 200);
+  EXPECT_EQ(api.handle(HttpRequest{"GET", "/", "", {}}).status, 200);
+  // Routing and method errors come first: they cost nothing and reveal nothing new.
+  EXPECT_EQ(api.handle(HttpRequest{"GET", "/nope", "", {}}).status, 404);
+  EXPECT_EQ(api.handle(HttpRequest{"GET", "/api/v1/run", "", {}}).status, 405);
+  HttpRequest ok{"GET", "/api/v1/languages", "", {{"authorization", "Bearer " + kKey}}};
+  EXPECT_EQ(api.handle(ok).status, 200);
+  EXPECT_EQ(Api::lastLogFields().key, "judge");
+  // Counted by key name; requests without a valid key are not (their label would be
+  // whatever a client sends).
+  const std::string page = metrics.render({});
+  EXPECT_NE(page.find("codecanvas_api_key_requests_total{key=\"judge\",code=\"200\"} 1"),
+            std::string::npos)
+      << page;
+  EXPECT_EQ(page.find(kKey), std::string::npos) << "the key itself must not appear";
+}
+
 }  // namespace
 }  // namespace codecanvas::http
