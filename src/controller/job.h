@@ -23,8 +23,9 @@ struct JobPlan {
   std::vector<BoxFile> files;  // the source
   std::optional<CompileStep> compile;
   std::vector<RunRequest> runs;
-  // Asked after run `index` ended; false stops the job before the next run. Runs on the
-  // pool's event-loop thread.
+  // Asked after run `index` ended; false stops the job. The next run may already have
+  // started by then (it is sent the moment the keeper reports the previous end): it is
+  // killed and not reported. Runs on the pool's event-loop thread.
   std::function<bool(size_t index, const RunResult&)> keep_going;
 };
 

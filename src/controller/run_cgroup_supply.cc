@@ -77,10 +77,9 @@ void RunCgroupSupply::acquire(const RunCgroupLimits& limits, Handler done) {
 void RunCgroupSupply::handOut(Result<RunCgroup> cg, const RunCgroupLimits& limits, Handler done) {
   // The next one is made while this run runs, so back-to-back runs find it ready.
   if (!preparing_) prepare();
+  // A counter the slot's runs share is zeroed later, when the run is sent: the previous
+  // run may still be running now (RunOperation::chain).
   if (cg.ok()) {
-    // Here, on the io thread just before the run, the slot runs nothing: the only safe
-    // moment to zero a shared CPU counter.
-    if (Status s = cg->resetSharedCounters(); !s) return done(s.error());
     if (Status s = cg->setLimits(limits); !s) return done(s.error());
   }
   done(std::move(cg));

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <boost/asio/post.hpp>
 
 #include "run_plan.h"
 
@@ -46,17 +47,52 @@ void RunOperation::start() {
 }
 
 void RunOperation::launch(Result<RunCgroup> cgroup) {
+  if (finished_) {  // ended (cancelled) while the cgroup was being made
+    if (cgroup.ok()) slot_.run_cgroups_->retire(std::move(cgroup.value()));
+    return;
+  }
   Status s = cgroup.ok() ? Status{} : Status{withContext("run cgroup", cgroup.error())};
   if (cgroup.ok()) {
     cgroup_.emplace(std::move(cgroup.value()));
-    s = sendPlan();
+    if (!cancelled_.empty()) return endWithoutRunning(cancelled_);
+    s = preparePlan();
   }
   if (!s) {
-    // Nothing was started, or the keeper could not be told: either way the run is over.
+    // Nothing was sent: the keeper is as idle as before.
+    ended_ = out_.eof = err_.eof = true;
+    failInternal(s.error().message, /*slot_broken=*/false);
+    return maybeFinish();
+  }
+  prepared_ = true;
+  if (!held_) send();
+}
+
+void RunOperation::send() {
+  Status s = [&]() -> Status {
+    for (const auto& f : request_.files)
+      if (auto st = slot_.copyIn(f); !st) return st;
+    // Here, with the slot running nothing (a predecessor's figures are read), is the only
+    // safe moment to zero a cgroup counter that every run of the slot shares (v1 CPU).
+    if (auto st = cgroup_->resetSharedCounters(); !st) return withContext("run cgroup", st.error());
+    std::vector<int> fds;
+    for (const UniqueFd& fd : plan_fds_) fds.push_back(fd.get());
+    if (cgroup_->v2DirFd() >= 0) fds.push_back(cgroup_->v2DirFd());
+    const auto tasks = cgroup_->v1TasksFds();
+    fds.insert(fds.end(), tasks.begin(), tasks.end());
+    if (auto st = slot_.send(plan_bytes_, fds); !st)
+      return Error{"sending the run to the keeper: " + st.error().message, EPIPE};
+    return {};
+  }();
+  // Our copies of the write ends close here, so end of file on the pipes means every
+  // process of the run has ended.
+  plan_fds_.clear();
+  plan_bytes_.clear();
+  if (!s) {
     ended_ = out_.eof = err_.eof = true;
     failInternal(s.error().message, /*slot_broken=*/s.error().errno_value == EPIPE);
     return maybeFinish();
   }
+  sent_ = true;
   // The wall clock and the CPU polls start with the request; the keeper's own measure of
   // the wall time (clone to reap) is the one reported.
   wall_timer_.expires_after(milliseconds(request_.limits.wall_ms));
@@ -68,6 +104,48 @@ void RunOperation::launch(Result<RunCgroup> cgroup) {
   readStream(err_);
   slot_.awaitMessage(
       [self = shared_from_this()](Result<Message> m) { self->onMessage(std::move(m)); });
+  if (auto hook = std::move(on_sent_)) hook();
+}
+
+void RunOperation::chain(std::shared_ptr<RunOperation> next) {
+  next->held_ = true;
+  successor_ = next;
+  next->start();
+}
+
+void RunOperation::predecessorEnded() {
+  held_ = false;
+  if (finished_ || !cancelled_.empty() || !prepared_) return;  // launch() sends it otherwise
+  send();
+}
+
+void RunOperation::cancel(const std::string& why) {
+  if (finished_ || !cancelled_.empty()) return;
+  cancelled_ = why;
+  if (auto next = std::move(successor_)) next->cancel(why);
+  if (sent_) {
+    // The keeper's report still ends the run; its figures are not reported.
+    failInternal("cancelled: " + why, /*slot_broken=*/false);
+    if (!ended_) {
+      if (auto s = slot_.send(protocol::encodeEmpty(protocol::Type::kKill)); !s)
+        slot_.markBroken("kill: " + s.error().message);
+    }
+    return;
+  }
+  // Not prepared yet: launch() ends it. Prepared: it ends from the event loop, so that
+  // `done` never runs inside the caller (a series cancelling its runs).
+  if (prepared_)
+    boost::asio::post(slot_.io_,
+                      [self = shared_from_this(), why] { self->endWithoutRunning(why); });
+}
+
+void RunOperation::endWithoutRunning(const std::string& why) {
+  if (finished_) return;
+  plan_fds_.clear();
+  plan_bytes_.clear();
+  ended_ = out_.eof = err_.eof = true;
+  failInternal("not started: " + why, /*slot_broken=*/false);
+  maybeFinish();
 }
 
 Result<UniqueFd> RunOperation::openStdin() {
@@ -100,9 +178,7 @@ Result<UniqueFd> RunOperation::openStdin() {
   return fd;
 }
 
-Status RunOperation::sendPlan() {
-  for (const auto& f : request_.files)
-    if (auto s = slot_.copyIn(f); !s) return s;
+Status RunOperation::preparePlan() {
   auto in = openStdin();
   if (!in) return in.error();
   int out_pipe[2], err_pipe[2];
@@ -118,32 +194,35 @@ Status RunOperation::sendPlan() {
   ctx.gid = slot_.settings_.init.gid;
   ctx.cgroup_limits_memory = cgroup_->limitsMemory();
   ctx.cgroup_v2_dir = cgroup_->v2DirFd() >= 0;
-  const auto tasks = cgroup_->v1TasksFds();
-  ctx.v1_tasks_fds = static_cast<uint32_t>(tasks.size());
+  ctx.v1_tasks_fds = static_cast<uint32_t>(cgroup_->v1TasksFds().size());
   ctx.seccomp_bpf =
       request_.seccomp_bpf != nullptr ? request_.seccomp_bpf : slot_.settings_.seccomp_bpf;
-  std::vector<int> fds = {in->get(), out_write.get(), err_write.get()};
-  if (ctx.cgroup_v2_dir) fds.push_back(cgroup_->v2DirFd());
-  fds.insert(fds.end(), tasks.begin(), tasks.end());
-  if (auto s = slot_.send(protocol::encode(buildRunPlan(request_, ctx)), fds); !s) {
-    return Error{"sending the run to the keeper: " + s.error().message, EPIPE};
-  }
-  // Our copies of the write ends close here, so end of file on the pipes means every
-  // process of the run has ended.
+  plan_bytes_ = protocol::encode(buildRunPlan(request_, ctx));
+  // In the order the plan expects them: stdin, stdout, stderr (then the cgroup's own).
+  plan_fds_.push_back(std::move(in.value()));
+  plan_fds_.push_back(std::move(out_write));
+  plan_fds_.push_back(std::move(err_write));
   return {};
 }
 
 void RunOperation::onMessage(Result<Message> m) {
+  ended_ = true;
+  wall_timer_.cancel();
+  cpu_timer_.cancel();
+  auto next = std::move(successor_);
   if (!m) {
-    ended_ = true;
+    if (next) next->cancel("the run before it failed");
     failInternal("lost the slot keeper: " + m.error().message, /*slot_broken=*/true);
     return maybeFinish();
   }
   auto type = protocol::typeOf(m->bytes);
-  ended_ = true;
-  wall_timer_.cancel();
-  cpu_timer_.cancel();
-  if (type == protocol::Type::kExited && protocol::decode(m->bytes, exit_)) return maybeFinish();
+  if (type == protocol::Type::kExited && protocol::decode(m->bytes, exit_)) {
+    // The figures first: the next run zeroes a counter the slot's runs share (v1 CPU).
+    if (cgroup_) usage_ = cgroup_->readUsage();
+    if (next) next->predecessorEnded();
+    return maybeFinish();
+  }
+  if (next) next->cancel("the run before it failed");
   protocol::StepFailure sf;
   if (type == protocol::Type::kStartFailed && protocol::decode(m->bytes, sf)) {
     start_failure_ = sf;
@@ -226,7 +305,7 @@ void RunOperation::finish() {
     }
   } else {
     const CgroupLayout& layout = slot_.cgroups_.layout();
-    RunUsage usage = cgroup_->readUsage();
+    RunUsage usage = usage_ ? *usage_ : cgroup_->readUsage();
     if (usage.cpu_ns) {
       r.time_ms = static_cast<double>(*usage.cpu_ns) / 1e6;
       r.cpu_source = sourceOf(layout.cpu.version);

@@ -4,11 +4,15 @@
 //   - a wall-clock timer, and the run cgroup's CPU counter polled every few milliseconds,
 //   - asks the keeper to kill everything in the slot as soon as a limit is passed,
 //   - after the keeper reports the end: reads the cgroup's figures and decides the status.
+// Runs can be chained (a judge's tests): the next run acquires its cgroup and builds its
+// plan while this one runs, and is sent the moment the keeper reports this run's end, so
+// the controller's work between two runs (figures, result, next plan) leaves the path.
 #pragma once
 
 #include <array>
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <functional>
 #include <memory>
 #include <optional>
 
@@ -20,7 +24,17 @@ namespace codecanvas::controller {
 class RunOperation : public std::enable_shared_from_this<RunOperation> {
  public:
   RunOperation(Slot& slot, RunRequest request, Slot::RunHandler done);
+  // Acquires the run cgroup, builds the plan and sends it (at once, or for a chained run
+  // once its predecessor has ended). `done` is called exactly once.
   void start();
+  // Called once the plan has reached the keeper (not for a run that never started).
+  void onSent(std::function<void()> hook) { on_sent_ = std::move(hook); }
+  // Starts `next` chained after this run, which has been sent: `next` is sent when the
+  // keeper reports this run's end, and not at all if this run fails or cannot start.
+  void chain(std::shared_ptr<RunOperation> next);
+  // Stops the run: one not yet sent never is, one running is killed. Either way `done`
+  // still comes, with an internal error that says why; nothing in it is a real result.
+  void cancel(const std::string& why);
 
  private:
   struct Stream {
@@ -33,7 +47,10 @@ class RunOperation : public std::enable_shared_from_this<RunOperation> {
   };
 
   void launch(Result<RunCgroup> cgroup);
-  Status sendPlan();
+  Status preparePlan();
+  void send();
+  void predecessorEnded();
+  void endWithoutRunning(const std::string& why);
   Result<UniqueFd> openStdin();
   void onMessage(Result<Message> m);
   void readStream(Stream& s);
@@ -49,6 +66,14 @@ class RunOperation : public std::enable_shared_from_this<RunOperation> {
   std::optional<RunCgroup> cgroup_;
   Stream out_, err_;
   boost::asio::steady_timer wall_timer_, cpu_timer_;
+  // The plan, built ahead of its sending: the message and the descriptors it carries.
+  std::vector<uint8_t> plan_bytes_;
+  std::vector<UniqueFd> plan_fds_;
+  bool prepared_ = false, held_ = false, sent_ = false;
+  std::string cancelled_;  // why the run was cancelled; empty: it was not
+  std::function<void()> on_sent_;
+  std::shared_ptr<RunOperation> successor_;
+  std::optional<RunUsage> usage_;  // read when the keeper reported the end
   bool ended_ = false, finished_ = false;
   KillReason killed_ = KillReason::kNone;
   protocol::Exited exit_;

@@ -12,6 +12,7 @@
 #include <cstdio>
 
 #include "run_operation.h"
+#include "run_series.h"
 
 namespace codecanvas::controller {
 
@@ -148,6 +149,26 @@ void Slot::asyncRun(RunRequest request, RunHandler done) {
                                              done(std::move(r));
                                            });
   op->start();
+}
+
+void Slot::asyncRunSeries(std::vector<RunRequest> requests, SeriesHandler each,
+                          std::function<void()> end) {
+  if (broken_ || busy_) {
+    RunResult r;
+    r.error = broken_ ? "sandbox slot is broken" : "sandbox slot is busy";
+    boost::asio::post(io_, [each = std::move(each), end = std::move(end), r = std::move(r)] {
+      each(0, r);
+      end();
+    });
+    return;
+  }
+  busy_ = true;
+  std::make_shared<RunSeries>(*this, std::move(requests), std::move(each),
+                              [this, end = std::move(end)] {
+                                busy_ = false;
+                                end();
+                              })
+      ->start();
 }
 
 void Slot::asyncWipe(std::function<void(Status)> done) {

@@ -47,6 +47,14 @@ class Slot {
 
   // Runs one step; `done` is called exactly once, on the io_context's thread.
   void asyncRun(RunRequest request, RunHandler done);
+  // Runs `requests` in order, each one's cgroup and plan made while the one before runs
+  // and sent as soon as the keeper reports that run's end (RunSeries). `each(i, result)`
+  // is called for every run, in order; returning false stops the series, and a run
+  // already started after that one is killed and not reported. `end` is called once,
+  // when the slot runs nothing any more.
+  using SeriesHandler = std::function<bool(size_t index, RunResult result)>;
+  void asyncRunSeries(std::vector<RunRequest> requests, SeriesHandler each,
+                      std::function<void()> end);
   // Empties /box and /tmp; `done` gets an error when the slot is broken.
   void asyncWipe(std::function<void(Status)> done);
   // Places a file in /box (before a step). Synchronous: a few system calls.

@@ -48,7 +48,7 @@ class SlotPool::Execution : public std::enable_shared_from_this<SlotPool::Execut
         return fail("copying " + f.name + " into /box: " + s.error().message);
     }
     if (job_->plan.compile) return compile();
-    runNext();
+    runAll();
   }
 
  private:
@@ -64,7 +64,7 @@ class SlotPool::Execution : public std::enable_shared_from_this<SlotPool::Execut
         }
         outcome_.compile = hit->compile;
         outcome_.compile_cached = true;
-        return runNext();
+        return runAll();
       }
     }
     const auto t0 = std::chrono::steady_clock::now();
@@ -86,21 +86,29 @@ class SlotPool::Execution : public std::enable_shared_from_this<SlotPool::Execut
         pool_.cache_.insert(step.cache_key,
                             CompiledArtifacts{std::move(files.value()), *outcome_.compile});
     }
-    runNext();
+    runAll();
   }
 
-  void runNext() {
-    const size_t i = outcome_.runs.size();
-    if (i >= job_->plan.runs.size()) return wipe();
+  // The runs go out as one series: each run's plan is ready when the one before ends.
+  void runAll() {
+    if (job_->plan.runs.empty()) return wipe();
     const auto t0 = std::chrono::steady_clock::now();
-    slot().asyncRun(job_->plan.runs[i], [self = shared_from_this(), t0, i](RunResult r) {
-      self->outcome_.run_ms += msSince(t0);
-      if (isFault(r)) return self->fail(faultText("run " + std::to_string(i + 1), r));
-      self->outcome_.runs.push_back(std::move(r));
-      const auto& keep = self->job_->plan.keep_going;
-      if (keep && !keep(i, self->outcome_.runs.back())) return self->wipe();
-      self->runNext();
-    });
+    slot().asyncRunSeries(
+        job_->plan.runs,
+        [self = shared_from_this()](size_t i, RunResult r) {
+          if (isFault(r)) {
+            self->fault_ = faultText("run " + std::to_string(i + 1), r);
+            return false;
+          }
+          self->outcome_.runs.push_back(std::move(r));
+          const auto& keep = self->job_->plan.keep_going;
+          return !keep || keep(i, self->outcome_.runs.back());
+        },
+        [self = shared_from_this(), t0] {
+          self->outcome_.run_ms = msSince(t0);
+          if (self->fault_) return self->fail(std::move(*self->fault_));
+          self->wipe();
+        });
   }
 
   // The answer goes out before the wipe: the result is complete, and the client need not
@@ -138,6 +146,7 @@ class SlotPool::Execution : public std::enable_shared_from_this<SlotPool::Execut
   size_t index_;
   std::unique_ptr<Pending> job_;
   JobOutcome outcome_;
+  std::optional<std::string> fault_;  // a run's sandbox failure, acted on once the slot is idle
   bool delivered_ = false;
 };
 

@@ -4,12 +4,16 @@
 #include <dirent.h>
 #include <sys/stat.h>
 
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
+#include <chrono>
 #include <fstream>
+#include <functional>
 #include <memory>
 #include <regex>
 #include <set>
 #include <sstream>
+#include <thread>
 
 #include "sandbox.h"
 #include "test_support.h"
@@ -80,16 +84,57 @@ class SandboxTest : public ::testing::Test {
     return l;
   }
 
-  // Runs a hostile program (copied into /box) with arguments.
-  RunResult run(const std::string& program, std::vector<std::string> args = {},
-                Limits limits = quickLimits(), std::string stdin_data = {}) {
+  // A hostile program (copied into /box) with arguments.
+  static RunRequest request(const std::string& program, std::vector<std::string> args = {},
+                            Limits limits = quickLimits(), std::string stdin_data = {}) {
     RunRequest r;
     r.argv = {"./" + program};
     r.argv.insert(r.argv.end(), args.begin(), args.end());
     r.files.push_back({program, "", hostile(program), 0755});
     r.limits = limits;
     r.stdin_data = std::move(stdin_data);
-    return runAndWipe(*io_, sandbox_->slot(0), std::move(r));
+    return r;
+  }
+
+  RunResult run(const std::string& program, std::vector<std::string> args = {},
+                Limits limits = quickLimits(), std::string stdin_data = {}) {
+    return runAndWipe(*io_, sandbox_->slot(0),
+                      request(program, std::move(args), limits, std::move(stdin_data)));
+  }
+
+  struct SeriesOutcome {
+    std::vector<RunResult> results;
+    double ms = 0;  // from the start to the series' end (before the wipe)
+  };
+  // The requests as one series in slot 0, as a job's runs go (Slot::asyncRunSeries);
+  // `keep` decides after each result whether the series goes on. Then the wipe.
+  SeriesOutcome runSeries(std::vector<RunRequest> requests,
+                          std::function<bool(const RunResult&)> keep = nullptr) {
+    SeriesOutcome out;
+    bool done = false;
+    Slot& slot = sandbox_->slot(0);
+    const auto t0 = std::chrono::steady_clock::now();
+    slot.asyncRunSeries(
+        std::move(requests),
+        [&](size_t i, RunResult r) {
+          EXPECT_EQ(i, out.results.size()) << "results out of order";
+          out.results.push_back(std::move(r));
+          return !keep || keep(out.results.back());
+        },
+        [&] {
+          out.ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0)
+                       .count();
+          if (slot.broken()) {
+            done = true;
+            return;
+          }
+          slot.asyncWipe([&](Status) { done = true; });
+        });
+    auto guard = boost::asio::make_work_guard(*io_);
+    io_->restart();
+    while (!done && io_->run_one() > 0) {
+    }
+    return out;
   }
 
   static std::string describe(const RunResult& r) {
@@ -518,6 +563,84 @@ TEST_F(SandboxTest, LostKeeperBreaksTheSlotAndARebuildHeals) {
   auto r = run("hello");
   EXPECT_EQ(r.status, RunStatus::kInternalError) << describe(r);
   EXPECT_NE(r.error.find("keeper"), std::string::npos) << r.error;
+  EXPECT_TRUE(sandbox_->slot(0).broken());
+  ASSERT_TRUE(sandbox_->rebuild(0).ok());
+  auto next = run("hello");
+  EXPECT_EQ(next.status, RunStatus::kOk) << describe(next);
+  EXPECT_TRUE(hostProcessesOfUid(kUidBase).empty());
+}
+
+// A job's runs go out as a series: each one is sent the moment the keeper reports the
+// end of the one before. Every run must still measure only itself: on cgroup v1 the CPU
+// counter is the slot's and is zeroed between two runs, and the memory cgroup is fresh.
+TEST_F(SandboxTest, SeriesRunsInOrderAndEachMeasuresOnlyItself) {
+  Limits spin_limits = quickLimits();
+  spin_limits.cpu_ms = 300;
+  spin_limits.wall_ms = static_cast<uint64_t>(5000 * testing::timeSlack());
+  std::vector<RunRequest> runs;
+  runs.push_back(request("spin", {}, spin_limits));
+  runs.push_back(request("memhog", {"40"}));
+  runs.push_back(request("echo_stdin", {}, quickLimits(), "third\n"));
+  runs.push_back(request("hello"));
+  auto out = runSeries(std::move(runs));
+  ASSERT_EQ(out.results.size(), 4u);
+  const RunResult &spin = out.results[0], &hog = out.results[1], &echo = out.results[2],
+                  &hello = out.results[3];
+  EXPECT_EQ(spin.status, RunStatus::kTimeLimit) << describe(spin);
+  EXPECT_GE(spin.time_ms.value_or(0), 300) << describe(spin);
+  EXPECT_EQ(hog.status, RunStatus::kOk) << describe(hog);
+  EXPECT_GE(hog.memory_kb.value_or(0), 40u * 1024) << describe(hog);
+  EXPECT_EQ(echo.status, RunStatus::kOk) << describe(echo);
+  EXPECT_EQ(echo.stdout_data, "third\n");
+  // Neither the spinner's 300 ms nor the hog's 40 MiB may show up in a later run.
+  EXPECT_LT(echo.time_ms.value_or(1e9), 100 * testing::timeSlack()) << describe(echo);
+  EXPECT_LT(echo.memory_kb.value_or(1u << 30), 16u * 1024) << describe(echo);
+  EXPECT_LT(hog.time_ms.value_or(1e9), 250 * testing::timeSlack()) << describe(hog);
+  EXPECT_EQ(hello.status, RunStatus::kOk) << describe(hello);
+  EXPECT_EQ(hello.stdout_data, "hello\n");
+  EXPECT_TRUE(hostProcessesOfUid(kUidBase).empty());
+}
+
+// Stopping after a run (a judge's stop_on_first_failure): the run already sent after it
+// is killed at once and not reported, and the slot is idle before the series ends.
+TEST_F(SandboxTest, StoppingASeriesKillsTheRunAlreadyStarted) {
+  Limits sleeper_limits = quickLimits();
+  sleeper_limits.wall_ms = 20000;
+  std::vector<RunRequest> runs;
+  runs.push_back(request("hello"));
+  runs.push_back(request("sleeper", {}, sleeper_limits));
+  runs.push_back(request("echo_stdin", {}, quickLimits(), "never\n"));
+  auto out = runSeries(std::move(runs), [](const RunResult&) { return false; });
+  ASSERT_EQ(out.results.size(), 1u);
+  EXPECT_EQ(out.results[0].status, RunStatus::kOk) << describe(out.results[0]);
+  EXPECT_LT(out.ms, 5000) << "the series waited for the sleeper's wall limit";
+  EXPECT_FALSE(sandbox_->slot(0).broken());
+  EXPECT_TRUE(hostProcessesOfUid(kUidBase).empty());
+  auto next = run("hello");
+  EXPECT_EQ(next.status, RunStatus::kOk) << describe(next);
+}
+
+// The keeper lost in the middle of a series: the run gets an internal error, the next
+// one is never sent, every result still comes (nothing hangs), and a rebuild heals.
+TEST_F(SandboxTest, LostKeeperInASeriesEndsItCleanly) {
+  Limits sleeper_limits = quickLimits();
+  sleeper_limits.wall_ms = 20000;
+  std::vector<RunRequest> runs;
+  runs.push_back(request("sleeper", {}, sleeper_limits));
+  runs.push_back(request("hello"));
+  const pid_t keeper = sandbox_->slot(0).keeperPid();
+  std::thread killer([keeper] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    ::kill(keeper, SIGKILL);
+  });
+  auto out = runSeries(std::move(runs));  // goes on after a failure: both must come
+  killer.join();
+  ASSERT_EQ(out.results.size(), 2u);
+  EXPECT_EQ(out.results[0].status, RunStatus::kInternalError) << describe(out.results[0]);
+  EXPECT_NE(out.results[0].error.find("keeper"), std::string::npos) << out.results[0].error;
+  EXPECT_EQ(out.results[1].status, RunStatus::kInternalError) << describe(out.results[1]);
+  EXPECT_NE(out.results[1].error.find("not started"), std::string::npos) << out.results[1].error;
+  EXPECT_LT(out.ms, 10000);
   EXPECT_TRUE(sandbox_->slot(0).broken());
   ASSERT_TRUE(sandbox_->rebuild(0).ok());
   auto next = run("hello");
