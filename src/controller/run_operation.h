@@ -40,7 +40,7 @@ class RunOperation : public std::enable_shared_from_this<RunOperation> {
   struct Stream {
     explicit Stream(boost::asio::io_context& io) : pipe(io) {}
     boost::asio::posix::stream_descriptor pipe;
-    std::array<char, 65536> buffer{};
+    std::array<char, 65536> buffer;  // not zeroed (two per run): a read fills what it uses
     std::string data;
     bool truncated = false;
     bool eof = false;
