@@ -327,7 +327,7 @@ Result<RunCgroup> SlotCgroup::createRun(const RunCgroupLimits& limits) {
     CgroupNode& node = run.nodes_.back();
     const bool v1 = isV1(node);
     if (shared && node.cpu) {
-      // Reset to 0 by resetSharedCounters(), right before the run.
+      // Reset to 0 by claimShared(), right before the run.
       if (Status kept = keepCgroupFiles(node.dir, {"cpuacct.usage"}); !kept) return kept.error();
     }
     // Everything a run writes or reads, opened now (on the worker) rather than per run.
@@ -362,17 +362,13 @@ Result<RunCgroup> SlotCgroup::createRun(const RunCgroupLimits& limits) {
   return run;
 }
 
-Status RunCgroup::resetSharedCounters() {
-  for (const CgroupNode& node : nodes_) {
-    if (node.shared && node.cpu) {
-      if (Status s = writeCgroupFile(node.dir, "cpuacct.usage", "0"); !s) return s;
-    }
-  }
-  return {};
-}
+namespace {
 
-Status RunCgroup::setLimits(const RunCgroupLimits& limits) {
-  for (const CgroupNode& node : nodes_) {
+// Writes `limits` into the nodes whose `shared` flag equals `shared`.
+Status writeLimits(const std::vector<CgroupNode>& nodes, const RunCgroupLimits& limits,
+                   bool shared) {
+  for (const CgroupNode& node : nodes) {
+    if (node.shared != shared) continue;
     const bool v1 = isV1(node);
     if (node.memory && limits.memory_bytes != 0) {
       Status s = v1 ? v1::writeMemoryLimit(node.dir, limits.memory_bytes)
@@ -383,9 +379,27 @@ Status RunCgroup::setLimits(const RunCgroupLimits& limits) {
       Status s = v1 ? v1::writePidsLimit(node.dir, limits.pids)
                     : v2::writePidsLimit(node.dir, limits.pids);
       if (!s) return s;
+    } else if (node.pids && shared) {
+      // A shared directory still holds the previous run's limit: "unlimited" is written.
+      if (Status s = writeCgroupFile(node.dir, "pids.max", "max"); !s) return s;
     }
   }
   return {};
+}
+
+}  // namespace
+
+Status RunCgroup::claimShared(const RunCgroupLimits& limits) {
+  for (const CgroupNode& node : nodes_) {
+    if (node.shared && node.cpu) {
+      if (Status s = writeCgroupFile(node.dir, "cpuacct.usage", "0"); !s) return s;
+    }
+  }
+  return writeLimits(nodes_, limits, /*shared=*/true);
+}
+
+Status RunCgroup::setLimits(const RunCgroupLimits& limits) {
+  return writeLimits(nodes_, limits, /*shared=*/false);
 }
 
 Status SlotCgroup::remove() {

@@ -80,13 +80,15 @@ class RunCgroup {
   Result<uint64_t> cpuNs() const;
   RunUsage readUsage() const;  // after the run; fields a hierarchy cannot tell stay empty
 
-  // Writes the memory and pids limits (0 = leave unlimited). A run cgroup can be prepared
-  // ahead of time without knowing its limits; this is the cheap part left for the run.
+  // Writes the memory and pids limits (0 = leave unlimited) into the run's own
+  // directories. A run cgroup can be prepared ahead of time without knowing its limits;
+  // this is the cheap part left for the run, and may happen while another run runs.
   Status setLimits(const RunCgroupLimits& limits);
-  // Zeroes the CPU counter of a shared (v1) directory, which still holds earlier runs'
-  // time. Only when no process of the slot runs: the directory is the slot's, so this
-  // must never happen while preparing a run ahead (another run may be using it).
-  Status resetSharedCounters();
+  // The slot's shared (v1) directories: zeroes the CPU counter, which still holds earlier
+  // runs' time, and writes `limits` where a shared directory enforces one (pids). Only
+  // when no process of the slot runs, right before the run: another run may be using
+  // them until then.
+  Status claimShared(const RunCgroupLimits& limits);
 
   // rmdir every directory; retries briefly on EBUSY (tasks still dying). Directories that
   // could not be removed are kept for a later call.
@@ -136,8 +138,10 @@ class SlotCgroup {
   // without v2 controllers.
   Status enableSubtreeControllers();
 
-  // mkdir run-<seq> in every hierarchy and write the limits. Cheap (no sleeps): about one
-  // mkdir plus two small writes per hierarchy.
+  // mkdir run-<seq> in every hierarchy and write the limits into the run's own
+  // directories (setLimits). Cheap (no sleeps): about one mkdir plus two small writes per
+  // hierarchy. A v1 hierarchy without memory uses the slot's one "shared" directory: its
+  // limits are written by claimShared(), right before the run.
   //   v1: memory.limit_in_bytes (+ memory.memsw.limit_in_bytes when present), pids.max
   //   v2: memory.max, memory.swap.max = 0 (when present), pids.max
   Result<RunCgroup> createRun(const RunCgroupLimits& limits);

@@ -77,7 +77,7 @@ void RunCgroupSupply::acquire(const RunCgroupLimits& limits, Handler done) {
 void RunCgroupSupply::handOut(Result<RunCgroup> cg, const RunCgroupLimits& limits, Handler done) {
   // The next one is made while this run runs, so back-to-back runs find it ready.
   if (!preparing_) prepare();
-  // A counter the slot's runs share is zeroed later, when the run is sent: the previous
+  // What the slot's runs share (v1) is claimed later, when the run is sent: the previous
   // run may still be running now (RunOperation::chain).
   if (cg.ok()) {
     if (Status s = cg->setLimits(limits); !s) return done(s.error());

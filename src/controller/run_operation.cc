@@ -38,12 +38,17 @@ RunOperation::RunOperation(Slot& slot, RunRequest request, Slot::RunHandler done
       wall_timer_(slot.io_),
       cpu_timer_(slot.io_) {}
 
-void RunOperation::start() {
+RunCgroupLimits RunOperation::cgroupLimits() const {
   RunCgroupLimits limits;
   limits.memory_bytes = request_.limits.memory_kb * 1024;
   limits.pids = request_.limits.processes;
-  slot_.run_cgroups_->acquire(
-      limits, [self = shared_from_this()](Result<RunCgroup> cg) { self->launch(std::move(cg)); });
+  return limits;
+}
+
+void RunOperation::start() {
+  slot_.run_cgroups_->acquire(cgroupLimits(), [self = shared_from_this()](Result<RunCgroup> cg) {
+    self->launch(std::move(cg));
+  });
 }
 
 void RunOperation::launch(Result<RunCgroup> cgroup) {
@@ -72,8 +77,9 @@ void RunOperation::send() {
     for (const auto& f : request_.files)
       if (auto st = slot_.copyIn(f); !st) return st;
     // Here, with the slot running nothing (a predecessor's figures are read), is the only
-    // safe moment to zero a cgroup counter that every run of the slot shares (v1 CPU).
-    if (auto st = cgroup_->resetSharedCounters(); !st) return withContext("run cgroup", st.error());
+    // safe moment to zero a counter and set a limit that every run of the slot shares (v1).
+    if (auto st = cgroup_->claimShared(cgroupLimits()); !st)
+      return withContext("run cgroup", st.error());
     std::vector<int> fds;
     for (const UniqueFd& fd : plan_fds_) fds.push_back(fd.get());
     if (cgroup_->v2DirFd() >= 0) fds.push_back(cgroup_->v2DirFd());

@@ -46,6 +46,7 @@ class RunOperation : public std::enable_shared_from_this<RunOperation> {
     bool eof = false;
   };
 
+  RunCgroupLimits cgroupLimits() const;
   void launch(Result<RunCgroup> cgroup);
   Status preparePlan();
   void send();

@@ -49,9 +49,12 @@ void RunSeries::arrived(size_t i, RunResult r) {
       for (auto& op : going) op->cancel("the job stopped before this run");
     }
   }
-  // A run that ended without being sent (it could not be prepared) started no successor.
-  if (!stopped_ && outstanding_ == 0 && next_report_ < requests_.size())
-    return create(next_report_, nullptr);
+  // A run that ended without being sent (it could not be prepared) started no successor;
+  // the next one goes out by itself, unless the slot broke (then none could).
+  if (!stopped_ && outstanding_ == 0 && next_report_ < requests_.size()) {
+    if (!slot_.broken()) return create(next_report_, nullptr);
+    stopped_ = true;
+  }
   if (outstanding_ == 0 && (stopped_ || next_report_ == requests_.size())) {
     early_.clear();
     if (auto end = std::move(end_)) end();

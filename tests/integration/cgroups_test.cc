@@ -126,6 +126,16 @@ int forkUntilRefused(int) {
   return forked;
 }
 
+// A run cgroup as a run gets it: created, then the slot's shared (v1) directories
+// claimed right before it starts (RunOperation::send).
+Result<RunCgroup> claimedRun(SlotCgroup& slot, const RunCgroupLimits& limits) {
+  Result<RunCgroup> run = slot.createRun(limits);
+  if (run) {
+    if (Status s = run->claimShared(limits); !s) return s.error();
+  }
+  return run;
+}
+
 // Starts `work(arg)` in a child that joins `run` first: born there with clone3
 // CLONE_INTO_CGROUP on v2, writing "0" into each v1 `tasks` fd itself.
 pid_t spawnInRun(const RunCgroup& run, int (*work)(int), int arg) {
@@ -195,7 +205,7 @@ class CgroupsTest : public testing::Test {
 TEST_F(CgroupsTest, TreeSlotAndRunDirectoriesAndLimits) {
   std::optional<SlotCgroup> slot = makeSlot(0);
   ASSERT_TRUE(slot);
-  Result<RunCgroup> run = slot->createRun({16 * kMiB, 5});
+  Result<RunCgroup> run = claimedRun(*slot, {16 * kMiB, 5});
   ASSERT_TRUE(run.ok()) << run.error().message;
   EXPECT_TRUE(run->limitsMemory());
   EXPECT_TRUE(run->limitsPids());
@@ -242,7 +252,7 @@ TEST_F(CgroupsTest, TreeSlotAndRunDirectoriesAndLimits) {
 TEST_F(CgroupsTest, ChildJoinsAndCpuAndMemoryAreMeasured) {
   std::optional<SlotCgroup> slot = makeSlot(0);
   ASSERT_TRUE(slot);
-  Result<RunCgroup> run = slot->createRun({256 * kMiB, 64});
+  Result<RunCgroup> run = claimedRun(*slot, {256 * kMiB, 64});
   ASSERT_TRUE(run.ok()) << run.error().message;
 
   pid_t pid = spawnInRun(*run, burnAndAllocate, 0);
@@ -288,7 +298,7 @@ TEST_F(CgroupsTest, ChildJoinsAndCpuAndMemoryAreMeasured) {
 TEST_F(CgroupsTest, MemoryLimitOomKills) {
   std::optional<SlotCgroup> slot = makeSlot(0);
   ASSERT_TRUE(slot);
-  Result<RunCgroup> run = slot->createRun({16 * kMiB, 0});
+  Result<RunCgroup> run = claimedRun(*slot, {16 * kMiB, 0});
   ASSERT_TRUE(run.ok()) << run.error().message;
 
   pid_t pid = spawnInRun(*run, allocateAndTouch, 64);
@@ -310,7 +320,7 @@ TEST_F(CgroupsTest, MemoryLimitOomKills) {
 TEST_F(CgroupsTest, PidsLimit) {
   std::optional<SlotCgroup> slot = makeSlot(0);
   ASSERT_TRUE(slot);
-  Result<RunCgroup> run = slot->createRun({0, 8});
+  Result<RunCgroup> run = claimedRun(*slot, {0, 8});
   ASSERT_TRUE(run.ok()) << run.error().message;
 
   pid_t pid = spawnInRun(*run, forkUntilRefused, 0);
@@ -325,12 +335,47 @@ TEST_F(CgroupsTest, PidsLimit) {
   }
 }
 
+// The next run's cgroup is made while this run runs. Where the slot's runs share a
+// directory that enforces a limit (v1 pids), preparing must not touch it: the running
+// run keeps its limit until the next one claims the directory. "No limit" is written
+// too, or the previous run's limit would stay.
+TEST_F(CgroupsTest, SharedLimitsChangeOnlyWhenTheNextRunClaimsThem) {
+  std::optional<SlotCgroup> slot = makeSlot(0);
+  ASSERT_TRUE(slot);
+  Result<RunCgroup> running = claimedRun(*slot, {0, 5});
+  ASSERT_TRUE(running.ok()) << running.error().message;
+  const CgroupNode* shared_pids = nullptr;
+  for (const CgroupNode& n : running->nodes())
+    if (n.shared && n.pids) shared_pids = &n;
+  if (!shared_pids) {
+    GTEST_SKIP() << "not applicable: pids is not in a shared v1 directory here ("
+                 << layout_.describe() << ")";
+  }
+  auto limit = [&] {
+    Result<std::string> text = readCgroupFile(shared_pids->dir, "pids.max");
+    EXPECT_TRUE(text.ok()) << text.error().message;
+    return text ? *text : std::string();
+  };
+  EXPECT_EQ(parseCgroupUint(limit()), 5u);
+
+  Result<RunCgroup> next = slot->createRun({0, 64});
+  ASSERT_TRUE(next.ok()) << next.error().message;
+  EXPECT_EQ(parseCgroupUint(limit()), 5u) << "preparing the next run changed the running one's";
+  ASSERT_TRUE(next->claimShared({0, 64}).ok());
+  EXPECT_EQ(parseCgroupUint(limit()), 64u);
+
+  Result<RunCgroup> unlimited = slot->createRun({});
+  ASSERT_TRUE(unlimited.ok()) << unlimited.error().message;
+  ASSERT_TRUE(unlimited->claimShared({}).ok());
+  EXPECT_EQ(limit().substr(0, 3), "max");
+}
+
 TEST_F(CgroupsTest, RemoveLeavesNoDirectory) {
   std::vector<std::string> paths;
   {
     std::optional<SlotCgroup> slot = makeSlot(2);
     ASSERT_TRUE(slot);
-    Result<RunCgroup> run = slot->createRun({64 * kMiB, 16});
+    Result<RunCgroup> run = claimedRun(*slot, {64 * kMiB, 16});
     ASSERT_TRUE(run.ok()) << run.error().message;
     pid_t pid = spawnInRun(*run, burnCpu, 1);
     ASSERT_GT(pid, 0);
@@ -463,7 +508,7 @@ TEST_F(CgroupsTest, V2KeeperLeafAndCloneIntoRun) {
 
   Status enabled = slot->enableSubtreeControllers();
   ASSERT_TRUE(enabled.ok()) << enabled.error().message;
-  Result<RunCgroup> run = slot->createRun({64 * kMiB, 16});
+  Result<RunCgroup> run = claimedRun(*slot, {64 * kMiB, 16});
   ASSERT_TRUE(run.ok()) << run.error().message;
   auto run_v2 = std::find_if(run->nodes().begin(), run->nodes().end(),
                              [](const CgroupNode& n) { return n.version == CgroupVersion::kV2; });
@@ -506,7 +551,7 @@ int serverStartedIn(const CgroupLayout& host, const std::string& own_rel) {
   }
   Result<SlotCgroup> slot = (*tree)->createSlot(0);
   if (!slot || !slot->enableSubtreeControllers()) return 4;
-  Result<RunCgroup> run = slot->createRun({32 * kMiB, 8});
+  Result<RunCgroup> run = claimedRun(*slot, {32 * kMiB, 8});
   return run ? 0 : 5;
 }
 

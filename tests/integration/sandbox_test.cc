@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <chrono>
@@ -108,8 +109,10 @@ class SandboxTest : public ::testing::Test {
   };
   // The requests as one series in slot 0, as a job's runs go (Slot::asyncRunSeries);
   // `keep` decides after each result whether the series goes on. Then the wipe.
+  // `at_end` runs when the series has ended, before the wipe.
   SeriesOutcome runSeries(std::vector<RunRequest> requests,
-                          std::function<bool(const RunResult&)> keep = nullptr) {
+                          std::function<bool(const RunResult&)> keep = nullptr,
+                          std::function<void()> at_end = nullptr) {
     SeriesOutcome out;
     bool done = false;
     Slot& slot = sandbox_->slot(0);
@@ -124,6 +127,7 @@ class SandboxTest : public ::testing::Test {
         [&] {
           out.ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0)
                        .count();
+          if (at_end) at_end();
           if (slot.broken()) {
             done = true;
             return;
@@ -602,22 +606,65 @@ TEST_F(SandboxTest, SeriesRunsInOrderAndEachMeasuresOnlyItself) {
 }
 
 // Stopping after a run (a judge's stop_on_first_failure): the run already sent after it
-// is killed at once and not reported, and the slot is idle before the series ends.
+// is killed at once and not reported, the one after that never goes out, and the slot
+// runs nothing when the series ends.
 TEST_F(SandboxTest, StoppingASeriesKillsTheRunAlreadyStarted) {
+  Limits spin_limits = quickLimits();
+  spin_limits.cpu_ms = 100;  // long enough for the next run to be ready and sent at its end
   Limits sleeper_limits = quickLimits();
   sleeper_limits.wall_ms = 20000;
   std::vector<RunRequest> runs;
-  runs.push_back(request("hello"));
+  runs.push_back(request("spin", {}, spin_limits));
   runs.push_back(request("sleeper", {}, sleeper_limits));
   runs.push_back(request("echo_stdin", {}, quickLimits(), "never\n"));
-  auto out = runSeries(std::move(runs), [](const RunResult&) { return false; });
+  std::vector<std::string> box_at_end;
+  std::vector<std::string> processes_at_end{"not checked"};
+  auto out = runSeries(
+      std::move(runs), [](const RunResult&) { return false; },
+      [&] {
+        // A run's files are copied into /box when it is sent.
+        auto files = sandbox_->slot(0).readBoxFiles({"*"}, 64u << 20);
+        if (files)
+          for (const auto& f : *files) box_at_end.push_back(f.name);
+        processes_at_end = hostProcessesOfUid(kUidBase);
+      });
   ASSERT_EQ(out.results.size(), 1u);
-  EXPECT_EQ(out.results[0].status, RunStatus::kOk) << describe(out.results[0]);
+  EXPECT_EQ(out.results[0].status, RunStatus::kTimeLimit) << describe(out.results[0]);
+  std::sort(box_at_end.begin(), box_at_end.end());
+  EXPECT_EQ(box_at_end, (std::vector<std::string>{"sleeper", "spin"}))
+      << "the sleeper must have been sent (and killed), echo_stdin never";
+  EXPECT_TRUE(processes_at_end.empty()) << "the series ended while a run was still going";
   EXPECT_LT(out.ms, 5000) << "the series waited for the sleeper's wall limit";
   EXPECT_FALSE(sandbox_->slot(0).broken());
-  EXPECT_TRUE(hostProcessesOfUid(kUidBase).empty());
   auto next = run("hello");
   EXPECT_EQ(next.status, RunStatus::kOk) << describe(next);
+}
+
+// Each run of a series has its own process limit, however the one before was set. (Both
+// RLIMIT_NPROC and the pids cgroup enforce it; that preparing the next run leaves a
+// shared v1 pids directory alone is CgroupsTest.SharedLimitsChangeOnlyWhenTheNextRunClaimsThem.)
+TEST_F(SandboxTest, SeriesGivesEachRunItsOwnProcessLimit) {
+  Limits few = quickLimits();
+  few.processes = 4;
+  few.cpu_ms = 200;
+  Limits many = quickLimits();
+  many.processes = 64;
+  many.cpu_ms = 200;
+  std::vector<RunRequest> runs;
+  runs.push_back(request("spin_threads", {"8"}, few));
+  runs.push_back(request("spin_threads", {"8"}, many));
+  runs.push_back(request("spin_threads", {"8"}, few));
+  for (size_t i = 1; i < runs.size(); ++i) runs[i].files.clear();  // in /box since run 0
+  auto out = runSeries(std::move(runs));
+  ASSERT_EQ(out.results.size(), 3u);
+  for (size_t i : {0u, 2u}) {
+    EXPECT_NE(out.results[i].stderr_data.find("pthread_create"), std::string::npos)
+        << "run " << i
+        << ": 8 threads started under a limit of 4 tasks: " << describe(out.results[i]);
+  }
+  EXPECT_EQ(out.results[1].stderr_data.find("pthread_create"), std::string::npos)
+      << "8 threads refused under a limit of 64: " << describe(out.results[1]);
+  EXPECT_EQ(out.results[1].status, RunStatus::kTimeLimit) << describe(out.results[1]);
 }
 
 // The keeper lost in the middle of a series: the run gets an internal error, the next
