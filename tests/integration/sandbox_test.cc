@@ -263,6 +263,20 @@ TEST_F(SandboxTest, OutputFloodIsCutPromptly) {
   }
 }
 
+// Output over the cap that fits in the pipe: the program has written it all and exited
+// before the controller reads, so there is nobody left to kill. Still an output limit.
+TEST_F(SandboxTest, OutputOverTheCapIsALimitEvenAfterTheProgramEnded) {
+  Limits l = quickLimits();
+  l.output_kb = 1;
+  const std::string input(20 * 1024, 'x');
+  for (int i = 0; i < 20; ++i) {
+    auto r = run("echo_stdin", {}, l, input);
+    ASSERT_EQ(r.status, RunStatus::kOutputLimit) << "attempt " << i << ": " << describe(r);
+    EXPECT_EQ(r.stdout_data.size(), 1024u);
+    EXPECT_TRUE(r.stdout_truncated);
+  }
+}
+
 TEST_F(SandboxTest, RunsAsTheSlotUserWithoutPrivileges) {
   auto r = run("whoami");
   ASSERT_EQ(r.status, RunStatus::kOk) << describe(r);
