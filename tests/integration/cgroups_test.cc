@@ -339,7 +339,7 @@ TEST_F(CgroupsTest, PidsLimit) {
 // directory that enforces a limit (v1 pids), preparing must not touch it: the running
 // run keeps its limit until the next one claims the directory. "No limit" is written
 // too, or the previous run's limit would stay.
-TEST_F(CgroupsTest, SharedLimitsChangeOnlyWhenTheNextRunClaimsThem) {
+TEST_F(CgroupsTest, V1SharedPidsLimitChangesOnlyWhenTheNextRunClaimsIt) {
   std::optional<SlotCgroup> slot = makeSlot(0);
   ASSERT_TRUE(slot);
   Result<RunCgroup> running = claimedRun(*slot, {0, 5});

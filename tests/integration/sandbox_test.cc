@@ -656,7 +656,8 @@ TEST_F(SandboxTest, StoppingASeriesKillsTheRunAlreadyStarted) {
 
 // Each run of a series has its own process limit, however the one before was set. (Both
 // RLIMIT_NPROC and the pids cgroup enforce it; that preparing the next run leaves a
-// shared v1 pids directory alone is CgroupsTest.SharedLimitsChangeOnlyWhenTheNextRunClaimsThem.)
+// shared v1 pids directory alone is
+// CgroupsTest.V1SharedPidsLimitChangesOnlyWhenTheNextRunClaimsIt.)
 TEST_F(SandboxTest, SeriesGivesEachRunItsOwnProcessLimit) {
   Limits few = quickLimits();
   few.processes = 4;
