@@ -333,11 +333,8 @@ void RunOperation::finish() {
     if (WIFSIGNALED(ws)) r.signal = WTERMSIG(ws);
     VerdictInput v;
     v.wait_status = ws;
-    // Output over the cap read only after the program ended (it fit in the pipe): there
-    // was nobody left to kill, and it is an output limit all the same.
-    v.killed = killed_ == KillReason::kNone && (r.stdout_truncated || r.stderr_truncated)
-                   ? KillReason::kOutput
-                   : killed_;
+    v.killed = killed_;
+    v.output_cut = r.stdout_truncated || r.stderr_truncated;
     v.cpu_ns =
         usage.cpu_ns ? usage.cpu_ns : std::optional<uint64_t>(exit_.user_ns + exit_.system_ns);
     v.cpu_limit_ns = request_.limits.cpu_ms * 1000000ull;

@@ -42,7 +42,8 @@ const char* sourceName(Source s) {
 }
 
 // The order matters: the first cause wins. Output and memory come before time because a
-// process flooding its output or thrashing at its memory limit also burns CPU; the
+// process flooding its output or thrashing at its memory limit also burns CPU (and output
+// over the cap was written before whatever ended the program); the
 // controller's own kill for CPU or wall time explains a SIGKILL; a program that ended on
 // its own after the peak reached the limit (a failed allocation, then abort or exit 1)
 // ran out of memory rather than failed.
@@ -50,7 +51,7 @@ RunStatus decideStatus(const VerdictInput& in) {
   if (!in.started) return RunStatus::kInternalError;
   const bool signaled = WIFSIGNALED(in.wait_status);
   const bool clean_exit = WIFEXITED(in.wait_status) && WEXITSTATUS(in.wait_status) == 0;
-  if (in.killed == KillReason::kOutput) return RunStatus::kOutputLimit;
+  if (in.killed == KillReason::kOutput || in.output_cut) return RunStatus::kOutputLimit;
   if (in.oom_kills.value_or(0) > 0) return RunStatus::kMemoryLimit;
   if (in.killed == KillReason::kCpu) return RunStatus::kTimeLimit;
   if (in.cpu_ns && *in.cpu_ns > in.cpu_limit_ns) return RunStatus::kTimeLimit;

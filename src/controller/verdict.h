@@ -15,6 +15,9 @@ struct VerdictInput {
   bool started = true;  // false: an exec-sequence step failed, the program never ran
   int wait_status = 0;
   KillReason killed = KillReason::kNone;
+  // Output over the cap was cut. Usually the controller killed for it (killed = kOutput),
+  // but output that fit in the pipe may be read only after the program ended.
+  bool output_cut = false;
   std::optional<uint64_t> cpu_ns;
   uint64_t cpu_limit_ns = 0;
   std::optional<uint64_t> oom_kills;

@@ -51,6 +51,17 @@ TEST(Verdict, Table) {
   v.killed = KillReason::kOutput;
   v.oom_kills = 1;
   cases.push_back({"output cap first", v, RunStatus::kOutputLimit});
+  v = base(exited(0));
+  v.output_cut = true;
+  cases.push_back(
+      {"output cut after a clean exit (read after the end)", v, RunStatus::kOutputLimit});
+  v = base(signaled(SIGSYS));
+  v.output_cut = true;
+  cases.push_back({"output cut, then a blocked call", v, RunStatus::kOutputLimit});
+  v = base(signaled(SIGKILL));
+  v.killed = KillReason::kWall;
+  v.output_cut = true;
+  cases.push_back({"output cut, then the wall kill", v, RunStatus::kOutputLimit});
   v = base(signaled(SIGXCPU));
   v.cpu_ns.reset();
   cases.push_back({"rlimit backstop", v, RunStatus::kTimeLimit});
