@@ -26,7 +26,7 @@ if ! grep -qw memory "$v2_mount$own_v2/cgroup.controllers" 2>/dev/null; then
   export GTEST_FILTER='-CgroupsTest.V2*'
 elif grep -qw pids "$v2_mount$own_v2/cgroup.controllers" 2>/dev/null; then
   # And the other way round: without a v1 pids hierarchy no slot has a shared directory.
-  echo "== host: pure cgroup v2; the CgroupsTest.V1* tests do not apply" >&2
+  echo "== host: pids on cgroup v2; the CgroupsTest.V1* tests do not apply" >&2
   export GTEST_FILTER='-CgroupsTest.V1*'
 fi
 meson test -C build --print-errorlogs --num-processes 1 || status=1

@@ -27,8 +27,9 @@ class RunCgroupSupply {
   RunCgroupSupply(const RunCgroupSupply&) = delete;
   RunCgroupSupply& operator=(const RunCgroupSupply&) = delete;
 
-  // Hands out the prepared cgroup with its limits written (now, or once it is ready), and
-  // has the worker make the next one while the run runs.
+  // Hands out the prepared cgroup (now, or once it is ready) with the limits of its own
+  // directories written (a v1 slot's shared ones are claimed when the run is sent,
+  // RunCgroup::claimShared), and has the worker make the next one while the run runs.
   void acquire(const RunCgroupLimits& limits, Handler done);
   // Takes back a used cgroup; the worker removes it.
   void retire(RunCgroup used);

@@ -51,8 +51,8 @@ class Slot {
   // and sent as soon as the keeper reports that run's end (RunSeries). `each(i, result)`
   // is called for every run, in order; returning false stops the series, and a run
   // already started after that one is killed and not reported. A broken slot also ends
-  // it (runs that could not go out are not reported). `end` is called once, when the
-  // slot runs nothing any more.
+  // it: the run that could not go out is reported as not started, later ones are not. `end` is
+  // called once, when the slot runs nothing any more.
   using SeriesHandler = std::function<bool(size_t index, RunResult result)>;
   void asyncRunSeries(std::vector<RunRequest> requests, SeriesHandler each,
                       std::function<void()> end);
