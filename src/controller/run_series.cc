@@ -14,7 +14,6 @@ void RunSeries::create(size_t i, const std::shared_ptr<RunOperation>& after) {
   auto op = std::make_shared<RunOperation>(
       slot_, std::move(requests_[i]),
       [self = shared_from_this(), i](RunResult r) { self->arrived(i, std::move(r)); });
-  ++outstanding_;
   live_.emplace(i, op);
   if (i + 1 < requests_.size()) {
     // The next run is prepared while this one runs, from the moment this one is sent.
@@ -31,7 +30,6 @@ void RunSeries::create(size_t i, const std::shared_ptr<RunOperation>& after) {
 }
 
 void RunSeries::arrived(size_t i, RunResult r) {
-  --outstanding_;
   live_.erase(i);
   early_.emplace(i, std::move(r));
   // A chained run normally ends after the one before it, but its result could still be
@@ -51,11 +49,11 @@ void RunSeries::arrived(size_t i, RunResult r) {
   }
   // A run that ended without being sent (it could not be prepared) started no successor;
   // the next one goes out by itself, unless the slot broke (then none could).
-  if (!stopped_ && outstanding_ == 0 && next_report_ < requests_.size()) {
+  if (!stopped_ && live_.empty() && next_report_ < requests_.size()) {
     if (!slot_.broken()) return create(next_report_, nullptr);
     stopped_ = true;
   }
-  if (outstanding_ == 0 && (stopped_ || next_report_ == requests_.size())) {
+  if (live_.empty() && (stopped_ || next_report_ == requests_.size())) {
     early_.clear();
     if (auto end = std::move(end_)) end();
   }

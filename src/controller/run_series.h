@@ -31,7 +31,6 @@ class RunSeries : public std::enable_shared_from_this<RunSeries> {
   std::function<void()> end_;
   std::map<size_t, RunResult> early_;  // results that came before an earlier run's
   size_t next_report_ = 0;
-  size_t outstanding_ = 0;  // runs created whose result has not come
   bool stopped_ = false;
   std::map<size_t, std::shared_ptr<RunOperation>> live_;  // created, result not come yet
 };
