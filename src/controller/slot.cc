@@ -11,7 +11,6 @@
 #include <boost/asio/post.hpp>
 #include <cstdio>
 
-#include "run_operation.h"
 #include "run_series.h"
 
 namespace codecanvas::controller {
@@ -135,26 +134,24 @@ void Slot::markBroken(const std::string& why) {
 }
 
 void Slot::asyncRun(RunRequest request, RunHandler done) {
-  if (broken_ || busy_) {
-    RunResult r;
-    r.limits = request.limits;
-    r.error = broken_ ? "sandbox slot is broken" : "sandbox slot is busy";
-    boost::asio::post(io_, [done = std::move(done), r = std::move(r)] { done(r); });
-    return;
-  }
-  busy_ = true;
-  auto op = std::make_shared<RunOperation>(*this, std::move(request),
-                                           [this, done = std::move(done)](RunResult r) {
-                                             busy_ = false;
-                                             done(std::move(r));
-                                           });
-  op->start();
+  // A series of one: its result is kept until the slot is free again, then handed over.
+  auto result = std::make_shared<RunResult>();
+  std::vector<RunRequest> one;
+  one.push_back(std::move(request));
+  asyncRunSeries(
+      std::move(one),
+      [result](size_t, RunResult r) {
+        *result = std::move(r);
+        return true;
+      },
+      [result, done = std::move(done)] { done(std::move(*result)); });
 }
 
 void Slot::asyncRunSeries(std::vector<RunRequest> requests, SeriesHandler each,
                           std::function<void()> end) {
   if (broken_ || busy_) {
     RunResult r;
+    if (!requests.empty()) r.limits = requests.front().limits;
     r.error = broken_ ? "sandbox slot is broken" : "sandbox slot is busy";
     boost::asio::post(io_, [each = std::move(each), end = std::move(end), r = std::move(r)] {
       each(0, r);
