@@ -178,13 +178,17 @@ RunResult runAndWipe(boost::asio::io_context& io, Slot& slot, RunRequest request
       done = true;
     });
   });
+  runUntil(io, done);
+  return result;
+}
+
+void runUntil(boost::asio::io_context& io, const bool& done) {
   // The guard keeps run_one() waiting while the only work in flight is on the cgroup
   // worker (it posts its result back here).
   auto guard = boost::asio::make_work_guard(io);
   io.restart();
   while (!done && io.run_one() > 0) {
   }
-  return result;
 }
 
 }  // namespace codecanvas::controller

@@ -70,6 +70,8 @@ class Sandbox {
 // Runs one step and then wipes the slot, driving `io` until both are done. For callers
 // without an event loop of their own (the CLI, tests).
 RunResult runAndWipe(boost::asio::io_context& io, Slot& slot, RunRequest request);
+// Drives `io` until `done` is set by one of its handlers (or nothing is left to run).
+void runUntil(boost::asio::io_context& io, const bool& done);
 
 // The default data directory and processor path, as the build configured them.
 std::string defaultDataDir();

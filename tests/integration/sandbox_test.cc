@@ -5,7 +5,6 @@
 #include <sys/stat.h>
 
 #include <algorithm>
-#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <chrono>
 #include <fstream>
@@ -134,10 +133,7 @@ class SandboxTest : public ::testing::Test {
           }
           slot.asyncWipe([&](Status) { done = true; });
         });
-    auto guard = boost::asio::make_work_guard(*io_);
-    io_->restart();
-    while (!done && io_->run_one() > 0) {
-    }
+    runUntil(*io_, done);
     return out;
   }
 
