@@ -28,6 +28,7 @@
 #include "../integration/server_process.h"
 #include "../integration/test_support.h"
 #include "host_checks.h"
+#include "kernel_features.h"
 #include "program_spec.h"
 
 namespace codecanvas::hostile {
@@ -79,6 +80,7 @@ struct Suite {
   long long canary_dir_mtime_ns = 0;
   UniqueFd listener;
   Placeholders placeholders;
+  HostFeatures features;  // probed on this host, for "expect if F:" lines
   std::vector<std::string> cgroup_instances;
   std::string health_status;
   std::set<std::string> languages;  // offered by the server
@@ -140,6 +142,9 @@ void startSuite() {
     for (const auto& l : languages.body["languages"]) s.languages.insert(l.get<std::string>());
   }
   s.cgroup_instances = findInstanceDirs(s.server->pid());
+  s.features = {{"i386_entry", testing::hasI386SyscallEntry()}};
+  std::fprintf(stderr, "hostile: host features: i386_entry=%s\n",
+               s.features["i386_entry"] ? "yes" : "no (int $0x80 faults on this kernel)");
   s.placeholders = {{"server_pid", std::to_string(s.server->pid())},
                     {"canary_dir", s.canary_dir},
                     {"host_canary", s.host_canary->path()},
@@ -295,7 +300,8 @@ TEST_P(HostileProgramTest, IsContained) {
     EXPECT_EQ(a.body["compile"]["status"], "ok");
     EXPECT_EQ(a.body["compile"].value("stderr", ""), "") << "the program compiles with warnings";
   }
-  for (const auto& failure : checkExpectations(spec, a.body, out, err, placeholders))
+  for (const auto& failure :
+       checkExpectations(spec, a.body, out, err, placeholders, suite().features))
     ADD_FAILURE() << spec.name << ": " << failure;
   const std::string& secret = placeholders.at("canary_secret");
   EXPECT_EQ(out.find(secret), std::string::npos) << "the program read a host canary";

@@ -23,6 +23,7 @@ const std::set<std::string> kLimitNames = {"cpu_ms", "wall_ms", "memory_kb", "ou
 const std::set<std::string> kStreamChecks = {"equals", "contains", "not-contains",
                                              "bytes",  "line",     "no-line"};
 const std::set<std::string> kNumbers = {"time_ms", "wall_ms", "memory_kb"};
+const std::set<std::string> kFeatures = {"i386_entry"};
 
 std::string trim(const std::string& s) {
   const auto first = s.find_first_not_of(" \t\r");
@@ -185,15 +186,37 @@ namespace {
 
 // Applies one header line "<directive>: <value>" to `spec`; returns why it is refused, or
 // "". Lines whose directive is not one of ours are prose.
+// How many status expectations apply: unconditionally, and per feature where it holds
+// (first) and where it does not (second).
+struct StatusCount {
+  int always = 0;
+  std::map<std::string, std::pair<int, int>> by_feature;
+};
+
 std::string addDirective(const std::string& directive, const std::string& value, int line,
-                         ProgramSpec& spec, int& statuses) {
+                         ProgramSpec& spec, StatusCount& statuses) {
   std::istringstream words(value);
-  if (directive == "expect") {
+  std::string feature;
+  bool holds = true;
+  for (const char* word : {"expect if ", "expect unless "}) {
+    if (directive.rfind(word, 0) != 0) continue;
+    feature = trim(directive.substr(strlen(word)));
+    holds = word[7] == 'i';
+    if (!kFeatures.count(feature)) return "unknown host feature '" + feature + "' (i386_entry)";
+  }
+  if (directive == "expect" || !feature.empty()) {
     auto e = splitExpectation(value);
     if (!e) return "malformed expectation '" + value + "' (key=value, key>=N, key<=N)";
     e->line = line;
+    e->feature = feature;
+    e->feature_holds = holds;
     if (std::string why = validate(*e); !why.empty()) return why;
-    if (e->key == "status") ++statuses;
+    if (e->key == "status") {
+      if (feature.empty())
+        ++statuses.always;
+      else
+        ++(holds ? statuses.by_feature[feature].first : statuses.by_feature[feature].second);
+    }
     spec.expectations.insert(
         e->key == "status" ? spec.expectations.begin() : spec.expectations.end(), *e);
   } else if (directive == "limits") {
@@ -242,7 +265,7 @@ ParseResult parseProgramSpec(const std::string& filename, const std::string& sou
     result.error = base + ":" + std::to_string(line) + ": " + why;
     return result;
   };
-  int statuses = 0;
+  StatusCount statuses;
   const auto lines = linesOf(source);
   // The header: the comment lines at the top of the file.
   for (size_t n = 0; n < lines.size() && lines[n].rfind(commentPrefix(spec.language), 0) == 0;
@@ -256,10 +279,18 @@ ParseResult parseProgramSpec(const std::string& filename, const std::string& sou
         addDirective(text.substr(0, colon), trim(text.substr(colon + 2)), line, spec, statuses);
     if (!why.empty()) return fail(line, why);
   }
-  if (statuses != 1)
-    return fail(0, statuses == 0 ? "no \"expect: status=...\" in the header comment: every "
-                                   "hostile program must say how it should end"
-                                 : "more than one expected status");
+  // Exactly one status on every host: one unconditional, or one each side of one feature.
+  const auto& by = statuses.by_feature;
+  const bool one_split = statuses.always == 0 && by.size() == 1 &&
+                         by.begin()->second == std::pair<int, int>{1, 1};
+  if (statuses.always == 0 && by.empty())
+    return fail(0,
+                "no \"expect: status=...\" in the header comment: every hostile program must "
+                "say how it should end");
+  if (!(statuses.always == 1 && by.empty()) && !one_split)
+    return fail(0,
+                "more than one expected status on some host (one \"expect: status\", or one "
+                "\"expect if F: status\" with one \"expect unless F: status\")");
   result.spec = std::move(spec);
   return result;
 }
@@ -351,9 +382,19 @@ std::string checkStream(const Expectation& e, const std::string& out, const Plac
 std::vector<std::string> checkExpectations(const ProgramSpec& spec, const json& answer,
                                            const std::string& stdout_bytes,
                                            const std::string& stderr_bytes,
-                                           const Placeholders& placeholders) {
+                                           const Placeholders& placeholders,
+                                           const HostFeatures& features) {
   std::vector<std::string> failures;
   for (const Expectation& e : spec.expectations) {
+    if (!e.feature.empty()) {
+      auto it = features.find(e.feature);
+      if (it == features.end()) {
+        failures.push_back("line " + std::to_string(e.line) + ": host feature " + e.feature +
+                           " was not probed");
+        continue;
+      }
+      if (it->second != e.feature_holds) continue;
+    }
     const bool stream = e.key.rfind("stdout-", 0) == 0 || e.key.rfind("stderr-", 0) == 0;
     const std::string why =
         !stream ? checkField(e, answer, placeholders)

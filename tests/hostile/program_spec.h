@@ -14,9 +14,17 @@ namespace codecanvas::hostile {
 // {server_pid}, {canary_dir}, ... -> their values for this run of the suite.
 using Placeholders = std::map<std::string, std::string>;
 
-// One "expect:" line: `key op value`, op one of "=", ">=", "<=".
+// Host facts that decide between two correct outcomes of one attack, probed once by the
+// test on the machine it runs on: "i386_entry" (int $0x80 reaches the kernel's i386
+// table, tests/support/kernel_features.h).
+using HostFeatures = std::map<std::string, bool>;
+
+// One "expect:" line: `key op value`, op one of "=", ">=", "<=". An "expect if F:" line
+// applies only where host feature F holds, "expect unless F:" only where it does not.
 struct Expectation {
   std::string key, op, value;
+  std::string feature;  // "" for an unconditional expectation
+  bool feature_holds = true;
   int line = 0;  // in the source file, for messages
 };
 
@@ -35,8 +43,9 @@ struct ProgramSpec {
 std::optional<std::string> languageForExtension(const std::string& extension);
 
 // Parses `source` of the file `filename` (only its name and extension are used). Refuses,
-// with a sentence naming the line: an unknown extension or directive, a malformed value,
-// and a file without exactly one "expect: status=...".
+// with a sentence naming the line: an unknown extension, directive or host feature, a
+// malformed value, and a file where not exactly one "expect...: status=..." applies on
+// every host (one unconditional status, or one "if F" and one "unless F" status).
 struct ParseResult {
   std::optional<ProgramSpec> spec;
   std::string error;
@@ -53,11 +62,14 @@ nlohmann::json buildRequest(const ProgramSpec& spec, const Placeholders& placeho
 
 // Checks every expectation against the answer of /api/v1/run. `stdout_bytes` and
 // `stderr_bytes` are the program's output as bytes (decoded from base64 when the
-// request asked for it). Returns one sentence per failed expectation.
+// request asked for it). Conditional expectations are checked where `features` says their
+// condition holds; a feature missing from `features` fails them. Returns one sentence per
+// failed expectation.
 std::vector<std::string> checkExpectations(const ProgramSpec& spec, const nlohmann::json& answer,
                                            const std::string& stdout_bytes,
                                            const std::string& stderr_bytes,
-                                           const Placeholders& placeholders);
+                                           const Placeholders& placeholders,
+                                           const HostFeatures& features = {});
 
 // Decodes standard base64 (with padding); nullopt on a malformed input.
 std::optional<std::string> decodeBase64(const std::string& text);

@@ -92,6 +92,38 @@ TEST(ProgramSpecTest, ChecksFindEveryMismatch) {
   EXPECT_EQ(checkExpectations(*r.spec, bad, "pid 7 of 8\nthe s.c\n", "e", ph).size(), 9u);
 }
 
+TEST(ProgramSpecTest, HostFeaturesChooseBetweenTwoOutcomes) {
+  const std::string source =
+      "// expect if i386_entry: status=syscall_blocked\n"
+      "// expect if i386_entry: signal=SIGSYS\n"
+      "// expect unless i386_entry: status=runtime_error\n"
+      "// expect unless i386_entry: signal=SIGSEGV\n"
+      "// expect: stdout-equals=x\n"
+      "int main() {}\n";
+  ParseResult r = parseProgramSpec("abi.c", source);
+  ASSERT_TRUE(r.spec) << r.error;
+  const json blocked = {{"status", "syscall_blocked"}, {"signal", 31}};
+  const json faulted = {{"status", "runtime_error"}, {"signal", 11}};
+  EXPECT_EQ(checkExpectations(*r.spec, blocked, "x", "", {}, {{"i386_entry", true}}).size(), 0u);
+  EXPECT_EQ(checkExpectations(*r.spec, faulted, "x", "", {}, {{"i386_entry", false}}).size(), 0u);
+  // The wrong outcome for the host fails both of its lines; so does the other output.
+  EXPECT_EQ(checkExpectations(*r.spec, faulted, "x", "", {}, {{"i386_entry", true}}).size(), 2u);
+  EXPECT_EQ(checkExpectations(*r.spec, blocked, "y", "", {}, {{"i386_entry", false}}).size(), 3u);
+  // A feature the test did not probe never passes silently.
+  EXPECT_EQ(checkExpectations(*r.spec, blocked, "x", "", {}, {}).size(), 4u);
+
+  // Exactly one status on every host, and only features the test knows how to probe.
+  EXPECT_FALSE(parseProgramSpec("half.c", "// expect if i386_entry: status=ok\n").spec);
+  EXPECT_FALSE(parseProgramSpec("both.c",
+                                "// expect: status=ok\n"
+                                "// expect unless i386_entry: status=runtime_error\n")
+                   .spec);
+  EXPECT_FALSE(parseProgramSpec("what.c",
+                                "// expect if fpu: status=ok\n"
+                                "// expect unless fpu: status=runtime_error\n")
+                   .spec);
+}
+
 TEST(ProgramSpecTest, DecodesBase64) {
   EXPECT_EQ(decodeBase64("AP8K"), std::string("\0\xff\n", 3));
   EXPECT_EQ(decodeBase64("YQ=="), "a");

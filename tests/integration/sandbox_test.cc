@@ -15,6 +15,7 @@
 #include <sstream>
 #include <thread>
 
+#include "kernel_features.h"
 #include "sandbox.h"
 #include "test_support.h"
 
@@ -410,8 +411,24 @@ INSTANTIATE_TEST_SUITE_P(Calls, BlockedSyscallTest,
                                            "io_uring_setup", "kexec_load", "init_module",
                                            "finit_module", "reboot", "swapon", "acct",
                                            "userfaultfd", "clock_settime", "settimeofday",
-                                           "clone_newuser", "clone_newns", "x32", "int80",
+                                           "clone_newuser", "clone_newns", "x32",
                                            "personality", "process_vm_readv", "open_by_handle_at"));
+
+// The i386 entry point: the call must never execute. Where the kernel has the entry the
+// policy's architecture check kills the program (SIGSYS, syscall_blocked); where it has
+// none (no CONFIG_IA32_EMULATION, ia32_emulation=0, some hypervisors) the instruction
+// faults first (SIGSEGV, runtime_error). Probed on the host, outside any sandbox.
+TEST_F(SandboxTest, I386SystemCallNeverExecutes) {
+  auto r = run("syscall", {"int80"});
+  if (testing::hasI386SyscallEntry()) {
+    EXPECT_EQ(r.status, RunStatus::kSyscallBlocked) << describe(r);
+    EXPECT_EQ(r.signal, SIGSYS) << describe(r);
+  } else {
+    EXPECT_EQ(r.status, RunStatus::kRuntimeError) << "no i386 entry here: " << describe(r);
+    EXPECT_EQ(r.signal, SIGSEGV) << "no i386 entry here: " << describe(r);
+  }
+  EXPECT_EQ(r.stdout_data.find("returned"), std::string::npos) << r.stdout_data;
+}
 
 TEST_F(SandboxTest, DoubleForkedDaemonDoesNotSurvive) {
   auto r = run("daemon");
