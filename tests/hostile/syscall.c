@@ -13,6 +13,8 @@
  *   settimeofday                      whole-machine state
  *   personality                       ADDR_NO_RANDOMIZE, disabling ASLR
  *   open_by_handle_at                 opening host files by handle ("shocker")
+ *   quotactl_fd cachestat             host quota administration; the page-cache
+ *                                     state of shared files (a side channel)
  *   x32 int80                         the x32 and i386 entry points, which a
  *                                     filter that only knows x86_64 numbers misses
  * Arguments are plausible; where a call changes global state the mildest variant
@@ -190,6 +192,10 @@ static long doInt80(void)
 
 static long doPersonality(void) { return personality(ADDR_NO_RANDOMIZE); }
 
+/* Numbers rather than SYS_ names: older C libraries do not name them. */
+static long doQuotactlFd(void) { return syscall(443, 0, 0, 0, 0); }
+static long doCachestat(void) { return syscall(451, 0, 0, 0, 0); }
+
 static long doProcessVmReadv(void)
 {
     char buf[64];
@@ -245,6 +251,8 @@ static const struct Probe kProbes[] = {
     {"x32", doX32},
     {"int80", doInt80},
     {"personality", doPersonality},
+    {"quotactl_fd", doQuotactlFd},
+    {"cachestat", doCachestat},
     {"process_vm_readv", doProcessVmReadv},
     {"open_by_handle_at", doOpenByHandleAt},
 };

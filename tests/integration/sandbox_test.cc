@@ -412,7 +412,8 @@ INSTANTIATE_TEST_SUITE_P(Calls, BlockedSyscallTest,
                                            "finit_module", "reboot", "swapon", "acct",
                                            "userfaultfd", "clock_settime", "settimeofday",
                                            "clone_newuser", "clone_newns", "x32",
-                                           "personality", "process_vm_readv", "open_by_handle_at"));
+                                           "personality", "process_vm_readv", "open_by_handle_at",
+                                           "quotactl_fd", "cachestat"));
 
 // The i386 entry point: the call must never execute. Where the kernel has the entry the
 // policy's architecture check kills the program (SIGSYS, syscall_blocked); where it has

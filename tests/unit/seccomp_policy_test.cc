@@ -278,6 +278,24 @@ TEST_F(SeccompDefaultBehaviour, RawCloneWithNamespaceFlagKills) {
   }
 }
 
+// The younger siblings of calls the policy stops get what their elders get.
+TEST_F(SeccompDefaultBehaviour, QuotactlFdKills) {
+  const int status = run([] { return errnoOf(::syscall(443 /* quotactl_fd */, 0, 0, 0, 0)); });
+  EXPECT_TRUE(killedBySigsys(status)) << describe(status);
+}
+
+TEST_F(SeccompDefaultBehaviour, CachestatKills) {
+  const int status = run([] { return errnoOf(::syscall(451 /* cachestat */, 0, 0, 0, 0)); });
+  EXPECT_TRUE(killedBySigsys(status)) << describe(status);
+}
+
+TEST_F(SeccompDefaultBehaviour, SetMempolicyHomeNodeFailsWithEperm) {
+  const int status = run([] {
+    return errnoOf(::syscall(450 /* set_mempolicy_home_node */, 0, 4096, 0, 0)) == EPERM ? 0 : 1;
+  });
+  EXPECT_TRUE(exitedWith(status, 0)) << describe(status);
+}
+
 TEST_F(SeccompDefaultBehaviour, ForkStillWorks) {
   const int status = run([] {
     const pid_t child = ::fork();
