@@ -121,17 +121,36 @@ Status buildDev(const std::string& root) {
   return doMount(nullptr, dev, nullptr, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NOEXEC);
 }
 
-// A fresh procfs still shows some host-wide facts. The files below tell a program about
-// the host (the kernel command line, symbols, configuration, keys, timers) and no
-// submission needs them: /dev/null is bound over each. /proc/sys is made read-only.
+// A fresh procfs still shows host-wide facts. What no submission needs is hidden: at
+// least what runc hides by default, plus the host's interrupt counts, load and pressure
+// (how busy the machine and the other slots are: a side channel between jobs).
+//   - files: /dev/null bound over them (reads are empty, writes vanish);
+//   - directories: an empty read-only tmpfs over them;
+//   - read-only: a read-only bind of the entry on itself.
+// Entries this kernel lacks are skipped.
 Status maskProc(const std::string& proc) {
-  for (const char* name : {"cmdline", "config.gz", "kallsyms", "kcore", "keys", "key-users",
-                           "sched_debug", "timer_list", "sysrq-trigger", "kmsg"}) {
+  for (const char* name :
+       {"cmdline", "config.gz", "kallsyms", "kcore", "keys", "key-users", "sched_debug",
+        "timer_list", "timer_stats", "latency_stats", "sysrq-trigger", "kmsg", "interrupts",
+        "loadavg", "acpi", "asound", "scsi", "pressure"}) {
+    const std::string target = proc + "/" + name;
+    struct stat st {};
+    if (::lstat(target.c_str(), &st) != 0) continue;
+    if (S_ISDIR(st.st_mode)) {
+      if (auto s = doMount("tmpfs", target, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                           "size=4k,nr_inodes=1,mode=0555");
+          !s)
+        return s;
+    } else if (auto s = bindReadOnly("/dev/null", target); !s) {
+      return s;
+    }
+  }
+  for (const char* name : {"sys", "bus", "fs", "irq"}) {
     const std::string target = proc + "/" + name;
     if (::access(target.c_str(), F_OK) != 0) continue;
-    if (auto s = bindReadOnly("/dev/null", target); !s) return s;
+    if (auto s = bindReadOnly(target, target); !s) return s;
   }
-  return bindReadOnly(proc + "/sys", proc + "/sys");
+  return {};
 }
 
 Status writeIdentityFiles(const protocol::Init& init, const std::string& root) {
