@@ -105,6 +105,11 @@ std::optional<int> parseArgs(int argc, char** argv, Options& o) {
     }
     if (matched) continue;
     if (arg == "--stdin") {
+      // A directory, device or FIFO as stdin would hand the program a host object (a
+      // directory fd is a way out of the chroot); the slot opens it again and checks.
+      struct stat st {};
+      if (::stat(value, &st) != 0 || !S_ISREG(st.st_mode))
+        return usageError(std::string("--stdin: not a readable regular file: ") + value);
       o.request.stdin_path = value;
     } else if (arg == "--copy-in") {
       struct stat st {};

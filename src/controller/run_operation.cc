@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -164,8 +165,17 @@ Result<UniqueFd> RunOperation::openStdin() {
     return fd;
   }
   if (!request_.stdin_path.empty()) {
-    UniqueFd fd(::open(request_.stdin_path.c_str(), O_RDONLY | O_CLOEXEC));
+    // Only a regular file: a directory fd would reach the host's tree from inside the
+    // chroot, a device or FIFO the host's state. O_NONBLOCK so a FIFO cannot stall the
+    // event loop before it is refused; a regular file ignores the flag, cleared anyway.
+    UniqueFd fd(::open(request_.stdin_path.c_str(),
+                       O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
     if (!fd) return sysError("open(" + request_.stdin_path + ") for stdin");
+    struct stat st {};
+    if (::fstat(fd.get(), &st) != 0) return sysError("fstat(" + request_.stdin_path + ")");
+    if (!S_ISREG(st.st_mode))
+      return Error{"stdin " + request_.stdin_path + " is not a regular file", EINVAL};
+    if (::fcntl(fd.get(), F_SETFL, 0) != 0) return sysError("fcntl(stdin, F_SETFL)");
     return fd;
   }
   // A sealed memfd rather than a pipe: no writer to feed, any size, and the program can

@@ -53,6 +53,18 @@ TEST(Cli, RunsAProgramAndPrintsJson) {
     EXPECT_TRUE(j.contains(key)) << key;
 }
 
+// A directory, a device or a FIFO as stdin would hand the program a host object (a
+// directory fd leads out of the chroot): refused before anything runs.
+TEST(Cli, StdinMustBeARegularFile) {
+  CODECANVAS_REQUIRE_ROOT();
+  for (const char* path : {"/", "/dev/zero", "/proc/self"}) {
+    auto r = runCli(std::string("--stdin ") + path + " --copy-in " + hostile("echo_stdin") +
+                    " -- ./echo_stdin");
+    EXPECT_EQ(r.exit_code, 2) << path << ": " << r.raw;
+    EXPECT_TRUE(r.lines.empty()) << path << ": nothing may run: " << r.raw;
+  }
+}
+
 TEST(Cli, RepeatReusesTheSlot) {
   CODECANVAS_REQUIRE_ROOT();
   auto r = runCli("--repeat 3 --copy-in " + hostile("boxfiles") + " -- ./boxfiles");

@@ -431,6 +431,21 @@ TEST_F(SandboxTest, I386SystemCallNeverExecutes) {
   EXPECT_EQ(r.stdout_data.find("returned"), std::string::npos) << r.stdout_data;
 }
 
+// The slot itself refuses a stdin that is not a regular file, whoever asks: nothing runs,
+// the slot is not broken, the next run is fine.
+TEST_F(SandboxTest, StdinThatIsNotARegularFileIsRefused) {
+  for (const char* path : {"/", "/dev/zero"}) {
+    RunRequest r = request("echo_stdin");
+    r.stdin_path = path;
+    auto result = runAndWipe(*io_, sandbox_->slot(0), r);
+    EXPECT_EQ(result.status, RunStatus::kInternalError) << path << ": " << describe(result);
+    EXPECT_NE(result.error.find("not a regular file"), std::string::npos) << result.error;
+    EXPECT_FALSE(sandbox_->slot(0).broken()) << path;
+  }
+  auto next = run("hello");
+  EXPECT_EQ(next.status, RunStatus::kOk) << describe(next);
+}
+
 TEST_F(SandboxTest, DoubleForkedDaemonDoesNotSurvive) {
   auto r = run("daemon");
   ASSERT_EQ(r.status, RunStatus::kOk) << describe(r);
