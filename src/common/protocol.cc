@@ -8,10 +8,14 @@ const char* stepName(Step step) {
   switch (step) {
     case Step::kNone:
       return "none";
+    case Step::kSealBox:
+      return "seal /box";
     case Step::kClone:
       return "clone3";
     case Step::kJoinCgroup:
       return "join cgroup";
+    case Step::kIpcNamespace:
+      return "unshare(CLONE_NEWIPC)";
     case Step::kSignalMask:
       return "sigprocmask";
     case Step::kRlimits:
@@ -127,6 +131,7 @@ std::vector<uint8_t> encode(const RunPlan& m) {
   w.putBytes(m.seccomp_bpf.data(), m.seccomp_bpf.size());
   w.put(static_cast<uint8_t>(m.cgroup_v2_dir));
   w.put(m.v1_tasks_fds);
+  w.put(static_cast<uint8_t>(m.seal_box));
   return w.bytes();
 }
 
@@ -139,9 +144,10 @@ bool decode(const std::vector<uint8_t>& bytes, RunPlan& m) {
   m.rlimits.resize(n);
   for (auto& l : m.rlimits) r.get(l.resource), r.get(l.soft), r.get(l.hard);
   r.get(m.nice), r.get(m.uid), r.get(m.gid), r.getBlob(m.seccomp_bpf);
-  uint8_t v2 = 0;
-  r.get(v2), r.get(m.v1_tasks_fds);
+  uint8_t v2 = 0, seal = 0;
+  r.get(v2), r.get(m.v1_tasks_fds), r.get(seal);
   m.cgroup_v2_dir = v2 != 0;
+  m.seal_box = seal != 0;
   return r.atEnd();
 }
 
@@ -167,6 +173,7 @@ std::vector<uint8_t> encode(const Exited& m) {
   w.put(m.system_ns);
   w.put(m.max_rss_kb);
   w.put(m.leftover);
+  w.put(m.reset_errno);
   return w.bytes();
 }
 
@@ -174,7 +181,7 @@ bool decode(const std::vector<uint8_t>& bytes, Exited& m) {
   wire::Reader r(bytes.data(), bytes.size());
   if (!open(Type::kExited, r)) return false;
   r.get(m.wait_status), r.get(m.wall_ns), r.get(m.user_ns), r.get(m.system_ns);
-  r.get(m.max_rss_kb), r.get(m.leftover);
+  r.get(m.max_rss_kb), r.get(m.leftover), r.get(m.reset_errno);
   return r.atEnd();
 }
 

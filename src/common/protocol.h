@@ -12,6 +12,9 @@
 //        ◀─────────────────────────── Exited{wait status, wall, rusage}
 // A successful start is not reported: that would cost a wake-up of the controller while
 // the program runs, for nothing the controller needs (it arms its timers at Run).
+// Before a run with seal_box the keeper seals /box (what is there becomes root's and
+// read-only); after every run it empties what the run added to /box and /tmp
+// (src/processor/work_dirs.h), before it reports Exited.
 //   Wipe ───────────────────────────▶   fresh tmpfs on /box and /tmp
 //        ◀─────────────────────────── Ready [box dir fd] | Failure
 #pragma once
@@ -82,13 +85,18 @@ struct RunPlan {
   std::vector<uint8_t> seccomp_bpf;  // struct sock_filter[]; empty = no filter
   bool cgroup_v2_dir = false;
   uint32_t v1_tasks_fds = 0;
+  // A program's run (not a compile step): /box is sealed before it, so that it finds /box
+  // as the steps before it left it and cannot change that for the runs after it.
+  bool seal_box = false;
 };
 
 // The steps of the exec sequence, in order; a failing step is reported by number.
 enum class Step : int32_t {
   kNone = 0,
+  kSealBox,  // the keeper, before the clone
   kClone,
   kJoinCgroup,
+  kIpcNamespace,
   kSignalMask,
   kRlimits,
   kNice,
@@ -118,6 +126,9 @@ struct Exited {
   uint64_t system_ns = 0;
   uint64_t max_rss_kb = 0;  // the largest single process (rusage cannot sum)
   uint32_t leftover = 0;    // processes still alive when the first one ended (killed)
+  // 0, or the errno with which the keeper failed to take back what the run added to /box
+  // and /tmp: the figures are valid, but the slot must not run anything more.
+  int32_t reset_errno = 0;
 };
 
 struct Failure {

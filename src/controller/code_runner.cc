@@ -57,6 +57,7 @@ std::optional<CompileStep> CodeRunner::compileStep(const RunSpec& spec) const {
   step.request.argv = lang.compile->argv;
   step.request.env = lang.env;
   step.request.limits = lang.compile->limits;
+  step.request.seal_box = false;  // its output is what the runs must find in /box
   if (auto it = seccomp_.find(lang.name); it != seccomp_.end())
     step.request.seccomp_bpf = it->second;
   step.artifacts = lang.compile->artifacts;

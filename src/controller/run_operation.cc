@@ -214,6 +214,13 @@ Status RunOperation::preparePlan() {
   ctx.seccomp_bpf =
       request_.seccomp_bpf != nullptr ? request_.seccomp_bpf : slot_.settings_.seccomp_bpf;
   plan_bytes_ = protocol::encode(buildRunPlan(request_, ctx));
+  // Checked here, before anything is sent: a message the socket refuses would look like a
+  // lost keeper and cost the slot. The API keeps requests far below this.
+  if (plan_bytes_.size() > kMaxMessageBytes)
+    return Error{"the run's plan takes " + std::to_string(plan_bytes_.size()) +
+                     " bytes, more than a keeper message carries (" +
+                     std::to_string(kMaxMessageBytes) + "); fewer or shorter arguments",
+                 EMSGSIZE};
   // In the order the plan expects them: stdin, stdout, stderr (then the cgroup's own).
   plan_fds_.push_back(std::move(in.value()));
   plan_fds_.push_back(std::move(out_write));
@@ -235,6 +242,14 @@ void RunOperation::onMessage(Result<Message> m) {
   if (type == protocol::Type::kExited && protocol::decode(m->bytes, exit_)) {
     // The figures first: the next run zeroes a counter the slot's runs share (v1 CPU).
     if (cgroup_) usage_ = cgroup_->readUsage();
+    if (exit_.reset_errno != 0) {
+      // The run's result stands; the slot, whose /box or /tmp may still hold what this
+      // run left, runs nothing more.
+      slot_.markBroken("taking back /box and /tmp after the run failed: " +
+                       errnoText(exit_.reset_errno));
+      if (next) next->cancel("the slot could not be cleaned after the run before it");
+      return maybeFinish();
+    }
     if (next) next->predecessorEnded();
     return maybeFinish();
   }

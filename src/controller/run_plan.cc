@@ -71,6 +71,7 @@ protocol::RunPlan buildRunPlan(const RunRequest& request, const PlanContext& con
   if (!as_kb && !context.cgroup_limits_memory) as_kb = l.memory_kb;
   if (as_kb) plan.rlimits.push_back(limit(RLIMIT_AS, *as_kb * 1024, *as_kb * 1024));
   if (context.seccomp_bpf != nullptr) plan.seccomp_bpf = *context.seccomp_bpf;
+  plan.seal_box = request.seal_box;
   plan.cgroup_v2_dir = context.cgroup_v2_dir;
   plan.v1_tasks_fds = context.v1_tasks_fds;
   return plan;

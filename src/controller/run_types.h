@@ -42,6 +42,10 @@ struct RunRequest {
   // The compiled seccomp program for this step; null: the slot's default policy. Must
   // outlive the step (the Sandbox owns every compiled policy).
   const std::vector<uint8_t>* seccomp_bpf = nullptr;
+  // A program's run: it finds /box as the steps before it left it and cannot change that
+  // for the runs after it (what it adds is removed after it). False for a compile step,
+  // whose output the next run must find.
+  bool seal_box = true;
 };
 
 enum class RunStatus {

@@ -126,8 +126,12 @@ class SlotPool::Execution : public std::enable_shared_from_this<SlotPool::Execut
 
   void fail(std::string why) {
     outcome_.fault = std::move(why);
-    // The wipe is skipped: a slot that failed is rebuilt from scratch, never reused.
-    finish(/*rebuild=*/true);
+    // A broken slot (its keeper lost or confused) is rebuilt from scratch, never reused.
+    // A step that failed without breaking it (a plan refused before it was sent, a
+    // program that could not start) leaves a keeper that still answers: the wipe checks
+    // that and empties the box like after any job.
+    if (slot().broken()) return finish(/*rebuild=*/true);
+    wipe();
   }
 
   void deliver() {

@@ -72,8 +72,7 @@ bool compileFailed(const JobOutcome& o) {
 
 HttpResponse faultResponse(const JobOutcome& o) {
   return errorResponse(
-      ApiError{500, "internal",
-               "sandbox failure in " + *o.fault + "; the slot is being rebuilt, please retry"});
+      ApiError{500, "internal", "sandbox failure in " + *o.fault + "; please retry"});
 }
 
 const char* encodingName(TextEncoding e) {

@@ -21,6 +21,9 @@ struct InputLimits {
   size_t max_stdin_bytes = 8 << 20;  // per run or per test
   size_t max_args = 64;
   size_t max_arg_bytes = 4096;
+  // All args of one run together: they travel to the slot's keeper in one message of at
+  // most 256 KiB (kMaxMessageBytes) beside the environment and the seccomp program.
+  size_t max_args_total_bytes = 64 << 10;
   size_t max_tests = 500;
   size_t max_expected_bytes = 8 << 20;  // per test
 };

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <linux/capability.h>
 #include <linux/seccomp.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -158,6 +159,12 @@ int setUpStdio(const ExecPlan& p, int& error_fd) noexcept {
   // run. Writing "0" to `tasks` moves just this thread without the cgroup.procs stall.
   for (size_t i = 0; i < p.tasks_count; ++i)
     if (::write(p.tasks_fds[i], "0", 1) != 1) fail(err_fd, Step::kJoinCgroup, errno);
+  // An IPC namespace of the run's own, while still root (it needs CAP_SYS_ADMIN) and after
+  // the cgroup join (its memory is the run's): System V shared memory, queues and
+  // semaphores and POSIX message queues outlive the processes that made them. In a
+  // namespace of their own they die with the run's last process, so a run can neither
+  // pin memory outside every limit nor pass data to the next run (a judge's next test).
+  if (::unshare(CLONE_NEWIPC) != 0) fail(err_fd, Step::kIpcNamespace, errno);
   // The keeper blocks SIGCHLD for its signalfd; the mask survives execve, so clear it.
   sigset_t none;
   sigemptyset(&none);

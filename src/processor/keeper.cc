@@ -21,6 +21,7 @@
 #include "protocol.h"
 #include "seqpacket.h"
 #include "spawn.h"
+#include "work_dirs.h"
 
 namespace codecanvas::processor {
 
@@ -69,12 +70,14 @@ class Keeper {
     pid_t pid;
     uint64_t start_ns;
     rusage children_before;
+    bool sealed_box;
   };
 
   int sock_;
   int cap_last_ = 40;
   std::optional<Spawner> spawner_;
   protocol::Init init_;
+  WorkDirs work_dirs_{init_};
   UniqueFd signal_fd_;
   std::optional<Running> running_;
 };
@@ -135,6 +138,15 @@ Status Keeper::startRun(Message m) {
   if (running_) return fail(Error{"keeper: Run while a run is in progress", EBUSY});
   protocol::RunPlan plan;
   if (!protocol::decode(m.bytes, plan)) return fail(Error{"keeper: malformed Run message", EPROTO});
+  const bool sealed_box = plan.seal_box;
+  if (sealed_box) {
+    if (auto s = work_dirs_.seal(); !s) {
+      std::fprintf(stderr, "codecanvas-processor: slot %u: %s\n", init_.slot,
+                   s.error().message.c_str());
+      return reply(protocol::encode(
+          protocol::StepFailure{protocol::Step::kSealBox, s.error().errno_value}));
+    }
+  }
   auto prepared = PreparedPlan::prepare(std::move(plan), std::move(m.fds), cap_last_);
   if (!prepared) return fail(prepared.error());
   int pipe_fds[2];
@@ -152,7 +164,7 @@ Status Keeper::startRun(Message m) {
         protocol::encode(protocol::StepFailure{protocol::Step::kClone, pid.error().errno_value}));
   }
   err_write.reset();
-  running_ = Running{*pid, start, before};
+  running_ = Running{*pid, start, before, sealed_box};
   // End of file: the exec succeeded. A record: the step that failed; the child has exited.
   protocol::StepFailure failure;
   ssize_t n;
@@ -163,6 +175,10 @@ Status Keeper::startRun(Message m) {
     int status = 0;
     ::waitpid(*pid, &status, 0);
     running_.reset();
+    // Nothing of the program ran, but /tmp may hold what an earlier step left.
+    if (auto s = work_dirs_.afterRun(false); !s)
+      std::fprintf(stderr, "codecanvas-processor: slot %u: %s\n", init_.slot,
+                   s.error().message.c_str());
     return reply(protocol::encode(failure));
   }
   return {};
@@ -189,6 +205,13 @@ Status Keeper::finishRun(int wait_status, const rusage& main_usage) {
   e.user_ns = toNs(after.ru_utime) - toNs(running_->children_before.ru_utime);
   e.system_ns = toNs(after.ru_stime) - toNs(running_->children_before.ru_stime);
   e.max_rss_kb = static_cast<uint64_t>(main_usage.ru_maxrss);
+  // Every process of the run is gone: take back what it added to /box and /tmp before the
+  // next run can be sent (it is sent when this report arrives).
+  if (auto s = work_dirs_.afterRun(running_->sealed_box); !s) {
+    std::fprintf(stderr, "codecanvas-processor: slot %u: after the run: %s\n", init_.slot,
+                 s.error().message.c_str());
+    e.reset_errno = s.error().errno_value != 0 ? s.error().errno_value : EIO;
+  }
   running_.reset();
   return reply(protocol::encode(e));
 }
@@ -223,13 +246,11 @@ Status Keeper::handle(const Message& m) {
       return {};
     case protocol::Type::kWipe: {
       if (running_) return fail(Error{"keeper: Wipe during a run", EBUSY});
-      // A new IPC namespace for the next job: SysV shared memory, queues and semaphores
-      // and POSIX message queues outlive their processes, and would pass one job's data
-      // (and pinned memory) to the next. The old namespace dies with the last process
-      // of the job, which is already gone.
-      if (::unshare(CLONE_NEWIPC) != 0) return fail(sysError("unshare(CLONE_NEWIPC)"));
+      // (System V and POSIX IPC objects need nothing here: every run has an IPC namespace
+      // of its own, gone with the run's last process; see the exec sequence.)
       auto box = freshWorkDirs(init_);
       if (!box) return fail(box.error());
+      work_dirs_.forget();
       return reply(protocol::encodeEmpty(protocol::Type::kReady), box->get());
     }
     default:

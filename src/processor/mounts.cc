@@ -225,12 +225,15 @@ Status buildSlotRoot(const protocol::Init& init) {
   return enterRoot(root);
 }
 
+Status freshTmp(const protocol::Init& init) {
+  if (::umount2("/tmp", MNT_DETACH) != 0) return sysError("umount2(/tmp, MNT_DETACH)");
+  return mountWorkDir("/tmp", tmpOptions(init));
+}
+
 Result<UniqueFd> freshWorkDirs(const protocol::Init& init) {
-  for (const char* dir : {"/box", "/tmp"})
-    if (::umount2(dir, MNT_DETACH) != 0)
-      return sysError(std::string("umount2(") + dir + ", MNT_DETACH)");
+  if (::umount2("/box", MNT_DETACH) != 0) return sysError("umount2(/box, MNT_DETACH)");
   if (auto s = mountWorkDir("/box", boxOptions(init)); !s) return s.error();
-  if (auto s = mountWorkDir("/tmp", tmpOptions(init)); !s) return s.error();
+  if (auto s = freshTmp(init); !s) return s.error();
   UniqueFd box(::open("/box", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!box) return sysError("open(/box, O_DIRECTORY)");
   return box;

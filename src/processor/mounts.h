@@ -6,6 +6,7 @@
 //   /proc        a fresh procfs of the slot's pid namespace
 //   /dev         read-only tmpfs with null, zero, full, random, urandom bound from the host
 //   /box         tmpfs with a size and inode cap, owned by the slot's uid: the working dir
+//                (root's, mode 1777, once a run seals it: work_dirs.h)
 //   /tmp         tmpfs with a size and inode cap, mode 1777
 #pragma once
 
@@ -18,6 +19,9 @@ namespace codecanvas::processor {
 // Builds the root and enters it: pivot_root, or chroot where pivot_root is impossible
 // (the host root is an initramfs), saying so on stderr. Keeper only, once.
 Status buildSlotRoot(const protocol::Init& init);
+
+// Replaces /tmp with a fresh, empty tmpfs. Keeper only, when no process of a run is alive.
+Status freshTmp(const protocol::Init& init);
 
 // Replaces /box and /tmp with fresh, empty tmpfs mounts (the quickest way to a box that
 // is certainly empty, whatever the last program left) and returns a directory fd of /box

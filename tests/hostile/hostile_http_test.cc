@@ -153,9 +153,14 @@ void startSuite() {
                     {"host_name", hostName()}};
 }
 
+std::optional<long long> slotRebuilds(int port);  // from /metrics, below
+
 void stopSuite() {
   Suite& s = suite();
   if (s.server && s.server->port() != 0) {
+    // No program of the whole suite may have cost a slot.
+    EXPECT_EQ(slotRebuilds(s.server->port()), std::optional<long long>(0))
+        << "codecanvas_slot_rebuilds_total moved during the hostile suite";
     EXPECT_EQ(s.server->terminate(), 0) << s.server->log();
   }
   s.server.reset();
@@ -283,11 +288,13 @@ TEST_P(HostileProgramTest, IsContained) {
   const Placeholders& placeholders = suite().placeholders;
   const auto rebuilds = slotRebuilds(port_);
 
-  Answer a = call(port_, "POST", "/api/v1/run", buildRequest(spec, placeholders).dump());
-  if (a.status != 200 || !a.body.is_object()) {
+  Answer a = call(port_, "POST", routeFor(spec), buildRequest(spec, placeholders).dump());
+  const bool expects_http = spec.expectations.front().key == "http";
+  if ((a.status != 200 && !expects_http) || !a.body.is_object()) {
     ADD_FAILURE() << "HTTP " << a.status << ": " << a.raw.substr(0, 2000);
     return expectHostIntact();  // whatever went wrong, the host must still be intact
   }
+  a.body["http"] = a.status;
   std::string out = a.body.value("stdout", ""), err = a.body.value("stderr", "");
   if (spec.encoding == "base64") {
     auto o = decodeBase64(out), e = decodeBase64(err);
@@ -295,7 +302,8 @@ TEST_P(HostileProgramTest, IsContained) {
     out = *o, err = *e;
   }
   SCOPED_TRACE("answer: " + a.body.dump().substr(0, 3000));
-  if (a.body["compile"].is_object() && a.body["status"] != "compile_error") {
+  if (a.body.contains("compile") && a.body["compile"].is_object() &&
+      a.body["status"] != "compile_error") {
     // A warning in a hostile program usually means the attack is not what it says.
     EXPECT_EQ(a.body["compile"]["status"], "ok");
     EXPECT_EQ(a.body["compile"].value("stderr", ""), "") << "the program compiles with warnings";

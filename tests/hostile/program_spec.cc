@@ -15,6 +15,9 @@ namespace {
 
 using nlohmann::json;
 
+const std::set<std::string> kVerdicts = {
+    "accepted",       "wrong_answer",  "time_limit",      "wall_time_limit", "memory_limit",
+    "output_limit",   "runtime_error", "syscall_blocked", "internal_error",  "compile_error"};
 const std::set<std::string> kStatuses = {
     "ok",           "runtime_error", "time_limit",      "wall_time_limit", "memory_limit",
     "output_limit", "compile_error", "syscall_blocked", "internal_error"};
@@ -99,11 +102,20 @@ std::string validate(const Expectation& e) {
   }
   if (e.op != "=") return k + " takes =";
   if (k == "status") return kStatuses.count(e.value) ? "" : "unknown status '" + e.value + "'";
+  if (k == "verdict") return kVerdicts.count(e.value) ? "" : "unknown verdict '" + e.value + "'";
+  if (k == "test-verdicts") {
+    std::istringstream list(e.value);
+    for (std::string v; std::getline(list, v, ',');)
+      if (!kVerdicts.count(v)) return "unknown verdict '" + v + "' in test-verdicts";
+    return "";
+  }
   if (k == "exit_code")
     return e.value == "null" || parseInteger(e.value) ? "" : "exit_code needs a number or null";
   if (k == "signal")
     return e.value == "null" || signalNumber(e.value) ? "" : "unknown signal '" + e.value + "'";
-  if (k == "error") return unescape(e.value) ? "" : "bad escape in error";
+  if (k == "error" || k == "error-contains")
+    return unescape(e.value) ? "" : "bad escape in " + k;
+  if (k == "http") return parseInteger(e.value) ? "" : "http needs a status code";
   if (k == "stdout_truncated" || k == "stderr_truncated")
     return e.value == "true" || e.value == "false" ? "" : k + " needs true or false";
   for (const char* stream : {"stdout-", "stderr-"}) {
@@ -211,14 +223,14 @@ std::string addDirective(const std::string& directive, const std::string& value,
     e->feature = feature;
     e->feature_holds = holds;
     if (std::string why = validate(*e); !why.empty()) return why;
-    if (e->key == "status") {
+    if (e->key == "status" || e->key == "verdict" || e->key == "http") {
       if (feature.empty())
         ++statuses.always;
       else
         ++(holds ? statuses.by_feature[feature].first : statuses.by_feature[feature].second);
     }
-    spec.expectations.insert(
-        e->key == "status" ? spec.expectations.begin() : spec.expectations.end(), *e);
+    const bool first = e->key == "status" || e->key == "verdict" || e->key == "http";
+    spec.expectations.insert(first ? spec.expectations.begin() : spec.expectations.end(), *e);
   } else if (directive == "limits") {
     for (std::string word; words >> word;) {
       const auto eq = word.find('=');
@@ -230,11 +242,28 @@ std::string addDirective(const std::string& directive, const std::string& value,
       spec.limits[word.substr(0, eq)] = number;
     }
   } else if (directive == "request") {
+    if (value.rfind("args=", 0) == 0) {
+      const auto x = value.find('x', 5);
+      auto count = x == std::string::npos ? std::nullopt : parseInteger(value.substr(5, x - 5));
+      auto bytes = x == std::string::npos ? std::nullopt : parseInteger(value.substr(x + 1));
+      if (!count || !bytes || *count <= 0 || *bytes <= 0 || *count > 10000 || *bytes > 1 << 20)
+        return "request: args=COUNTxBYTES, e.g. args=64x4096";
+      spec.generated_args = static_cast<size_t>(*count);
+      spec.generated_arg_bytes = static_cast<size_t>(*bytes);
+      return "";
+    }
     if (value != "encoding=base64" && value != "encoding=utf-8")
-      return "request takes encoding=base64 or encoding=utf-8";
+      return "request takes encoding=base64, encoding=utf-8 or args=COUNTxBYTES";
     spec.encoding = value.substr(9);
   } else if (directive == "args") {
     for (std::string word; words >> word;) spec.args.push_back(word);
+  } else if (directive == "judge-test") {
+    const auto arrow = value.find(" -> ");
+    auto in = unescape(value.substr(0, arrow));
+    auto expected =
+        arrow == std::string::npos ? std::nullopt : unescape(trim(value.substr(arrow + 4)));
+    if (!in || !expected) return "judge-test takes <stdin> -> <expected output>, with escapes";
+    spec.judge_tests.push_back({*in, *expected});
   } else if (directive == "stdin") {
     auto text = unescape(value);
     if (!text) return "bad escape in stdin";
@@ -291,6 +320,15 @@ ParseResult parseProgramSpec(const std::string& filename, const std::string& sou
     return fail(0,
                 "more than one expected status on some host (one \"expect: status\", or one "
                 "\"expect if F: status\" with one \"expect unless F: status\")");
+  // A judge's answer has a verdict and tests, a run's a status and output: never mixed.
+  const bool judge = !spec.judge_tests.empty();
+  for (const Expectation& e : spec.expectations) {
+    const bool judge_key = e.key == "verdict" || e.key == "test-verdicts";
+    if (judge != judge_key)
+      return fail(e.line, judge ? "a judge program (judge-test:) expects verdict= and "
+                                  "test-verdicts= only, not " + e.key
+                                : e.key + " needs judge-test: lines (it checks /api/v1/judge)");
+  }
   result.spec = std::move(spec);
   return result;
 }
@@ -314,12 +352,27 @@ std::string substitute(const std::string& text, const Placeholders& placeholders
   return out;
 }
 
+std::string routeFor(const ProgramSpec& spec) {
+  return spec.judge_tests.empty() ? "/api/v1/run" : "/api/v1/judge";
+}
+
 json buildRequest(const ProgramSpec& spec, const Placeholders& placeholders) {
   json request = {{"language", spec.language}, {"source", spec.source}};
+  if (!spec.judge_tests.empty()) {
+    json tests = json::array();
+    for (const auto& t : spec.judge_tests)
+      tests.push_back({{"stdin", substitute(t.stdin_data, placeholders)},
+                       {"expected_output", substitute(t.expected_output, placeholders)}});
+    request["tests"] = tests;
+    request["checker"] = {{"type", "exact"}};
+    request["stop_on_first_failure"] = false;  // every test runs: each one is an attack
+  }
   if (!spec.limits.empty()) request["limits"] = spec.limits;
-  if (!spec.args.empty()) {
+  if (!spec.args.empty() || spec.generated_args > 0) {
     json args = json::array();
     for (const auto& a : spec.args) args.push_back(substitute(a, placeholders));
+    for (size_t i = 0; i < spec.generated_args; ++i)
+      args.push_back(std::string(spec.generated_arg_bytes, static_cast<char>('a' + i % 26)));
     request["args"] = args;
   }
   if (!spec.stdin_data.empty()) request["stdin"] = spec.stdin_data;
@@ -333,8 +386,23 @@ namespace {
 std::string checkField(const Expectation& e, const json& answer, const Placeholders& ph) {
   const json field = answer.contains(e.key) ? answer[e.key] : json();
   const std::string got = "got " + field.dump();
-  if (e.key == "status") return field == substitute(e.value, ph) ? "" : got;
+  if (e.key == "status" || e.key == "verdict") return field == substitute(e.value, ph) ? "" : got;
+  if (e.key == "test-verdicts") {
+    std::string list;
+    for (const auto& t : answer.value("tests", json::array()))
+      list += (list.empty() ? "" : ",") + t.value("verdict", std::string("?"));
+    return list == e.value ? "" : "got " + list;
+  }
   if (e.key == "error") return field == substitute(*unescape(e.value), ph) ? "" : got;
+  if (e.key == "error-contains") {
+    const json error = answer.value("error", json());
+    return error.is_string() &&
+                   error.get<std::string>().find(substitute(*unescape(e.value), ph)) !=
+                       std::string::npos
+               ? ""
+               : "got " + error.dump();
+  }
+  if (e.key == "http") return field == json(*parseInteger(e.value)) ? "" : got;
   if (e.key == "exit_code" || e.key == "signal") {
     const json want = e.value == "null"   ? json()
                       : e.key == "signal" ? json(*signalNumber(e.value))

@@ -28,14 +28,24 @@ struct Expectation {
   int line = 0;  // in the source file, for messages
 };
 
+// One "judge-test:" line: a test of POST /api/v1/judge.
+struct JudgeTest {
+  std::string stdin_data, expected_output;
+};
+
 struct ProgramSpec {
   std::string name;      // the file's stem: the test's name
   std::string language;  // the API's language name, from the extension
   std::string source;
+  // With "judge-test:" lines the program goes to /api/v1/judge (every test runs, exact
+  // checker) and "expect: verdict=..." takes the place of the status.
+  std::vector<JudgeTest> judge_tests;
   nlohmann::json limits = nlohmann::json::object();  // from "limits:"
   std::vector<std::string> args;                     // from "args:", placeholders unresolved
   std::string stdin_data;                            // from "stdin:"
   std::string encoding;                              // from "request: encoding=..."
+  // From "request: args=COUNTxBYTES": COUNT more arguments of BYTES letters each.
+  size_t generated_args = 0, generated_arg_bytes = 0;
   std::vector<Expectation> expectations;             // status first
 };
 
@@ -57,10 +67,12 @@ ParseResult parseProgramSpec(const std::string& filename, const std::string& sou
 std::string substitute(const std::string& text, const Placeholders& placeholders,
                        bool for_regex = false);
 
-// The request body for POST /api/v1/run.
+// The route ("/api/v1/run" or "/api/v1/judge") and the request body for it.
+std::string routeFor(const ProgramSpec& spec);
 nlohmann::json buildRequest(const ProgramSpec& spec, const Placeholders& placeholders);
 
-// Checks every expectation against the answer of /api/v1/run. `stdout_bytes` and
+// Checks every expectation against the answer of /api/v1/run (or /judge), with the HTTP
+// status under "http". `stdout_bytes` and
 // `stderr_bytes` are the program's output as bytes (decoded from base64 when the
 // request asked for it). Conditional expectations are checked where `features` says their
 // condition holds; a feature missing from `features` fails them. Returns one sentence per
