@@ -64,7 +64,8 @@ std::optional<CompileStep> CodeRunner::compileStep(const RunSpec& spec) const {
   // The environment shapes the build as much as the command line does.
   std::vector<std::string> command = step.request.argv;
   command.insert(command.end(), lang.env.begin(), lang.env.end());
-  step.cache_key = CompileCache::makeKey(lang.name, lang.version, command, spec.source);
+  step.cache_key =
+      CompileCache::makeKey(spec.cache_scope, lang.name, lang.version, command, spec.source);
   return step;
 }
 

@@ -34,6 +34,9 @@ struct RunSpec {
   std::string stdin_data;
   std::vector<std::string> args;
   RequestedLimits limits;
+  // Who may share compiled artifacts with this request (the API key's name; "" without
+  // keys): requests of different keys never see each other's compile cache entries.
+  std::string cache_scope;
 };
 
 struct JudgeTest {

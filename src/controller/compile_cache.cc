@@ -2,7 +2,8 @@
 
 namespace codecanvas::controller {
 
-std::string CompileCache::makeKey(const std::string& language, const std::string& version,
+std::string CompileCache::makeKey(const std::string& scope, const std::string& language,
+                                  const std::string& version,
                                   const std::vector<std::string>& compile_argv,
                                   const std::string& source) {
   // Length-prefixed parts: no choice of strings can make two different tuples collide.
@@ -12,6 +13,7 @@ std::string CompileCache::makeKey(const std::string& language, const std::string
     key += ':';
     key += s;
   };
+  part(scope);
   part(language);
   part(version);
   key += std::to_string(compile_argv.size());

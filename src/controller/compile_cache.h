@@ -28,7 +28,11 @@ class CompileCache {
  public:
   explicit CompileCache(uint64_t capacity_bytes) : capacity_(capacity_bytes) {}
 
-  static std::string makeKey(const std::string& language, const std::string& version,
+  // `scope` says who may share the entry (the API key's name): a hit is visible to the
+  // client (the compile is skipped, `cached` says so), and must not tell one client what
+  // another compiled.
+  static std::string makeKey(const std::string& scope, const std::string& language,
+                             const std::string& version,
                              const std::vector<std::string>& compile_argv,
                              const std::string& source);
 

@@ -219,7 +219,8 @@ void Api::observe(const JobOutcome& o) {
 HttpResponse Api::run(const HttpRequest& req) {
   auto parsed = parseRunRequest(req.body, backend_.languages(), options_.input);
   if (auto* e = std::get_if<ApiError>(&parsed)) return errorResponse(*e);
-  const ParsedRun& p = std::get<ParsedRun>(parsed);
+  ParsedRun& p = std::get<ParsedRun>(parsed);
+  p.spec.cache_scope = tls_log_fields.key;
   const controller::LanguageProfile& lang = *p.spec.language;
   auto executed = execute(backend_.planRun(p.spec), lang);
   if (auto* r = std::get_if<HttpResponse>(&executed)) return *r;
@@ -266,7 +267,8 @@ HttpResponse Api::run(const HttpRequest& req) {
 HttpResponse Api::judge(const HttpRequest& req) {
   auto parsed = parseJudgeRequest(req.body, backend_.languages(), options_.input);
   if (auto* e = std::get_if<ApiError>(&parsed)) return errorResponse(*e);
-  const ParsedJudge& p = std::get<ParsedJudge>(parsed);
+  ParsedJudge& p = std::get<ParsedJudge>(parsed);
+  p.spec.run.cache_scope = tls_log_fields.key;
   const controller::LanguageProfile& lang = *p.spec.run.language;
   auto executed = execute(backend_.planJudge(p.spec), lang);
   if (auto* r = std::get_if<HttpResponse>(&executed)) return *r;

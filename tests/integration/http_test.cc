@@ -546,20 +546,24 @@ TEST(HttpServerTest, ApiKeysAndTheirRatesHoldOverTheWire) {
   CODECANVAS_REQUIRE_ROOT();
   const std::string judge_key = "judge-key-0123456789abcdef";
   const std::string slow_key = "slow-key-0123456789abcdef";
+  const std::string alpha_key = "alpha-key-0123456789abcdef";
+  const std::string beta_key = "beta-key-0123456789abcdef";
   const std::filesystem::path config = std::filesystem::temp_directory_path() /
                                        ("codecanvas-keys-" + std::to_string(::getpid()) + ".json");
   {
     std::ofstream(config)
         << json{{"api_keys",
                  {{{"name", "judge"}, {"key", judge_key}},
-                  {{"name", "slow"}, {"key", slow_key}, {"requests_per_minute", 1}, {"burst", 2}}}}}
+                  {{"name", "slow"}, {"key", slow_key}, {"requests_per_minute", 1}, {"burst", 2}},
+                  {{"name", "alpha"}, {"key", alpha_key}},
+                  {{"name", "beta"}, {"key", beta_key}}}}}
                .dump();
   }
   ServerProcess server(SERVER_PATH,
                        {"--slots", "1", "--uid-base", "60660", "--config", config.string()});
   std::filesystem::remove(config);
   ASSERT_GT(server.port(), 0) << server.log();
-  EXPECT_NE(server.log().find("api keys: 2 configured"), std::string::npos) << server.log();
+  EXPECT_NE(server.log().find("api keys: 4 configured"), std::string::npos) << server.log();
   const int port = server.port();
 
   Answer none = send(port, "GET", "/api/v1/languages");
@@ -574,6 +578,20 @@ TEST(HttpServerTest, ApiKeysAndTheirRatesHoldOverTheWire) {
   Answer ok = send(port, "POST", "/api/v1/run", hello.dump(), judge_key);
   EXPECT_EQ(ok.status, 200) << ok.raw;
   EXPECT_EQ(ok.body.value("stdout", ""), "hi\n");
+
+  // The compile cache is per key: another key's identical compile is not "cached" for it.
+  const json c_prog = {{"language", "c"},
+                       {"source", "int main(void) { return " + std::to_string(::getpid() % 100) +
+                                      " * 0; }"}};
+  Answer mine = send(port, "POST", "/api/v1/run", c_prog.dump(), alpha_key);
+  Answer again = send(port, "POST", "/api/v1/run", c_prog.dump(), alpha_key);
+  Answer theirs = send(port, "POST", "/api/v1/run", c_prog.dump(), beta_key);
+  ASSERT_EQ(mine.status, 200) << mine.raw;
+  EXPECT_FALSE(mine.body["compile"].value("cached", true)) << mine.raw;
+  EXPECT_TRUE(again.body["compile"].value("cached", false)) << again.raw;
+  ASSERT_EQ(theirs.status, 200) << theirs.raw;
+  EXPECT_FALSE(theirs.body["compile"].value("cached", true))
+      << "one key learnt that another compiled the same source: " << theirs.raw;
 
   // "slow": a burst of 2, then one a minute.
   EXPECT_EQ(send(port, "GET", "/api/v1/languages", "", slow_key).status, 200);

@@ -15,15 +15,17 @@ CompiledArtifacts artifact(size_t bytes, char fill = 'x') {
 }
 
 TEST(CompileCacheTest, KeysDifferWheneverAnyPartDiffers) {
-  const auto k = CompileCache::makeKey("c", "12", {"gcc", "main.c"}, "int main(){}");
-  EXPECT_NE(k, CompileCache::makeKey("c++", "12", {"gcc", "main.c"}, "int main(){}"));
-  EXPECT_NE(k, CompileCache::makeKey("c", "13", {"gcc", "main.c"}, "int main(){}"));
-  EXPECT_NE(k, CompileCache::makeKey("c", "12", {"gcc", "-O2", "main.c"}, "int main(){}"));
-  EXPECT_NE(k, CompileCache::makeKey("c", "12", {"gcc", "main.c"}, "int main(){ }"));
+  const auto k = CompileCache::makeKey("", "c", "12", {"gcc", "main.c"}, "int main(){}");
+  EXPECT_NE(k, CompileCache::makeKey("", "c++", "12", {"gcc", "main.c"}, "int main(){}"));
+  // Another API key's identical compile is not shared.
+  EXPECT_NE(k, CompileCache::makeKey("judge", "c", "12", {"gcc", "main.c"}, "int main(){}"));
+  EXPECT_NE(k, CompileCache::makeKey("", "c", "13", {"gcc", "main.c"}, "int main(){}"));
+  EXPECT_NE(k, CompileCache::makeKey("", "c", "12", {"gcc", "-O2", "main.c"}, "int main(){}"));
+  EXPECT_NE(k, CompileCache::makeKey("", "c", "12", {"gcc", "main.c"}, "int main(){ }"));
   // Moving bytes between parts must not produce the same key.
-  EXPECT_NE(CompileCache::makeKey("ab", "c", {}, ""), CompileCache::makeKey("a", "bc", {}, ""));
-  EXPECT_NE(CompileCache::makeKey("a", "b", {"x y"}, ""),
-            CompileCache::makeKey("a", "b", {"x", "y"}, ""));
+  EXPECT_NE(CompileCache::makeKey("", "ab", "c", {}, ""), CompileCache::makeKey("", "a", "bc", {}, ""));
+  EXPECT_NE(CompileCache::makeKey("", "a", "b", {"x y"}, ""),
+            CompileCache::makeKey("", "a", "b", {"x", "y"}, ""));
 }
 
 TEST(CompileCacheTest, FindsWhatWasStoredAndCountsHitsAndMisses) {
