@@ -4,7 +4,10 @@
 //   → each run in order (keep_going may stop early) → wipe the slot.
 #pragma once
 
+#include <atomic>
 #include <functional>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -19,6 +22,40 @@ struct CompileStep {
   std::vector<std::string> artifacts;  // globs of the files the cache keeps
 };
 
+// Lets whoever submitted a job stop it (the HTTP layer, when the client went away). Thread
+// safe: request() may come from any thread, at any time, also before the job has a slot.
+class JobCancel {
+ public:
+  // Idempotent. Runs the registered stop (at most once) outside the lock.
+  void request() {
+    std::function<void()> stop;
+    {
+      std::lock_guard lock(mu_);
+      if (requested_.exchange(true)) return;
+      stop = std::move(stop_);
+    }
+    if (stop) stop();
+  }
+  bool requested() const { return requested_.load(); }
+  // The pool's way to stop the job at once (it posts onto its own loop); called right
+  // away when the request came first. Replaces an earlier registration.
+  void onRequest(std::function<void()> stop) {
+    {
+      std::lock_guard lock(mu_);
+      if (!requested_.load()) {
+        stop_ = std::move(stop);
+        return;
+      }
+    }
+    if (stop) stop();
+  }
+
+ private:
+  std::mutex mu_;
+  std::atomic<bool> requested_{false};
+  std::function<void()> stop_;
+};
+
 struct JobPlan {
   std::vector<BoxFile> files;  // the source
   std::optional<CompileStep> compile;
@@ -27,6 +64,10 @@ struct JobPlan {
   // started by then (it is sent the moment the keeper reports the previous end): it is
   // killed and not reported. Runs on the pool's event-loop thread.
   std::function<bool(size_t index, const RunResult&)> keep_going;
+  // Null: the job cannot be cancelled. Otherwise a cancelled job stops where it is (a
+  // running step is killed, nothing after it runs), the slot is wiped as after any job,
+  // and the outcome says `cancelled`.
+  std::shared_ptr<JobCancel> cancel;
 };
 
 struct JobOutcome {
@@ -37,6 +78,7 @@ struct JobOutcome {
   // the step. The slot is rebuilt before it takes another job.
   std::optional<std::string> fault;
   bool rejected = false;  // the pool shut down before the job got a slot; nothing ran
+  bool cancelled = false;  // JobPlan::cancel was requested; `runs` holds what finished before
   unsigned slot = 0;
   double queue_ms = 0;    // from submit to a slot
   double compile_ms = 0;  // wall time of the compile step (0 when cached or none)

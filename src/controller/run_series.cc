@@ -29,6 +29,14 @@ void RunSeries::create(size_t i, const std::shared_ptr<RunOperation>& after) {
     op->start();
 }
 
+void RunSeries::stop(const std::string& why) {
+  if (stopped_) return;
+  stopped_ = true;
+  std::vector<std::shared_ptr<RunOperation>> going;
+  for (auto& [index, op] : live_) going.push_back(op);
+  for (auto& op : going) op->cancel(why);
+}
+
 void RunSeries::arrived(size_t i, RunResult r) {
   live_.erase(i);
   early_.emplace(i, std::move(r));
@@ -39,13 +47,8 @@ void RunSeries::arrived(size_t i, RunResult r) {
     early_.erase(early_.begin());
     const size_t index = next_report_++;
     if (stopped_) continue;
-    if (!each_(index, std::move(result))) {
-      // Runs after this one may be running (or ready to go): none may run on.
-      stopped_ = true;
-      std::vector<std::shared_ptr<RunOperation>> going;
-      for (auto& [index, op] : live_) going.push_back(op);
-      for (auto& op : going) op->cancel("the job stopped before this run");
-    }
+    // Runs after this one may be running (or ready to go): none may run on.
+    if (!each_(index, std::move(result))) stop("the job stopped before this run");
   }
   // A run that ended without being sent (it could not be prepared) started no successor;
   // the next one goes out by itself, unless the slot broke (then none could).

@@ -19,6 +19,9 @@ class RunSeries : public std::enable_shared_from_this<RunSeries> {
             std::function<void()> end)
       : slot_(slot), requests_(std::move(requests)), each_(std::move(each)), end_(std::move(end)) {}
   void start();
+  // Stops the series now: a run in progress is killed, none after it is sent; results
+  // not yet reported are not. `end` still comes once, when the slot runs nothing any more.
+  void stop(const std::string& why);
 
  private:
   // Creates run `i`, chained after `after` when there is one.

@@ -160,12 +160,17 @@ void Slot::asyncRunSeries(std::vector<RunRequest> requests, SeriesHandler each,
     return;
   }
   busy_ = true;
-  std::make_shared<RunSeries>(*this, std::move(requests), std::move(each),
-                              [this, end = std::move(end)] {
-                                busy_ = false;
-                                end();
-                              })
-      ->start();
+  auto series = std::make_shared<RunSeries>(*this, std::move(requests), std::move(each),
+                                            [this, end = std::move(end)] {
+                                              busy_ = false;
+                                              end();
+                                            });
+  series_ = series;
+  series->start();
+}
+
+void Slot::stopRuns(const std::string& why) {
+  if (auto series = series_.lock()) series->stop(why);
 }
 
 void Slot::asyncWipe(std::function<void(Status)> done) {

@@ -31,6 +31,7 @@ struct SlotSettings {
 };
 
 class RunOperation;
+class RunSeries;
 
 class Slot {
  public:
@@ -56,6 +57,8 @@ class Slot {
   using SeriesHandler = std::function<bool(size_t index, RunResult result)>;
   void asyncRunSeries(std::vector<RunRequest> requests, SeriesHandler each,
                       std::function<void()> end);
+  // Stops the series (or single run) in progress, if any (RunSeries::stop).
+  void stopRuns(const std::string& why);
   // Empties /box and /tmp; `done` gets an error when the slot is broken.
   void asyncWipe(std::function<void(Status)> done);
   // Places a file in /box (before a step). Synchronous: a few system calls.
@@ -94,6 +97,7 @@ class Slot {
   std::unique_ptr<boost::asio::posix::stream_descriptor> socket_watch_;
   UniqueFd box_;
   UniqueFd empty_stdin_;
+  std::weak_ptr<RunSeries> series_;  // the series in progress
   bool broken_ = false;
   bool busy_ = false;
 };

@@ -42,6 +42,18 @@ class SlotPool::Execution : public std::enable_shared_from_this<SlotPool::Execut
   void start() {
     outcome_.slot = static_cast<unsigned>(index_);
     outcome_.queue_ms = msSince(job_->submitted);
+    if (const auto& cancel = job_->plan.cancel) {
+      if (cancel->requested()) {  // cancelled while it waited: the slot was never touched
+        outcome_.cancelled = true;
+        return finish(/*rebuild=*/false);
+      }
+      // From any thread; the job itself is only ever touched on the loop.
+      cancel->onRequest([weak = weak_from_this(), &io = pool_.io_] {
+        boost::asio::post(io, [weak] {
+          if (auto self = weak.lock()) self->cancelNow();
+        });
+      });
+    }
     Slot& slot = pool_.sandbox_->slot(index_);
     for (const auto& f : job_->plan.files) {
       if (auto s = slot.copyIn(f); !s)
@@ -54,7 +66,16 @@ class SlotPool::Execution : public std::enable_shared_from_this<SlotPool::Execut
  private:
   Slot& slot() { return pool_.sandbox_->slot(index_); }
 
+  // The submitter gave up on the job: the step in progress is killed, none after it runs,
+  // and the job ends with the usual wipe.
+  void cancelNow() {
+    if (delivered_ || outcome_.cancelled) return;
+    outcome_.cancelled = true;
+    slot().stopRuns("the job was cancelled");
+  }
+
   void compile() {
+    if (outcome_.cancelled) return wipe();
     CompileStep& step = *job_->plan.compile;
     if (!step.cache_key.empty()) {
       if (auto hit = pool_.cache_.find(step.cache_key)) {
@@ -75,6 +96,7 @@ class SlotPool::Execution : public std::enable_shared_from_this<SlotPool::Execut
   }
 
   void compiled(RunResult r) {
+    if (outcome_.cancelled) return wipe();  // its result is the cancellation's, not a fault
     if (isFault(r)) return fail(faultText("compile step", r));
     const bool ok = r.status == RunStatus::kOk;
     outcome_.compile = std::move(r);
@@ -91,11 +113,12 @@ class SlotPool::Execution : public std::enable_shared_from_this<SlotPool::Execut
 
   // The runs go out as one series: each run's plan is ready when the one before ends.
   void runAll() {
-    if (job_->plan.runs.empty()) return wipe();
+    if (job_->plan.runs.empty() || outcome_.cancelled) return wipe();
     const auto t0 = std::chrono::steady_clock::now();
     slot().asyncRunSeries(
         job_->plan.runs,
         [self = shared_from_this()](size_t i, RunResult r) {
+          if (self->outcome_.cancelled) return false;  // killed by the cancellation
           if (isFault(r)) {
             self->fault_ = faultText("run " + std::to_string(i + 1), r);
             return false;
@@ -106,7 +129,7 @@ class SlotPool::Execution : public std::enable_shared_from_this<SlotPool::Execut
         },
         [self = shared_from_this(), t0] {
           self->outcome_.run_ms = msSince(t0);
-          if (self->fault_) return self->fail(std::move(*self->fault_));
+          if (self->fault_ && !self->outcome_.cancelled) return self->fail(std::move(*self->fault_));
           self->wipe();
         });
   }
@@ -137,6 +160,8 @@ class SlotPool::Execution : public std::enable_shared_from_this<SlotPool::Execut
   void deliver() {
     if (delivered_) return;
     delivered_ = true;
+    // Nothing is left to cancel; the submitter's token may outlive the pool.
+    if (const auto& cancel = job_->plan.cancel) cancel->onRequest({});
     outcome_.total_ms = msSince(job_->submitted);
     job_->promise.set_value(std::move(outcome_));
   }

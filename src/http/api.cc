@@ -186,8 +186,10 @@ std::optional<HttpResponse> Api::page(const HttpRequest& req) const {
 }
 
 std::variant<JobOutcome, HttpResponse> Api::execute(controller::JobPlan plan,
-                                                    const controller::LanguageProfile& lang) {
+                                                    const controller::LanguageProfile& lang,
+                                                    const HttpRequest& request) {
   tls_log_fields.language = lang.name;
+  plan.cancel = request.cancel;
   auto busy = [&](const std::string& why) {
     HttpResponse r = errorResponse(ApiError{503, "busy", why});
     r.headers.emplace_back("Retry-After", std::to_string(options_.retry_after_seconds));
@@ -201,6 +203,13 @@ std::variant<JobOutcome, HttpResponse> Api::execute(controller::JobPlan plan,
   JobOutcome o = future->get();
   if (o.rejected) return busy(stopping);
   observe(o);
+  if (o.cancelled) {
+    // Nobody reads this answer; the status (nginx's "client closed request") is for the
+    // log and the metrics.
+    tls_log_fields.status = "cancelled";
+    return errorResponse(
+        ApiError{499, "cancelled", "the client went away; the job was stopped where it was"});
+  }
   if (o.fault) {
     tls_log_fields.status = "internal";
     metrics_.countRun(lang.name, "internal_error");
@@ -222,7 +231,7 @@ HttpResponse Api::run(const HttpRequest& req) {
   ParsedRun& p = std::get<ParsedRun>(parsed);
   p.spec.cache_scope = tls_log_fields.key;
   const controller::LanguageProfile& lang = *p.spec.language;
-  auto executed = execute(backend_.planRun(p.spec), lang);
+  auto executed = execute(backend_.planRun(p.spec), lang, req);
   if (auto* r = std::get_if<HttpResponse>(&executed)) return *r;
   const auto outcome = &std::get<JobOutcome>(executed);
 
@@ -270,7 +279,7 @@ HttpResponse Api::judge(const HttpRequest& req) {
   ParsedJudge& p = std::get<ParsedJudge>(parsed);
   p.spec.run.cache_scope = tls_log_fields.key;
   const controller::LanguageProfile& lang = *p.spec.run.language;
-  auto executed = execute(backend_.planJudge(p.spec), lang);
+  auto executed = execute(backend_.planJudge(p.spec), lang, req);
   if (auto* r = std::get_if<HttpResponse>(&executed)) return *r;
   const auto outcome = &std::get<JobOutcome>(executed);
 

@@ -85,7 +85,8 @@ class Api {
   // Submits a job and waits for it: its outcome, or the answer to give instead (503 when
   // the queue is full or the server stops, 500 on a sandbox fault).
   std::variant<controller::JobOutcome, HttpResponse> execute(
-      controller::JobPlan plan, const controller::LanguageProfile& lang);
+      controller::JobPlan plan, const controller::LanguageProfile& lang,
+      const HttpRequest& request);
   void observe(const controller::JobOutcome& o);
 
   Backend& backend_;

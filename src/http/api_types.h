@@ -3,9 +3,12 @@
 #pragma once
 
 #include <map>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
+
+#include "job.h"
 
 namespace codecanvas::http {
 
@@ -14,6 +17,9 @@ struct HttpRequest {
   std::string path;    // without the query string
   std::string body;
   std::map<std::string, std::string> headers;  // names in lower case
+  // Set by the server when it can tell that the client went away: the job the request
+  // started is cancelled through it (nothing would read its answer). Null: never.
+  std::shared_ptr<controller::JobCancel> cancel;
 };
 
 struct HttpResponse {

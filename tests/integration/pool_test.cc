@@ -1,0 +1,108 @@
+// The slot pool with real slots: jobs as the HTTP layer submits them, without HTTP.
+#include <chrono>
+#include <future>
+#include <thread>
+
+#include "slot_pool.h"
+#include "test_support.h"
+
+namespace codecanvas::controller {
+namespace {
+
+using namespace std::chrono_literals;
+
+constexpr uint32_t kUidBase = 60340;
+
+std::string hostile(const std::string& name) {
+  return std::string(HOSTILE_DIR) + "/" + name;
+}
+
+class PoolTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    if (::geteuid() != 0) return;
+    PoolOptions o;
+    o.sandbox.slots = 1;
+    o.sandbox.uid_base = kUidBase;
+    o.queue_capacity = 4;
+    auto pool = SlotPool::create(o);
+    if (pool)
+      pool_ = pool.value().release();
+    else
+      setup_error_ = new std::string(pool.error().message);
+  }
+  static void TearDownTestSuite() {
+    delete pool_;
+    delete setup_error_;
+    pool_ = nullptr, setup_error_ = nullptr;
+  }
+  void SetUp() override {
+    CODECANVAS_REQUIRE_ROOT();
+    ASSERT_NE(pool_, nullptr) << "pool set-up failed: " << (setup_error_ ? *setup_error_ : "?");
+  }
+
+  // A job of `runs` runs of a hostile program, each with `wall_ms`.
+  static JobPlan job(const std::string& program, size_t runs, uint64_t wall_ms = 3000) {
+    JobPlan plan;
+    plan.files.push_back({program, "", hostile(program), 0755});
+    for (size_t i = 0; i < runs; ++i) {
+      RunRequest r;
+      r.argv = {"./" + program};
+      r.limits.cpu_ms = 20000;
+      r.limits.wall_ms = wall_ms;
+      plan.runs.push_back(r);
+    }
+    return plan;
+  }
+
+  static SlotPool* pool_;
+  static std::string* setup_error_;
+};
+SlotPool* PoolTest::pool_ = nullptr;
+std::string* PoolTest::setup_error_ = nullptr;
+
+// A cancelled job stops where it is: the sleeping run is killed at once (not at its 20 s
+// wall limit), no later run starts, the slot is wiped, not rebuilt, and takes the next job.
+TEST_F(PoolTest, CancelStopsARunningJobAtOnce) {
+  JobPlan plan = job("sleeper", 3, 20000);
+  plan.cancel = std::make_shared<JobCancel>();
+  auto cancel = plan.cancel;
+  const auto rebuilds = pool_->stats().rebuilds;
+  const auto t0 = std::chrono::steady_clock::now();
+  auto future = pool_->submit(std::move(plan));
+  ASSERT_TRUE(future);
+  std::this_thread::sleep_for(300ms);
+  cancel->request();
+  ASSERT_EQ(future->wait_for(5s), std::future_status::ready) << "the job did not stop";
+  JobOutcome o = future->get();
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 5s);
+  EXPECT_TRUE(o.cancelled);
+  EXPECT_FALSE(o.fault) << *o.fault;
+  EXPECT_TRUE(o.runs.empty()) << "the first run was killed, none after it ran";
+  auto next = pool_->submit(job("hello", 1));
+  ASSERT_TRUE(next);
+  JobOutcome n = next->get();
+  ASSERT_EQ(n.runs.size(), 1u);
+  EXPECT_EQ(n.runs[0].status, RunStatus::kOk) << n.runs[0].error;
+  EXPECT_EQ(n.runs[0].stdout_data, "hello\n");
+  EXPECT_EQ(pool_->stats().rebuilds, rebuilds) << "a cancellation must not cost the slot";
+}
+
+// A job cancelled while it waits for a slot never touches one.
+TEST_F(PoolTest, CancelBeforeTheSlotIsFree) {
+  auto busy = pool_->submit(job("sleeper", 1, 1000));
+  ASSERT_TRUE(busy);
+  JobPlan plan = job("hello", 1);
+  plan.cancel = std::make_shared<JobCancel>();
+  auto cancel = plan.cancel;
+  auto waiting = pool_->submit(std::move(plan));
+  ASSERT_TRUE(waiting);
+  cancel->request();
+  JobOutcome o = waiting->get();
+  EXPECT_TRUE(o.cancelled);
+  EXPECT_TRUE(o.runs.empty());
+  busy->get();
+}
+
+}  // namespace
+}  // namespace codecanvas::controller
