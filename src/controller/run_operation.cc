@@ -168,8 +168,7 @@ Result<UniqueFd> RunOperation::openStdin() {
     // Only a regular file: a directory fd would reach the host's tree from inside the
     // chroot, a device or FIFO the host's state. O_NONBLOCK so a FIFO cannot stall the
     // event loop before it is refused; a regular file ignores the flag, cleared anyway.
-    UniqueFd fd(::open(request_.stdin_path.c_str(),
-                       O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
+    UniqueFd fd(::open(request_.stdin_path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
     if (!fd) return sysError("open(" + request_.stdin_path + ") for stdin");
     struct stat st {};
     if (::fstat(fd.get(), &st) != 0) return sysError("fstat(" + request_.stdin_path + ")");

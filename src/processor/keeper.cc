@@ -143,8 +143,8 @@ Status Keeper::startRun(Message m) {
     if (auto s = work_dirs_.seal(); !s) {
       std::fprintf(stderr, "codecanvas-processor: slot %u: %s\n", init_.slot,
                    s.error().message.c_str());
-      return reply(protocol::encode(
-          protocol::StepFailure{protocol::Step::kSealBox, s.error().errno_value}));
+      return reply(
+          protocol::encode(protocol::StepFailure{protocol::Step::kSealBox, s.error().errno_value}));
     }
   }
   auto prepared = PreparedPlan::prepare(std::move(plan), std::move(m.fds), cap_last_);

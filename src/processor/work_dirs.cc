@@ -61,7 +61,8 @@ Status sealEntry(int parent_fd, const std::string& name, const std::string& path
     if (depth >= kMaxSealDepth)
       return Error{"seal " + path + ": deeper than " + std::to_string(kMaxSealDepth) + " levels",
                    ELOOP};
-    UniqueFd dir(::openat(parent_fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    UniqueFd dir(
+        ::openat(parent_fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
     if (!dir) return sysError("openat(" + path + ")");
     auto names = namesIn(dir.get(), path);
     if (!names) return names.error();

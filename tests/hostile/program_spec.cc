@@ -16,8 +16,8 @@ namespace {
 using nlohmann::json;
 
 const std::set<std::string> kVerdicts = {
-    "accepted",       "wrong_answer",  "time_limit",      "wall_time_limit", "memory_limit",
-    "output_limit",   "runtime_error", "syscall_blocked", "internal_error",  "compile_error"};
+    "accepted",     "wrong_answer",  "time_limit",      "wall_time_limit", "memory_limit",
+    "output_limit", "runtime_error", "syscall_blocked", "internal_error",  "compile_error"};
 const std::set<std::string> kStatuses = {
     "ok",           "runtime_error", "time_limit",      "wall_time_limit", "memory_limit",
     "output_limit", "compile_error", "syscall_blocked", "internal_error"};
@@ -113,8 +113,7 @@ std::string validate(const Expectation& e) {
     return e.value == "null" || parseInteger(e.value) ? "" : "exit_code needs a number or null";
   if (k == "signal")
     return e.value == "null" || signalNumber(e.value) ? "" : "unknown signal '" + e.value + "'";
-  if (k == "error" || k == "error-contains")
-    return unescape(e.value) ? "" : "bad escape in " + k;
+  if (k == "error" || k == "error-contains") return unescape(e.value) ? "" : "bad escape in " + k;
   if (k == "http") return parseInteger(e.value) ? "" : "http needs a status code";
   if (k == "stdout_truncated" || k == "stderr_truncated")
     return e.value == "true" || e.value == "false" ? "" : k + " needs true or false";
@@ -310,8 +309,8 @@ ParseResult parseProgramSpec(const std::string& filename, const std::string& sou
   }
   // Exactly one status on every host: one unconditional, or one each side of one feature.
   const auto& by = statuses.by_feature;
-  const bool one_split = statuses.always == 0 && by.size() == 1 &&
-                         by.begin()->second == std::pair<int, int>{1, 1};
+  const bool one_split =
+      statuses.always == 0 && by.size() == 1 && by.begin()->second == std::pair<int, int>{1, 1};
   if (statuses.always == 0 && by.empty())
     return fail(0,
                 "no \"expect: status=...\" in the header comment: every hostile program must "
@@ -326,7 +325,8 @@ ParseResult parseProgramSpec(const std::string& filename, const std::string& sou
     const bool judge_key = e.key == "verdict" || e.key == "test-verdicts";
     if (judge != judge_key)
       return fail(e.line, judge ? "a judge program (judge-test:) expects verdict= and "
-                                  "test-verdicts= only, not " + e.key
+                                  "test-verdicts= only, not " +
+                                      e.key
                                 : e.key + " needs judge-test: lines (it checks /api/v1/judge)");
   }
   result.spec = std::move(spec);
@@ -396,9 +396,8 @@ std::string checkField(const Expectation& e, const json& answer, const Placehold
   if (e.key == "error") return field == substitute(*unescape(e.value), ph) ? "" : got;
   if (e.key == "error-contains") {
     const json error = answer.value("error", json());
-    return error.is_string() &&
-                   error.get<std::string>().find(substitute(*unescape(e.value), ph)) !=
-                       std::string::npos
+    return error.is_string() && error.get<std::string>().find(substitute(*unescape(e.value), ph)) !=
+                                    std::string::npos
                ? ""
                : "got " + error.dump();
   }

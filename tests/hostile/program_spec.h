@@ -46,7 +46,7 @@ struct ProgramSpec {
   std::string encoding;                              // from "request: encoding=..."
   // From "request: args=COUNTxBYTES": COUNT more arguments of BYTES letters each.
   size_t generated_args = 0, generated_arg_bytes = 0;
-  std::vector<Expectation> expectations;             // status first
+  std::vector<Expectation> expectations;  // status first
 };
 
 // The API language for a file extension ("c", "cpp", "py", ...); nullopt when unknown.

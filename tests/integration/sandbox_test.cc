@@ -404,16 +404,14 @@ TEST_P(BlockedSyscallTest, IsKilledBySeccomp) {
   EXPECT_EQ(r.signal, SIGSYS);
 }
 
-INSTANTIATE_TEST_SUITE_P(Calls, BlockedSyscallTest,
-                         ::testing::Values("ptrace", "mount", "umount", "pivot_root", "chroot",
-                                           "unshare", "unshare_user", "setns", "keyctl", "add_key",
-                                           "request_key", "bpf", "perf_event_open",
-                                           "io_uring_setup", "kexec_load", "init_module",
-                                           "finit_module", "reboot", "swapon", "acct",
-                                           "userfaultfd", "clock_settime", "settimeofday",
-                                           "clone_newuser", "clone_newns", "x32",
-                                           "personality", "process_vm_readv", "open_by_handle_at",
-                                           "quotactl_fd", "cachestat"));
+INSTANTIATE_TEST_SUITE_P(
+    Calls, BlockedSyscallTest,
+    ::testing::Values("ptrace", "mount", "umount", "pivot_root", "chroot", "unshare",
+                      "unshare_user", "setns", "keyctl", "add_key", "request_key", "bpf",
+                      "perf_event_open", "io_uring_setup", "kexec_load", "init_module",
+                      "finit_module", "reboot", "swapon", "acct", "userfaultfd", "clock_settime",
+                      "settimeofday", "clone_newuser", "clone_newns", "x32", "personality",
+                      "process_vm_readv", "open_by_handle_at", "quotactl_fd", "cachestat"));
 
 // The i386 entry point: the call must never execute. Where the kernel has the entry the
 // policy's architecture check kills the program (SIGSYS, syscall_blocked); where it has

@@ -23,7 +23,8 @@ TEST(CompileCacheTest, KeysDifferWheneverAnyPartDiffers) {
   EXPECT_NE(k, CompileCache::makeKey("", "c", "12", {"gcc", "-O2", "main.c"}, "int main(){}"));
   EXPECT_NE(k, CompileCache::makeKey("", "c", "12", {"gcc", "main.c"}, "int main(){ }"));
   // Moving bytes between parts must not produce the same key.
-  EXPECT_NE(CompileCache::makeKey("", "ab", "c", {}, ""), CompileCache::makeKey("", "a", "bc", {}, ""));
+  EXPECT_NE(CompileCache::makeKey("", "ab", "c", {}, ""),
+            CompileCache::makeKey("", "a", "bc", {}, ""));
   EXPECT_NE(CompileCache::makeKey("", "a", "b", {"x y"}, ""),
             CompileCache::makeKey("", "a", "b", {"x", "y"}, ""));
 }
