@@ -25,6 +25,21 @@ std::string testVerdict(const Checker& checker, const JudgeTest& test, const Run
                                                                        : "wrong_answer";
 }
 
+std::function<std::string(size_t, const RunResult&)> judgeVerdicts(const JudgeSpec& spec) {
+  return [checker = spec.checker, tests = spec.tests](size_t i, const RunResult& r) {
+    return testVerdict(checker, tests.at(i), r);
+  };
+}
+
+JobBudget resolveBudget(const JobBudget& asked, const JobBudget& operator_max) {
+  auto pick = [](uint64_t want, uint64_t max) {
+    if (want == 0) return max;
+    return max == 0 ? want : std::min(want, max);
+  };
+  return {pick(asked.wall_ms, operator_max.wall_ms), pick(asked.cpu_ms, operator_max.cpu_ms),
+          pick(asked.output_bytes, operator_max.output_bytes)};
+}
+
 std::vector<std::string> CodeRunner::prepare() {
   std::vector<std::string> problems;
   for (const auto& lang : languages_.all()) {
@@ -76,6 +91,7 @@ JobPlan CodeRunner::planRun(const RunSpec& spec) const {
   RunRequest run = runStep(spec, limitsFor(spec));
   run.stdin_data = spec.stdin_data;
   plan.runs.push_back(std::move(run));
+  plan.budget = job_max_;
   return plan;
 }
 
@@ -89,11 +105,9 @@ JobPlan CodeRunner::planJudge(const JudgeSpec& spec) const {
     run.stdin_data = test.stdin_data;
     plan.runs.push_back(std::move(run));
   }
-  if (spec.stop_on_first_failure) {
-    plan.keep_going = [checker = spec.checker, tests = spec.tests](size_t i, const RunResult& r) {
-      return testVerdict(checker, tests.at(i), r) == "accepted";
-    };
-  }
+  plan.verdict = judgeVerdicts(spec);
+  plan.stop_on_failure = spec.stop_on_first_failure;
+  plan.budget = resolveBudget(spec.budget, job_max_);
   return plan;
 }
 

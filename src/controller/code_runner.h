@@ -48,17 +48,27 @@ struct JudgeSpec {
   RunSpec run;  // run.stdin_data is unused: every test brings its own
   std::vector<JudgeTest> tests;
   Checker checker;
-  bool stop_on_first_failure = false;
+  bool stop_on_first_failure = true;
+  JobBudget budget;  // what the request asks for; 0: the operator's maximum
 };
 
 // A test's verdict from its run and the checker: "accepted", "wrong_answer", or the run's
-// failing status ("time_limit", "runtime_error", ...).
+// failing status ("time_limit", "runtime_error", ...). The one place a judge decides.
 std::string testVerdict(const Checker& checker, const JudgeTest& test, const RunResult& run);
+
+// JobPlan::verdict for a judge: testVerdict on the spec's tests. Pure; the plan owns
+// copies of the checker and the expected outputs.
+std::function<std::string(size_t, const RunResult&)> judgeVerdicts(const JudgeSpec& spec);
+
+// The budget a job runs with: each asked figure (0: none asked) clamped to the operator's
+// maximum (0: none).
+JobBudget resolveBudget(const JobBudget& asked, const JobBudget& operator_max);
 
 class CodeRunner {
  public:
-  CodeRunner(SlotPool& pool, const LanguageRegistry& languages, Limits operator_max)
-      : pool_(pool), languages_(languages), operator_max_(operator_max) {}
+  CodeRunner(SlotPool& pool, const LanguageRegistry& languages, Limits operator_max,
+             JobBudget job_max = {})
+      : pool_(pool), languages_(languages), operator_max_(operator_max), job_max_(job_max) {}
 
   // Compiles every language's seccomp policy; a language whose policy fails is reported
   // and dropped from `usable`. Call once before serving.
@@ -83,6 +93,7 @@ class CodeRunner {
   SlotPool& pool_;
   const LanguageRegistry& languages_;
   Limits operator_max_;
+  JobBudget job_max_;
   std::map<std::string, const std::vector<uint8_t>*> seccomp_;  // by language name
 };
 

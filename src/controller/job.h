@@ -1,7 +1,8 @@
 // A job: everything one API request does inside one locked slot. Plain data that the
 // CodeRunner builds and the SlotPool carries out step by step:
 //   copy files into /box → compile (or take the artifacts from the compile cache)
-//   → each run in order (keep_going may stop early) → wipe the slot.
+//   → each run in order (a judge's verdicts or the job's budget may stop it early)
+//   → wipe the slot.
 #pragma once
 
 #include <atomic>
@@ -56,14 +57,27 @@ class JobCancel {
   std::function<void()> stop_;
 };
 
+// What one job may use in all, over all its runs (0: no limit). The operator sets the
+// maxima; a judge's request may ask for less.
+struct JobBudget {
+  uint64_t wall_ms = 0;       // from the first run's start; the run in progress is killed
+  uint64_t cpu_ms = 0;        // summed over the runs; checked as each one ends
+  uint64_t output_bytes = 0;  // stdout and stderr kept for the answer, over all runs
+};
+
 struct JobPlan {
   std::vector<BoxFile> files;  // the source
   std::optional<CompileStep> compile;
   std::vector<RunRequest> runs;
-  // Asked after run `index` ended; false stops the job. The next run may already have
-  // started by then (it is sent the moment the keeper reports the previous end): it is
-  // killed and not reported. Runs on the pool's event-loop thread.
-  std::function<bool(size_t index, const RunResult&)> keep_going;
+  // A judge's decision on each run ("accepted", "wrong_answer" or the run's failing
+  // status), made on the run's whole output as soon as it ends, on the pool's event-loop
+  // thread. Null for a plain run.
+  std::function<std::string(size_t index, const RunResult&)> verdict;
+  // With `verdict`: nothing runs after the first run that is not accepted. The next run
+  // may already have started by then (it is sent the moment the keeper reports the
+  // previous end): it is killed and not reported.
+  bool stop_on_failure = false;
+  JobBudget budget;
   // Null: the job cannot be cancelled. Otherwise a cancelled job stops where it is (a
   // running step is killed, nothing after it runs), the slot is wiped as after any job,
   // and the outcome says `cancelled`.
@@ -74,10 +88,17 @@ struct JobOutcome {
   std::optional<RunResult> compile;  // absent when the language does not compile
   bool compile_cached = false;
   std::vector<RunResult> runs;  // fewer than planned after a compile error or a stop
+  // With JobPlan::verdict: one per entry of `runs`. The output of an accepted run is not
+  // kept (no answer shows it); a failing run's is kept while the output budget lasts.
+  std::vector<std::string> verdicts;
+  // Why the job stopped before its last run: "" (it did not), "job_wall_ms" or
+  // "job_cpu_ms" (JobBudget). The run a wall stop killed is not in `runs`.
+  std::string stopped;
+  bool output_cut = false;  // the job's output budget cut what a run printed
   // Set when the sandbox itself failed (not the user's program): a sentence that names
   // the step. The slot is rebuilt before it takes another job.
   std::optional<std::string> fault;
-  bool rejected = false;  // the pool shut down before the job got a slot; nothing ran
+  bool rejected = false;   // the pool shut down before the job got a slot; nothing ran
   bool cancelled = false;  // JobPlan::cancel was requested; `runs` holds what finished before
   unsigned slot = 0;
   double queue_ms = 0;    // from submit to a slot

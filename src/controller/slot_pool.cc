@@ -2,6 +2,7 @@
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <cstdio>
 #include <string_view>
 
@@ -69,7 +70,7 @@ class SlotPool::Execution : public std::enable_shared_from_this<SlotPool::Execut
   // The submitter gave up on the job: the step in progress is killed, none after it runs,
   // and the job ends with the usual wipe.
   void cancelNow() {
-    if (delivered_ || outcome_.cancelled) return;
+    if (delivered_ || !stopped().empty()) return;
     outcome_.cancelled = true;
     slot().stopRuns("the job was cancelled");
   }
@@ -115,23 +116,74 @@ class SlotPool::Execution : public std::enable_shared_from_this<SlotPool::Execut
   void runAll() {
     if (job_->plan.runs.empty() || outcome_.cancelled) return wipe();
     const auto t0 = std::chrono::steady_clock::now();
+    if (const uint64_t wall = job_->plan.budget.wall_ms) {
+      budget_timer_.emplace(pool_.io_);
+      budget_timer_->expires_after(std::chrono::milliseconds(wall));
+      budget_timer_->async_wait([weak = weak_from_this()](const boost::system::error_code& ec) {
+        auto self = weak.lock();
+        if (ec || !self || self->delivered_ || !self->stopped().empty()) return;
+        self->outcome_.stopped = "job_wall_ms";
+        self->slot().stopRuns("the job's wall-time budget is spent");
+      });
+    }
     slot().asyncRunSeries(
         job_->plan.runs,
-        [self = shared_from_this()](size_t i, RunResult r) {
-          if (self->outcome_.cancelled) return false;  // killed by the cancellation
-          if (isFault(r)) {
-            self->fault_ = faultText("run " + std::to_string(i + 1), r);
-            return false;
-          }
-          self->outcome_.runs.push_back(std::move(r));
-          const auto& keep = self->job_->plan.keep_going;
-          return !keep || keep(i, self->outcome_.runs.back());
-        },
+        [self = shared_from_this()](size_t i, RunResult r) { return self->ran(i, std::move(r)); },
         [self = shared_from_this(), t0] {
           self->outcome_.run_ms = msSince(t0);
-          if (self->fault_ && !self->outcome_.cancelled) return self->fail(std::move(*self->fault_));
+          if (self->budget_timer_) self->budget_timer_->cancel();
+          if (self->fault_ && self->stopped().empty()) return self->fail(std::move(*self->fault_));
           self->wipe();
         });
+  }
+
+  // Why the job stopped early ("" while it goes on): cancelled, or a budget spent.
+  std::string stopped() const { return outcome_.cancelled ? "cancelled" : outcome_.stopped; }
+
+  // Run `i` ended (on the loop, in order): its verdict on the whole result, then what of it
+  // is kept, then whether the job goes on. False stops the series.
+  bool ran(size_t i, RunResult r) {
+    if (!stopped().empty()) return false;  // killed by the stop, not a result
+    if (isFault(r)) {
+      fault_ = faultText("run " + std::to_string(i + 1), r);
+      return false;
+    }
+    const JobPlan& plan = job_->plan;
+    std::string verdict = plan.verdict ? plan.verdict(i, r) : "";
+    cpu_ms_ += r.time_ms.value_or(0);
+    if (plan.verdict && verdict == "accepted") {
+      // No answer shows an accepted test's output: 500 tests of 16 MiB each would
+      // otherwise be held until the answer is made.
+      r.stdout_data.clear(), r.stdout_data.shrink_to_fit();
+      r.stderr_data.clear(), r.stderr_data.shrink_to_fit();
+    } else {
+      keepWithinBudget(r.stdout_data, r.stdout_truncated);
+      keepWithinBudget(r.stderr_data, r.stderr_truncated);
+    }
+    const bool failed = plan.verdict && verdict != "accepted";
+    outcome_.runs.push_back(std::move(r));
+    if (plan.verdict) outcome_.verdicts.push_back(std::move(verdict));
+    if (failed && plan.stop_on_failure) return false;
+    if (plan.budget.cpu_ms > 0 && cpu_ms_ >= static_cast<double>(plan.budget.cpu_ms) &&
+        i + 1 < plan.runs.size()) {
+      outcome_.stopped = "job_cpu_ms";
+      return false;
+    }
+    return true;
+  }
+
+  // Cuts `text` to what is left of the job's output budget.
+  void keepWithinBudget(std::string& text, bool& truncated) {
+    const uint64_t budget = job_->plan.budget.output_bytes;
+    if (budget == 0) return;
+    const uint64_t left = budget > output_kept_ ? budget - output_kept_ : 0;
+    if (text.size() > left) {
+      text.resize(left);
+      text.shrink_to_fit();
+      truncated = true;
+      outcome_.output_cut = true;
+    }
+    output_kept_ += text.size();
   }
 
   // The answer goes out before the wipe: the result is complete, and the client need not
@@ -177,6 +229,9 @@ class SlotPool::Execution : public std::enable_shared_from_this<SlotPool::Execut
   JobOutcome outcome_;
   std::optional<std::string> fault_;  // a run's sandbox failure, acted on once the slot is idle
   bool delivered_ = false;
+  std::optional<boost::asio::steady_timer> budget_timer_;  // the job's wall-time budget
+  double cpu_ms_ = 0;                                      // of the runs so far
+  uint64_t output_kept_ = 0;                               // bytes of output kept so far
 };
 
 Result<std::unique_ptr<SlotPool>> SlotPool::create(PoolOptions options) {

@@ -294,12 +294,12 @@ HttpResponse Api::judge(const HttpRequest& req) {
     for (size_t i = 0; i < p.spec.tests.size(); ++i) tests.push_back({{"verdict", "skipped"}});
   } else {
     for (size_t i = 0; i < p.spec.tests.size(); ++i) {
-      if (i >= outcome->runs.size()) {
+      if (i >= outcome->runs.size() || i >= outcome->verdicts.size()) {
         tests.push_back({{"verdict", "skipped"}});
         continue;
       }
       const RunResult& r = outcome->runs[i];
-      const std::string v = controller::testVerdict(p.spec.checker, p.spec.tests[i], r);
+      const std::string& v = outcome->verdicts[i];  // decided in the job, on the whole output
       if (v != "accepted" && verdict == "accepted") verdict = v;
       json t = {{"verdict", v},
                 {"time_ms", r.time_ms ? json(roundMs(*r.time_ms)) : json(nullptr)},
@@ -313,6 +313,7 @@ HttpResponse Api::judge(const HttpRequest& req) {
         t["stdout"] = controller::outputText(r.stdout_data, p.encoding);
         t["stderr"] = controller::outputText(r.stderr_data, p.encoding);
         t["stdout_truncated"] = r.stdout_truncated;
+        t["stderr_truncated"] = r.stderr_truncated;
         t["error"] = r.status == RunStatus::kOk ? json(nullptr) : json(r.error);
       }
       max_time = std::max(max_time, r.time_ms.value_or(0));
@@ -320,7 +321,11 @@ HttpResponse Api::judge(const HttpRequest& req) {
       tests.push_back(std::move(t));
     }
   }
+  // Every test that ran passed, but the job's budget ended it before the others.
+  if (verdict == "accepted" && !outcome->stopped.empty()) verdict = "job_limit_exceeded";
   j["verdict"] = verdict;
+  j["stopped"] = outcome->stopped.empty() ? json(nullptr) : json(outcome->stopped);
+  j["output_cut"] = outcome->output_cut;
   j["tests"] = std::move(tests);
   j["max_time_ms"] = roundMs(max_time);
   j["max_memory_kb"] = max_memory;

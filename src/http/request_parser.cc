@@ -73,6 +73,30 @@ std::variant<std::optional<std::string>, ApiError> stringField(const json& obj, 
   return std::optional<std::string>(s);
 }
 
+// A positive whole number named `name` in messages: 1000.0 is accepted as 1000, 1000.5 is
+// not. The range comes first: casting a double beyond int64_t (1e300) is undefined.
+std::variant<uint64_t, ApiError> positiveInteger(const json& v, const std::string& name) {
+  uint64_t value = 0;
+  if (v.is_number_float()) {
+    const double d = v.get<double>();
+    if (d < 1 || d > 1e15 || d != static_cast<double>(static_cast<int64_t>(d)))
+      return badRequest("\"" + name + "\" must be a positive integer");
+    value = static_cast<uint64_t>(d);
+  } else if (v.is_number_unsigned()) {
+    value = v.get<uint64_t>();
+  } else if (v.is_number_integer()) {
+    return badRequest("\"" + name + "\" must be a positive integer, not " + v.dump());
+  } else {
+    return badRequest("\"" + name + "\" must be a positive integer");
+  }
+  if (value == 0) return badRequest("\"" + name + "\" must be at least 1");
+  if (value > kLimitCeiling)
+    return badRequest("\"" + name + "\" is out of range (" + std::to_string(value) +
+                      "); values above the operator's maximum are clamped, but not beyond " +
+                      std::to_string(kLimitCeiling));
+  return value;
+}
+
 std::variant<RequestedLimits, ApiError> limitsField(const json& obj) {
   RequestedLimits out;
   auto it = obj.find("limits");
@@ -91,27 +115,30 @@ std::variant<RequestedLimits, ApiError> limitsField(const json& obj) {
   for (const auto& f : kFields) {
     auto v = it->find(f.key);
     if (v == it->end() || v->is_null()) continue;
-    const std::string name = std::string("limits.") + f.key;
-    // 1000.0 is accepted as 1000; 1000.5 is not an integer. The range comes first: casting
-    // a double beyond int64_t (1e300) is undefined behaviour.
-    if (v->is_number_float()) {
-      const double d = v->get<double>();
-      if (d < 1 || d > 1e15 || d != static_cast<double>(static_cast<int64_t>(d)))
-        return badRequest("\"" + name + "\" must be a positive integer");
-      out.*(f.member) = static_cast<uint64_t>(d);
-    } else if (v->is_number_unsigned()) {
-      out.*(f.member) = v->get<uint64_t>();
-    } else if (v->is_number_integer()) {
-      return badRequest("\"" + name + "\" must be a positive integer, not " + v->dump());
-    } else {
-      return badRequest("\"" + name + "\" must be a positive integer");
-    }
-    const uint64_t value = *(out.*(f.member));
-    if (value == 0) return badRequest("\"" + name + "\" must be at least 1");
-    if (value > kLimitCeiling)
-      return badRequest("\"" + name + "\" is out of range (" + std::to_string(value) +
-                        "); values above the operator's maximum are clamped, but not beyond " +
-                        std::to_string(kLimitCeiling));
+    auto value = positiveInteger(*v, std::string("limits.") + f.key);
+    if (auto* e = std::get_if<ApiError>(&value)) return *e;
+    out.*(f.member) = std::get<uint64_t>(value);
+  }
+  return out;
+}
+
+// "job_limits": {"wall_ms", "cpu_ms", "output_kb"}: what the whole judge may use; each is
+// clamped to the operator's maximum later.
+std::variant<controller::JobBudget, ApiError> jobLimitsField(const json& obj) {
+  controller::JobBudget out;
+  auto it = obj.find("job_limits");
+  if (it == obj.end() || it->is_null()) return out;
+  if (!it->is_object())
+    return badRequest("\"job_limits\" must be an object like {\"wall_ms\": 60000}");
+  for (const char* key : {"wall_ms", "cpu_ms", "output_kb"}) {
+    auto v = it->find(key);
+    if (v == it->end() || v->is_null()) continue;
+    auto value = positiveInteger(*v, std::string("job_limits.") + key);
+    if (auto* e = std::get_if<ApiError>(&value)) return *e;
+    const uint64_t n = std::get<uint64_t>(value);
+    if (std::string(key) == "wall_ms") out.wall_ms = n;
+    if (std::string(key) == "cpu_ms") out.cpu_ms = n;
+    if (std::string(key) == "output_kb") out.output_bytes = n * 1024;
   }
   return out;
 }
@@ -239,6 +266,9 @@ std::variant<ParsedJudge, ApiError> parseJudgeRequest(std::string_view body,
     if (!s->is_boolean()) return badRequest("\"stop_on_first_failure\" must be true or false");
     out.spec.stop_on_first_failure = s->get<bool>();
   }
+  auto budget = jobLimitsField(j);
+  if (auto* e = std::get_if<ApiError>(&budget)) return *e;
+  out.spec.budget = std::get<controller::JobBudget>(budget);
   return out;
 }
 

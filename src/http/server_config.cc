@@ -32,6 +32,9 @@ options (each overrides the config file):
   --max-body-kb N      largest request body (default 16384)
   --max-source-kb N    largest source (default 1024)
   --max-tests N        most tests in one judge request (default 500)
+  --max-job-wall-ms N  wall time one job's runs may take in all (default 300000)
+  --max-job-cpu-ms N   CPU time one job's runs may use in all (default 120000)
+  --max-job-output-kb N  output of one job kept for its answer (default 16384)
   --cache-mb N         compile cache size (default 256)
   --shutdown-grace-s N on SIGTERM, how long running jobs may take to finish (default 120)
   --http-threads N     request threads (default: slots + queue + 8)
@@ -93,6 +96,12 @@ const Setting kNumbers[] = {
      [](ServerConfig& c, uint64_t v) { c.shutdown_grace_seconds = static_cast<unsigned>(v); }},
     {"--http-threads", "http_threads", 0, 4096,
      [](ServerConfig& c, uint64_t v) { c.http_threads = static_cast<unsigned>(v); }},
+    {"--max-job-wall-ms", "max_job_wall_ms", 1, 86400000,
+     [](ServerConfig& c, uint64_t v) { c.max_job.wall_ms = v; }},
+    {"--max-job-cpu-ms", "max_job_cpu_ms", 1, 86400000,
+     [](ServerConfig& c, uint64_t v) { c.max_job.cpu_ms = v; }},
+    {"--max-job-output-kb", "max_job_output_kb", 1, 1 << 24,
+     [](ServerConfig& c, uint64_t v) { c.max_job.output_bytes = v * 1024; }},
 };
 
 // "api_keys": [{"name": "judge", "key": "...", "requests_per_minute": 600, "burst": 50}]

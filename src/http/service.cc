@@ -50,8 +50,8 @@ Result<std::unique_ptr<Service>> Service::create(const ServerConfig& config) {
   auto registry = controller::LanguageRegistry::fromProfiles(std::move(usable));
   if (!registry) return registry.error();
   s->languages_ = std::move(registry.value());
-  s->runner_ =
-      std::make_unique<controller::CodeRunner>(*s->pool_, s->languages_, config.max_limits);
+  s->runner_ = std::make_unique<controller::CodeRunner>(*s->pool_, s->languages_, config.max_limits,
+                                                        config.max_job);
   for (const auto& p : s->runner_->prepare()) say("warning: " + p);
   std::string names;
   for (const auto& l : s->languages_.all()) names += " " + l.name + " " + l.version + ";";

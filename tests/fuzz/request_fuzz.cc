@@ -185,6 +185,8 @@ class EchoBackend : public Backend {
     last_judge = spec;
     controller::JobPlan plan;
     for (const auto& t : spec.tests) plan.runs.emplace_back().stdin_data = t.stdin_data;
+    plan.verdict = controller::judgeVerdicts(spec);
+    plan.stop_on_failure = spec.stop_on_first_failure;
     return plan;
   }
   std::optional<std::future<JobOutcome>> submit(controller::JobPlan plan) override;
@@ -228,11 +230,10 @@ std::optional<std::future<JobOutcome>> EchoBackend::submit(controller::JobPlan p
   if (!o.compile || o.compile->status == RunStatus::kOk) {
     for (size_t i = 0; i < plan.runs.size(); ++i) {
       o.runs.push_back(echoRun(plan.runs[i].stdin_data, run.source));
-      // What CodeRunner::planJudge's keep_going does for stop_on_first_failure.
-      if (last_judge && last_judge->stop_on_first_failure &&
-          controller::testVerdict(last_judge->checker, last_judge->tests[i], o.runs.back()) !=
-              "accepted")
-        break;
+      // What the pool does with a judge's plan: the verdict on each run, and the stop.
+      if (!plan.verdict) continue;
+      o.verdicts.push_back(plan.verdict(i, o.runs.back()));
+      if (plan.stop_on_failure && o.verdicts.back() != "accepted") break;
     }
   }
   std::promise<JobOutcome> p;

@@ -539,6 +539,54 @@ TEST(HttpServerTest, ASecondServerOnTheSamePortSaysSo) {
   EXPECT_EQ(first.terminate(), 0);
 }
 
+// Peak resident memory of a process, from /proc/PID/status (VmHWM), in KiB.
+long peakRssKb(pid_t pid) {
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  for (std::string line; std::getline(status, line);)
+    if (line.rfind("VmHWM:", 0) == 0) return std::stol(line.substr(6));
+  return -1;
+}
+
+// The worst judge the limits allow, in small: every test fails and prints all the output
+// it may, and all are run. The job keeps at most its output budget, so the server's peak
+// memory and the answer stay bounded (without the budget: 120 x 2 MB kept, and a larger
+// answer still).
+TEST(HttpServerTest, AJudgeKeepsNoMoreOutputThanItsBudget) {
+  CODECANVAS_REQUIRE_ROOT();
+  ServerProcess server(SERVER_PATH, {"--slots", "1", "--uid-base", "60670", "--max-output-kb",
+                                     "1024", "--max-job-output-kb", "4096"});
+  ASSERT_GT(server.port(), 0) << server.log();
+  const std::string source =
+      "#include <stdio.h>\n#include <string.h>\nstatic char b[1000 * 1024];\n"
+      "int main(void) { memset(b, 'y', sizeof b); fwrite(b, 1, sizeof b, stdout);\n"
+      "  fwrite(b, 1, sizeof b, stderr); return 0; }\n";
+  json tests = json::array();
+  for (int i = 0; i < 120; ++i) tests.push_back({{"stdin", ""}, {"expected_output", "x"}});
+  const json judge = {{"language", "c"},
+                      {"source", source},
+                      {"tests", tests},
+                      {"stop_on_first_failure", false},
+                      {"checker", {{"type", "exact"}}}};
+  // Warm up (the compile), so that the peak below is the judge's output alone.
+  Answer warm = send(server.port(), "POST", "/api/v1/run",
+                     json{{"language", "c"}, {"source", source}}.dump());
+  ASSERT_EQ(warm.status, 200) << warm.raw.substr(0, 500);
+  const long before = peakRssKb(server.pid());
+  Answer a = send(server.port(), "POST", "/api/v1/judge", judge.dump());
+  const long after = peakRssKb(server.pid());
+  ASSERT_EQ(a.status, 200) << a.raw.substr(0, 500);
+  EXPECT_EQ(a.body["verdict"], "wrong_answer");
+  ASSERT_EQ(a.body["tests"].size(), 120u);
+  EXPECT_EQ(a.body["tests"][119]["verdict"], "wrong_answer") << "every test must have run";
+  EXPECT_TRUE(a.body["output_cut"].get<bool>());
+  EXPECT_LT(a.raw.size(), 8u << 20) << "the answer carries more than the 4 MiB budget";
+  std::printf("peak RSS %ld -> %ld KiB for the judge; answer %zu bytes\n", before, after,
+              a.raw.size());
+  EXPECT_GT(before, 0);
+  EXPECT_LT(after - before, 64 * 1024)
+      << "peak RSS grew from " << before << " to " << after << " KiB for one judge";
+}
+
 // API keys from the config file: 401 without one, the key's rate as 429 with Retry-After,
 // /health open, the key's name in the log; and the command-line client with the key from
 // CODECANVAS_KEY.
@@ -551,13 +599,13 @@ TEST(HttpServerTest, ApiKeysAndTheirRatesHoldOverTheWire) {
   const std::filesystem::path config = std::filesystem::temp_directory_path() /
                                        ("codecanvas-keys-" + std::to_string(::getpid()) + ".json");
   {
-    std::ofstream(config)
-        << json{{"api_keys",
-                 {{{"name", "judge"}, {"key", judge_key}},
-                  {{"name", "slow"}, {"key", slow_key}, {"requests_per_minute", 1}, {"burst", 2}},
-                  {{"name", "alpha"}, {"key", alpha_key}},
-                  {{"name", "beta"}, {"key", beta_key}}}}}
-               .dump();
+    std::ofstream(config) << json{
+        {"api_keys",
+         {{{"name", "judge"}, {"key", judge_key}},
+          {{"name", "slow"}, {"key", slow_key}, {"requests_per_minute", 1}, {"burst", 2}},
+          {{"name", "alpha"}, {"key", alpha_key}},
+          {{"name", "beta"},
+           {"key", beta_key}}}}}.dump();
   }
   ServerProcess server(SERVER_PATH,
                        {"--slots", "1", "--uid-base", "60660", "--config", config.string()});
@@ -580,9 +628,9 @@ TEST(HttpServerTest, ApiKeysAndTheirRatesHoldOverTheWire) {
   EXPECT_EQ(ok.body.value("stdout", ""), "hi\n");
 
   // The compile cache is per key: another key's identical compile is not "cached" for it.
-  const json c_prog = {{"language", "c"},
-                       {"source", "int main(void) { return " + std::to_string(::getpid() % 100) +
-                                      " * 0; }"}};
+  const json c_prog = {
+      {"language", "c"},
+      {"source", "int main(void) { return " + std::to_string(::getpid() % 100) + " * 0; }"}};
   Answer mine = send(port, "POST", "/api/v1/run", c_prog.dump(), alpha_key);
   Answer again = send(port, "POST", "/api/v1/run", c_prog.dump(), alpha_key);
   Answer theirs = send(port, "POST", "/api/v1/run", c_prog.dump(), beta_key);

@@ -104,5 +104,60 @@ TEST_F(PoolTest, CancelBeforeTheSlotIsFree) {
   busy->get();
 }
 
+// The job's wall budget ends it however long its runs may each take: the run in progress
+// is killed (and not reported), none after it starts.
+TEST_F(PoolTest, WallBudgetStopsTheJob) {
+  JobPlan plan = job("sleeper", 3, 20000);
+  plan.budget.wall_ms = 400;
+  const auto t0 = std::chrono::steady_clock::now();
+  auto future = pool_->submit(std::move(plan));
+  ASSERT_TRUE(future);
+  ASSERT_EQ(future->wait_for(10s), std::future_status::ready);
+  JobOutcome o = future->get();
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 10s);
+  EXPECT_EQ(o.stopped, "job_wall_ms");
+  EXPECT_FALSE(o.fault) << *o.fault;
+  EXPECT_TRUE(o.runs.empty());
+}
+
+// The CPU budget is summed over the runs and checked as each one ends.
+TEST_F(PoolTest, CpuBudgetStopsTheJobBetweenRuns) {
+  JobPlan plan = job("spin", 4);
+  for (auto& r : plan.runs) r.limits.cpu_ms = 150;
+  plan.budget.cpu_ms = 250;
+  auto future = pool_->submit(std::move(plan));
+  ASSERT_TRUE(future);
+  JobOutcome o = future->get();
+  EXPECT_EQ(o.stopped, "job_cpu_ms");
+  ASSERT_EQ(o.runs.size(), 2u) << "150 + 150 ms passes a budget of 250";
+  EXPECT_EQ(o.runs[0].status, RunStatus::kTimeLimit);
+}
+
+// A judge's accepted runs keep no output; failing runs keep theirs while the job's output
+// budget lasts, then are cut (and say so).
+TEST_F(PoolTest, OutputBudgetBoundsWhatAJobKeeps) {
+  JobPlan plan = job("echo_stdin", 4);
+  const std::string chunk(100 * 1024, 'x');
+  for (auto& r : plan.runs) r.stdin_data = chunk;
+  plan.verdict = [](size_t i, const RunResult&) {
+    return i == 0 ? std::string("accepted") : std::string("wrong_answer");
+  };
+  plan.budget.output_bytes = 150 * 1024;
+  auto future = pool_->submit(std::move(plan));
+  ASSERT_TRUE(future);
+  JobOutcome o = future->get();
+  ASSERT_EQ(o.runs.size(), 4u);
+  ASSERT_EQ(o.verdicts.size(), 4u);
+  EXPECT_EQ(o.verdicts[0], "accepted");
+  EXPECT_EQ(o.runs[0].stdout_data, "") << "an accepted test's output is never shown";
+  EXPECT_EQ(o.runs[1].stdout_data.size(), chunk.size());
+  EXPECT_FALSE(o.runs[1].stdout_truncated);
+  EXPECT_EQ(o.runs[2].stdout_data.size(), 50u * 1024);
+  EXPECT_TRUE(o.runs[2].stdout_truncated);
+  EXPECT_EQ(o.runs[3].stdout_data.size(), 0u);
+  EXPECT_TRUE(o.output_cut);
+  EXPECT_EQ(o.stopped, "") << "the output budget cuts, it does not stop";
+}
+
 }  // namespace
 }  // namespace codecanvas::controller

@@ -50,13 +50,26 @@ class FakeBackend : public Backend {
     last_judge = spec;
     controller::JobPlan p;
     p.runs.resize(spec.tests.size());
+    p.verdict = controller::judgeVerdicts(spec);
+    p.stop_on_failure = spec.stop_on_first_failure;
     return p;
   }
-  std::optional<std::future<JobOutcome>> submit(controller::JobPlan) override {
+  // The prepared outcome, with each run judged by the plan as the pool would do it.
+  std::optional<std::future<JobOutcome>> submit(controller::JobPlan plan) override {
     ++submitted;
     if (full) return std::nullopt;
+    JobOutcome o = outcome;
+    if (plan.verdict && o.verdicts.empty()) {
+      for (size_t i = 0; i < o.runs.size(); ++i) {
+        o.verdicts.push_back(plan.verdict(i, o.runs[i]));
+        if (plan.stop_on_failure && o.verdicts.back() != "accepted") {
+          o.runs.resize(i + 1);
+          break;
+        }
+      }
+    }
     std::promise<JobOutcome> p;
-    p.set_value(outcome);
+    p.set_value(std::move(o));
     return p.get_future();
   }
   HealthInfo health() const override {
@@ -261,6 +274,7 @@ TEST_F(ApiTest, JudgeComparesEveryTestAndTakesTheFirstFailingVerdict) {
   backend_.outcome.runs = {okRun("3\n"), okRun("11\n"), okRun("7\n")};
   backend_.outcome.runs[2].status = RunStatus::kTimeLimit;
   json j = post("/api/v1/judge", R"({"language":"c","source":"x","checker":{"type":"tokens"},
+      "stop_on_first_failure":false,
       "tests":[{"stdin":"1 2","expected_output":"3"},{"stdin":"5 5","expected_output":"10"},
                {"stdin":"3 4","expected_output":"7"}]})",
                 200);
@@ -285,6 +299,52 @@ TEST_F(ApiTest, JudgeMarksTestsThatDidNotRunAsSkipped) {
   EXPECT_EQ(j["verdict"], "wrong_answer");
   EXPECT_EQ(j["tests"][1]["verdict"], "skipped");
   EXPECT_TRUE(backend_.last_judge.stop_on_first_failure);
+}
+
+// Without stop_on_first_failure the judge stops at the first failing test: a judge of 500
+// tests that all fail must not hold a slot (and memory) for all 500.
+TEST_F(ApiTest, JudgeStopsAtTheFirstFailureUnlessAskedForAll) {
+  backend_.outcome.runs = {okRun("1\n"), okRun("wrong\n"), okRun("3\n")};
+  json j = post("/api/v1/judge", R"({"language":"python3","source":"x",
+      "tests":[{"expected_output":"1"},{"expected_output":"2"},{"expected_output":"3"}]})",
+                200);
+  EXPECT_TRUE(backend_.last_judge.stop_on_first_failure);
+  EXPECT_EQ(j["verdict"], "wrong_answer");
+  EXPECT_EQ(j["tests"][2]["verdict"], "skipped");
+  EXPECT_EQ(j["stopped"], nullptr);
+}
+
+// A job stopped by its budget: every test that ran passed, yet not all ran.
+TEST_F(ApiTest, JudgeStoppedByItsBudgetIsNotAccepted) {
+  backend_.outcome.runs = {okRun("1\n")};
+  backend_.outcome.stopped = "job_wall_ms";
+  json j = post("/api/v1/judge", R"({"language":"python3","source":"x",
+      "job_limits":{"wall_ms":5000,"cpu_ms":1000.0,"output_kb":64},
+      "tests":[{"expected_output":"1"},{"expected_output":"2"}]})",
+                200);
+  EXPECT_EQ(j["verdict"], "job_limit_exceeded");
+  EXPECT_EQ(j["stopped"], "job_wall_ms");
+  EXPECT_EQ(j["tests"][0]["verdict"], "accepted");
+  EXPECT_EQ(j["tests"][1]["verdict"], "skipped");
+  EXPECT_EQ(backend_.last_judge.budget.wall_ms, 5000u);
+  EXPECT_EQ(backend_.last_judge.budget.cpu_ms, 1000u);
+  EXPECT_EQ(backend_.last_judge.budget.output_bytes, 64u * 1024);
+  expectRefused(R"({"language":"c","source":"x","tests":[{"expected_output":""}],
+      "job_limits":{"wall_ms":0}})",
+                400, "bad_request", "job_limits.wall_ms", "/api/v1/judge");
+  expectRefused(R"({"language":"c","source":"x","tests":[{"expected_output":""}],
+      "job_limits":[1]})",
+                400, "bad_request", "job_limits", "/api/v1/judge");
+}
+
+TEST(ResolveBudgetTest, AskedFiguresAreClampedToTheOperatorsMaximum) {
+  const controller::JobBudget max{60000, 0, 1024};
+  const auto b = controller::resolveBudget({1000, 5000, 0}, max);
+  EXPECT_EQ(b.wall_ms, 1000u);       // asked less
+  EXPECT_EQ(b.cpu_ms, 5000u);        // no operator maximum
+  EXPECT_EQ(b.output_bytes, 1024u);  // not asked: the maximum
+  EXPECT_EQ(controller::resolveBudget({90000, 0, 4096}, max).wall_ms, 60000u);
+  EXPECT_EQ(controller::resolveBudget({90000, 0, 4096}, max).output_bytes, 1024u);
 }
 
 TEST_F(ApiTest, JudgeValidatesItsOwnFields) {
