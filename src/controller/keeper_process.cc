@@ -9,6 +9,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <mutex>
+
 namespace codecanvas::controller {
 
 Result<KeeperProcess> spawnKeeper(const std::string& processor_path, int cgroup_dir_fd) {
@@ -35,6 +37,10 @@ Result<KeeperProcess> spawnKeeper(const std::string& processor_path, int cgroup_
     args.flags |= CLONE_INTO_CGROUP;
     args.cgroup = static_cast<uint64_t>(cgroup_dir_fd);
   }
+  // CLONE_VFORK: the parent sleeps until the child has exec'ed, so the lock below covers
+  // the whole time the child holds copies of the server's descriptors.
+  args.flags |= CLONE_VFORK;
+  std::unique_lock lock(spawnLock());
   long pid = ::syscall(SYS_clone3, &args, sizeof args);
   if (pid < 0)
     return sysError("clone3(CLONE_NEWNS|CLONE_NEWPID|CLONE_NEWNET|CLONE_NEWIPC|CLONE_NEWUTS)");
@@ -58,6 +64,11 @@ Result<KeeperProcess> spawnKeeper(const std::string& processor_path, int cgroup_
   k.pidfd.reset(pidfd);
   k.socket = std::move(ours);
   return k;
+}
+
+std::shared_mutex& spawnLock() {
+  static std::shared_mutex lock;
+  return lock;
 }
 
 void destroyKeeper(KeeperProcess& keeper) {

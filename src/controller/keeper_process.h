@@ -6,6 +6,7 @@
 
 #include <sys/types.h>
 
+#include <shared_mutex>
 #include <string>
 
 #include "result.h"
@@ -19,8 +20,16 @@ struct KeeperProcess {
   UniqueFd socket;  // SOCK_SEQPACKET to the keeper's fd 3
 };
 
-// cgroup_dir_fd >= 0: the keeper is born in that cgroup (v2 slot directory).
+// cgroup_dir_fd >= 0: the keeper is born in that cgroup (v2 slot directory). Holds
+// spawnLock() exclusively until the child has exec'ed (CLONE_VFORK). Any thread.
 Result<KeeperProcess> spawnKeeper(const std::string& processor_path, int cgroup_dir_fd);
+
+// A child keeps a copy of every descriptor of the server from its clone until its exec,
+// close-on-exec or not; creating its namespaces (a network namespace) takes milliseconds.
+// A file of /box open for writing at that moment stays open in the child, and a slot's
+// execve of that file meanwhile fails with ETXTBSY. So whoever holds such a descriptor
+// holds this lock shared (Slot::copyIn), and spawnKeeper exclusively.
+std::shared_mutex& spawnLock();
 
 // Kills the keeper (and with it, being pid 1 of its namespace, the whole slot) and reaps it.
 void destroyKeeper(KeeperProcess& keeper);

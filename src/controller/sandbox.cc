@@ -1,5 +1,7 @@
 #include "sandbox.h"
 
+#include <boost/asio/post.hpp>
+
 #include <pwd.h>
 #include <sys/stat.h>
 
@@ -119,6 +121,11 @@ Result<std::unique_ptr<Sandbox>> Sandbox::create(boost::asio::io_context& io,
 }
 
 Sandbox::~Sandbox() {
+  builder_->join();  // a slot being built is finished, then destroyed with the others
+  for (auto& b : building_) {
+    std::lock_guard lock(b->mu);
+    b->slot.reset();
+  }
   slots_.clear();  // keepers and slot cgroups go before the instance cgroup
   cgroup_worker_->join();
   cgroups_.reset();
@@ -163,6 +170,32 @@ Status Sandbox::rebuild(size_t i) {
   if (!slot) return slot.error();
   slots_[i] = std::move(slot.value());
   return {};
+}
+
+void Sandbox::asyncRebuild(size_t i, std::function<void(Status)> done) {
+  slots_.at(i).reset();
+  auto building = std::make_shared<Building>();
+  building_.push_back(building);
+  boost::asio::post(*builder_, [this, i, building, done = std::move(done),
+                                settings = settingsFor(static_cast<unsigned>(i)),
+                                alive = std::weak_ptr<int>(alive_)]() mutable {
+    // Worker thread: only the slot under construction and the (thread-safe) cgroup tree.
+    auto slot = Slot::create(io_, *cgroup_worker_, std::move(settings), *cgroups_);
+    Status status = slot ? Status{} : Status{slot.error()};
+    {
+      std::lock_guard lock(building->mu);
+      if (slot) building->slot = std::move(slot.value());
+    }
+    boost::asio::post(io_, [this, i, building, done = std::move(done), status, alive] {
+      if (alive.expired()) return;  // the Sandbox went first and destroyed the slot
+      {
+        std::lock_guard lock(building->mu);
+        if (building->slot) slots_.at(i) = std::move(building->slot);
+      }
+      std::erase(building_, building);
+      done(status);
+    });
+  });
 }
 
 RunResult runAndWipe(boost::asio::io_context& io, Slot& slot, RunRequest request) {

@@ -5,8 +5,10 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/thread_pool.hpp>
+#include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -39,8 +41,14 @@ class Sandbox {
 
   size_t size() const { return slots_.size(); }
   Slot& slot(size_t i) { return *slots_.at(i); }
-  // Destroys a broken slot and builds it again.
+  // Destroys a broken slot and builds it again, waiting for the new keeper.
   Status rebuild(size_t i);
+  // The same without holding up the event loop: the old slot is destroyed here, the new
+  // one is built on a worker thread (a keeper may take up to 10 s to build its root, and
+  // every other slot's timers and pipes would wait that long) and put in place on the
+  // loop, where `done` then runs. Until then slot(i) must not be used; after a failure
+  // neither (call again). Loop thread only.
+  void asyncRebuild(size_t i, std::function<void(Status)> done);
   const CgroupLayout& cgroupLayout() const { return cgroups_->layout(); }
   // The compiled program of profiles/seccomp/<name>.policy, compiled on first use and
   // kept for the Sandbox's lifetime (RunRequest::seccomp_bpf points at it).
@@ -63,6 +71,16 @@ class Sandbox {
   std::unique_ptr<boost::asio::thread_pool> cgroup_worker_ =
       std::make_unique<boost::asio::thread_pool>(1);
   std::vector<std::unique_ptr<Slot>> slots_;
+  // asyncRebuild: slots built on the worker and not yet in place. The destructor joins the
+  // worker and destroys them here, while the cgroup tree and worker they use still exist.
+  struct Building {
+    std::mutex mu;
+    std::unique_ptr<Slot> slot;
+  };
+  std::vector<std::shared_ptr<Building>> building_;
+  std::unique_ptr<boost::asio::thread_pool> builder_ =
+      std::make_unique<boost::asio::thread_pool>(1);
+  std::shared_ptr<int> alive_ = std::make_shared<int>(0);  // expires with the Sandbox
   std::vector<std::string> warnings_;
   std::map<std::string, std::unique_ptr<std::vector<uint8_t>>> named_policies_;
 };

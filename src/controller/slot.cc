@@ -255,6 +255,8 @@ Status Slot::copyIn(const BoxFile& file) {
   if (file.name.empty() || file.name.find('/') != std::string::npos || file.name == "." ||
       file.name == "..")
     return Error{"box file name must be a plain file name: '" + file.name + "'", EINVAL};
+  // No keeper may be cloned while the file is open for writing (spawnLock).
+  std::shared_lock no_spawn(spawnLock());
   // /box is a fresh tmpfs that nothing has run in yet, but O_EXCL|O_NOFOLLOW still make
   // sure no name there can redirect the write.
   UniqueFd out(::openat(box_.get(), file.name.c_str(),

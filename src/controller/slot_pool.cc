@@ -304,15 +304,16 @@ void SlotPool::dispatch() {
       std::lock_guard lock(mu_);
       if (queue_.empty()) return;
       if (slot_busy_[i]) continue;
-    }
-    if (slot_broken_[i]) {
-      // A slot whose rebuild failed gets another chance, at most every few seconds, when
-      // work is waiting for it.
-      if (std::chrono::steady_clock::now() < retry_at_[i] || !rebuild(i)) continue;
-    }
-    {
-      std::lock_guard lock(mu_);
-      if (queue_.empty()) return;
+      if (slot_broken_[i]) {
+        // A slot whose rebuild failed gets another chance, at most every few seconds,
+        // when work is waiting for it; it is busy while it is built.
+        if (std::chrono::steady_clock::now() >= retry_at_[i]) {
+          slot_busy_[i] = true;
+          boost::asio::post(
+              io_, [this, i] { rebuild(i, [this, i] { slotFree(i, /*job_ended=*/false); }); });
+        }
+        continue;
+      }
       job = std::move(queue_.front());
       queue_.pop_front();
       slot_busy_[i] = true;
@@ -321,27 +322,38 @@ void SlotPool::dispatch() {
   }
 }
 
-bool SlotPool::rebuild(size_t index) {
-  Status s = sandbox_->rebuild(index);
-  std::lock_guard lock(mu_);
-  slot_broken_[index] = !s;
-  if (s) {
-    ++rebuilds_;
-    return true;
-  }
-  ++rebuild_failures_;
-  retry_at_[index] = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-  std::fprintf(stderr, "codecanvas: rebuilding slot %zu failed: %s\n", index,
-               s.error().message.c_str());
-  return false;
+void SlotPool::rebuild(size_t index, std::function<void()> then) {
+  sandbox_->asyncRebuild(index, [this, index, then = std::move(then)](Status s) {
+    {
+      std::lock_guard lock(mu_);
+      slot_broken_[index] = !s;
+      if (s) {
+        ++rebuilds_;
+      } else {
+        ++rebuild_failures_;
+        retry_at_[index] = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+      }
+    }
+    if (!s)
+      std::fprintf(stderr, "codecanvas: rebuilding slot %zu failed: %s\n", index,
+                   s.error().message.c_str());
+    then();
+  });
 }
 
 void SlotPool::release(size_t index, bool rebuild_slot) {
-  if (rebuild_slot) rebuild(index);
+  if (rebuild_slot) {
+    // The slot stays busy (and the job counted, so a shutdown waits) until it is rebuilt.
+    return rebuild(index, [this, index] { slotFree(index, /*job_ended=*/true); });
+  }
+  slotFree(index, /*job_ended=*/true);
+}
+
+void SlotPool::slotFree(size_t index, bool job_ended) {
   {
     std::lock_guard lock(mu_);
     slot_busy_[index] = false;
-    --admitted_;
+    if (job_ended) --admitted_;
   }
   idle_.notify_all();
   // Not dispatch() directly: the finished job's handlers are still on the stack.

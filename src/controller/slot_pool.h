@@ -73,10 +73,14 @@ class SlotPool {
       : options_(std::move(options)), cache_(options_.cache_bytes) {}
   // Event-loop thread: hands queued jobs to free slots, in order of arrival.
   void dispatch();
-  // Event-loop thread: a job left slot `index`; rebuilds it when broken.
+  // Event-loop thread: a job left slot `index`; rebuilds it first when broken.
   void release(size_t index, bool rebuild_slot);
-  // Event-loop thread: destroys slot `index` and builds it again; false when that failed.
-  bool rebuild(size_t index);
+  // Event-loop thread: destroys slot `index` and builds it again off the loop
+  // (Sandbox::asyncRebuild); `then` runs on the loop when it is done or failed.
+  void rebuild(size_t index, std::function<void()> then);
+  // Event-loop thread: slot `index` takes jobs again (and, with `job_ended`, the job that
+  // held it no longer counts as admitted); the next queued job is dispatched.
+  void slotFree(size_t index, bool job_ended);
 
   PoolOptions options_;
   CompileCache cache_;

@@ -1,5 +1,9 @@
 // The slot pool with real slots: jobs as the HTTP layer submits them, without HTTP.
+#include <signal.h>
+
 #include <chrono>
+#include <filesystem>
+#include <fstream>
 #include <future>
 #include <thread>
 
@@ -157,6 +161,71 @@ TEST_F(PoolTest, OutputBudgetBoundsWhatAJobKeeps) {
   EXPECT_EQ(o.runs[3].stdout_data.size(), 0u);
   EXPECT_TRUE(o.output_cut);
   EXPECT_EQ(o.stopped, "") << "the output budget cuts, it does not stop";
+}
+
+// A slot whose keeper takes 2 s to start (a wrapper around the processor sleeps first,
+// when a marker file exists) is rebuilt off the event loop: meanwhile the other slot's
+// job runs and is timed as usual.
+TEST(PoolRebuildTest, ASlowRebuildHoldsUpNoOtherSlot) {
+  CODECANVAS_REQUIRE_ROOT();
+  const std::string dir = "/tmp/codecanvas-pool-test-" + std::to_string(::getpid());
+  std::filesystem::create_directories(dir);
+  const std::string marker = dir + "/slow", wrapper = dir + "/processor";
+  std::ofstream(wrapper) << "#!/bin/sh\n[ -e " << marker << " ] && /bin/sleep 2\nexec "
+                         << defaultProcessorPath() << " \"$@\"\n";
+  std::filesystem::permissions(wrapper, std::filesystem::perms::owner_all);
+  constexpr uint32_t kBase = 60350;
+  PoolOptions options;
+  options.sandbox.slots = 2;
+  options.sandbox.uid_base = kBase;
+  options.sandbox.processor_path = wrapper;
+  auto created = SlotPool::create(options);
+  ASSERT_TRUE(created) << created.error().message;
+  std::unique_ptr<SlotPool> pool = std::move(created.value());
+  std::ofstream(marker) << "";
+
+  // Slot 0 (the first free one) runs a long sleeper; its keeper is killed under it.
+  JobPlan long_job;
+  long_job.files.push_back({"sleeper", "", hostile("sleeper"), 0755});
+  long_job.runs.emplace_back().argv = {"./sleeper"};
+  long_job.runs[0].limits.wall_ms = 20000;
+  auto victim = pool->submit(std::move(long_job));
+  ASSERT_TRUE(victim);
+  pid_t keeper = 0;
+  for (int i = 0; i < 100 && keeper == 0; ++i) {
+    std::this_thread::sleep_for(20ms);
+    for (const auto& p : testing::hostProcessesOfUid(kBase)) {
+      for (pid_t q = std::stoi(p); q > 1 && keeper == 0; q = testing::parentOf(q))
+        if (testing::parentOf(q) == ::getpid()) keeper = q;
+    }
+  }
+  ASSERT_GT(keeper, 0) << "no keeper above the sleeper";
+  ASSERT_EQ(::kill(keeper, SIGKILL), 0);
+  JobOutcome lost = victim->get();
+  EXPECT_TRUE(lost.fault) << "the job whose keeper died is a sandbox fault";
+
+  // Slot 0 is being rebuilt for 2 s. Slot 1 runs a job with a 300 ms wall limit.
+  JobPlan quick;
+  quick.files.push_back({"sleeper", "", hostile("sleeper"), 0755});
+  quick.runs.emplace_back().argv = {"./sleeper"};
+  quick.runs[0].limits.wall_ms = 300;
+  const auto t0 = std::chrono::steady_clock::now();
+  auto other = pool->submit(std::move(quick));
+  ASSERT_TRUE(other);
+  JobOutcome o = other->get();
+  const auto took = std::chrono::steady_clock::now() - t0;
+  ASSERT_EQ(o.runs.size(), 1u) << (o.fault ? *o.fault : "");
+  EXPECT_EQ(o.runs[0].status, RunStatus::kWallTimeLimit) << o.runs[0].error;
+  EXPECT_LT(o.runs[0].wall_ms, 1000) << "the other slot's wall timer waited for the rebuild";
+  EXPECT_LT(took, 1500ms) << "the other slot's job waited for the rebuild";
+  EXPECT_EQ(pool->stats().rebuilds, 0u) << "slot 0 should still be being built";
+
+  std::filesystem::remove(marker);
+  for (int i = 0; i < 100 && pool->stats().rebuilds == 0; ++i) std::this_thread::sleep_for(50ms);
+  EXPECT_EQ(pool->stats().rebuilds, 1u);
+  EXPECT_EQ(pool->stats().broken, 0u);
+  pool.reset();
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

@@ -28,19 +28,7 @@ std::string hostile(const std::string& name) {
   return std::string(HOSTILE_DIR) + "/" + name;
 }
 
-// Processes on the host (the test's pid namespace) owned by a slot uid.
-std::vector<std::string> hostProcessesOfUid(uid_t uid) {
-  std::vector<std::string> found;
-  DIR* d = ::opendir("/proc");
-  while (dirent* e = d ? ::readdir(d) : nullptr) {
-    if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
-    struct stat st {};
-    if (::stat((std::string("/proc/") + e->d_name).c_str(), &st) == 0 && st.st_uid == uid)
-      found.push_back(e->d_name);
-  }
-  if (d) ::closedir(d);
-  return found;
-}
+using testing::hostProcessesOfUid;
 
 class SandboxTest : public ::testing::Test {
  protected:

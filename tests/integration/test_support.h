@@ -3,11 +3,17 @@
 // because CI is where the sandbox must be proven to work.
 #pragma once
 
+#include <dirent.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdlib>
+#include <fstream>
+#include <iterator>
+#include <sstream>
 #include <string>
+#include <vector>
 
 namespace codecanvas::testing {
 
@@ -21,6 +27,34 @@ inline bool inCi() {
 inline double timeSlack() {
   const char* s = std::getenv("CODECANVAS_TIME_SLACK");
   return s != nullptr ? std::max(1.0, std::atof(s)) : 1.0;
+}
+
+// Processes on the host (the test's pid namespace) owned by `uid`, as pid strings.
+inline std::vector<std::string> hostProcessesOfUid(uid_t uid) {
+  std::vector<std::string> found;
+  DIR* d = ::opendir("/proc");
+  while (dirent* e = d ? ::readdir(d) : nullptr) {
+    if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
+    struct stat st {};
+    if (::stat((std::string("/proc/") + e->d_name).c_str(), &st) == 0 && st.st_uid == uid)
+      found.push_back(e->d_name);
+  }
+  if (d) ::closedir(d);
+  return found;
+}
+
+// The parent of `pid` (0 when it is gone), from /proc/PID/stat.
+inline pid_t parentOf(pid_t pid) {
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+  // "pid (comm) state ppid ...": comm may hold spaces and parentheses; the last ')' ends it.
+  const auto close = text.rfind(')');
+  if (close == std::string::npos) return 0;
+  std::istringstream rest(text.substr(close + 1));
+  std::string state;
+  pid_t ppid = 0;
+  rest >> state >> ppid;
+  return ppid;
 }
 
 }  // namespace codecanvas::testing
