@@ -83,6 +83,7 @@ fi
 sources=(
   tests/fuzz/request_fuzz.cc tests/fuzz/no_sandbox.cc
   src/http/api.cc src/http/access.cc src/http/request_parser.cc src/http/metrics.cc
+  src/http/origin_policy.cc
   src/controller/code_runner.cc src/controller/checker.cc src/controller/result_json.cc
   src/controller/verdict.cc src/controller/language_profile.cc src/controller/run_plan.cc
   src/controller/text_file.cc src/controller/compile_cache.cc

@@ -111,24 +111,65 @@ std::string Api::routeOf(const std::string& raw_path) {
   return "other";
 }
 
-HttpResponse Api::handle(const HttpRequest& request) {
+std::variant<Admission, HttpResponse> Api::precheck(const HttpRequest& req) {
   tls_log_fields = {};
+  Admission admission;
+  try {
+    if (auto refusal = checkOrigin(req, options_.origins)) return finish(req, *refusal);
+    auto target = resolve(req);
+    if (auto* refusal = std::get_if<HttpResponse>(&target)) return finish(req, *refusal);
+    const Route* route = std::get<const Route*>(target);
+    // Health checks stay open: load balancers and supervisors probe without a key. So do
+    // the web page's files (route null): the page asks for the key itself.
+    if (options_.access != nullptr && route != nullptr && std::string(route->path) != "/health") {
+      AccessControl::Verdict v = options_.access->check(req);
+      tls_log_fields.key = admission.key_name = v.key_name;
+      if (v.refusal) return finish(req, *v.refusal);
+    }
+    // The server never inflates a body: a small gzip body could stand for gigabytes.
+    if (auto it = req.headers.find("content-encoding"); it != req.headers.end()) {
+      std::string coding;
+      for (char c : it->second)
+        if (c != ' ' && c != '\t')
+          coding += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      if (!coding.empty() && coding != "identity")
+        return finish(req, errorResponse(ApiError{415, "unsupported_encoding",
+                                                  "compressed request bodies (Content-Encoding: " +
+                                                      it->second.substr(0, 40) +
+                                                      ") are not accepted; send the JSON as is"}));
+    }
+  } catch (const std::exception& e) {
+    return finish(
+        req, errorResponse(ApiError{500, "internal", std::string("internal error: ") + e.what()}));
+  }
+  return admission;
+}
+
+HttpResponse Api::handle(const HttpRequest& request, const Admission& admission) {
+  tls_log_fields = {};
+  tls_log_fields.key = admission.key_name;
   HttpResponse response;
   try {
     response = dispatch(request);
   } catch (const std::exception& e) {
     response = errorResponse(ApiError{500, "internal", std::string("internal error: ") + e.what()});
   }
+  return finish(request, std::move(response));
+}
+
+HttpResponse Api::handle(const HttpRequest& request) {
+  auto checked = precheck(request);
+  if (auto* refusal = std::get_if<HttpResponse>(&checked)) return std::move(*refusal);
+  return handle(request, std::get<Admission>(checked));
+}
+
+HttpResponse Api::finish(const HttpRequest& request, HttpResponse response) {
   metrics_.countRequest(routeOf(request.path), response.status);
   if (!tls_log_fields.key.empty()) metrics_.countKeyRequest(tls_log_fields.key, response.status);
   return response;
 }
 
-HttpResponse Api::dispatch(const HttpRequest& req) {
-  struct Route {
-    const char* path;
-    const char* method;
-  };
+std::variant<const Api::Route*, HttpResponse> Api::resolve(const HttpRequest& req) const {
   static constexpr Route kRoutes[] = {
       {"/api/v1/run", "POST"},     {"/api/v1/judge", "POST"}, {"/api/v1/languages", "GET"},
       {"/api/v1/runtimes", "GET"}, {"/health", "GET"},        {"/metrics", "GET"},
@@ -139,12 +180,25 @@ HttpResponse Api::dispatch(const HttpRequest& req) {
   const Route* route = nullptr;
   for (const auto& r : kRoutes)
     if (path == r.path) route = &r;
-  if (route == nullptr && (req.path == "/" || options_.site != nullptr))
-    if (auto r = page(req)) return *r;
-  if (route == nullptr)
-    return errorResponse(ApiError{404, "not_found",
-                                  "no such route: " + req.path.substr(0, 200) +
-                                      "; see /api/v1/languages, /api/v1/run, /api/v1/judge"});
+  if (route == nullptr) {
+    // The web page: its files for GET and HEAD, 405 for other methods on them, and for "/"
+    // a 404 that says why when this server has no page to serve.
+    const StaticSite* site = options_.site;
+    if (req.path == "/" && site == nullptr)
+      return errorResponse(ApiError{404, "not_found", options_.site_missing});
+    if (site == nullptr || !(req.path == "/" || site->has(req.path)))
+      return errorResponse(ApiError{404, "not_found",
+                                    "no such route: " + req.path.substr(0, 200) +
+                                        "; see /api/v1/languages, /api/v1/run, /api/v1/judge"});
+    if (req.method != "GET" && req.method != "HEAD") {
+      HttpResponse r = errorResponse(ApiError{405, "method_not_allowed",
+                                              req.method.substr(0, 16) + " is not allowed on " +
+                                                  req.path.substr(0, 200) + "; use GET"});
+      r.headers.emplace_back("Allow", "GET, HEAD");
+      return r;
+    }
+    return route;
+  }
   const bool head = req.method == "HEAD" && std::string(route->method) == "GET";
   if (req.method != route->method && !head) {
     HttpResponse r = errorResponse(ApiError{
@@ -153,36 +207,24 @@ HttpResponse Api::dispatch(const HttpRequest& req) {
     r.headers.emplace_back("Allow", route->method);
     return r;
   }
-  // Health checks stay open: load balancers and supervisors probe without a key.
-  if (options_.access != nullptr && path != "/health") {
-    AccessControl::Verdict v = options_.access->check(req);
-    tls_log_fields.key = v.key_name;
-    if (v.refusal) return *v.refusal;
+  return route;
+}
+
+HttpResponse Api::dispatch(const HttpRequest& req) {
+  auto target = resolve(req);
+  if (auto* refusal = std::get_if<HttpResponse>(&target)) return std::move(*refusal);
+  const Route* route = std::get<const Route*>(target);
+  if (route == nullptr) {
+    if (auto r = options_.site->serve(req)) return *r;
+    return errorResponse(ApiError{404, "not_found", "no such file: " + req.path.substr(0, 200)});
   }
+  const std::string path = route->path;
   if (path == "/api/v1/run") return run(req);
   if (path == "/api/v1/judge") return judge(req);
   if (path == "/api/v1/languages") return languages();
   if (path == "/api/v1/runtimes") return runtimes();
   if (path == "/health") return health();
   return metrics();
-}
-
-// The web page: its files for GET and HEAD, 405 for other methods on them, and for "/" a
-// 404 that says why when this server has no page to serve. Nullopt: not a page path.
-std::optional<HttpResponse> Api::page(const HttpRequest& req) const {
-  const StaticSite* site = options_.site;
-  if (site == nullptr || !(req.path == "/" || site->has(req.path))) {
-    if (req.path != "/") return std::nullopt;
-    return errorResponse(ApiError{404, "not_found", options_.site_missing});
-  }
-  if (req.method != "GET" && req.method != "HEAD") {
-    HttpResponse r = errorResponse(ApiError{
-        405, "method_not_allowed",
-        req.method.substr(0, 16) + " is not allowed on " + req.path.substr(0, 200) + "; use GET"});
-    r.headers.emplace_back("Allow", "GET, HEAD");
-    return r;
-  }
-  return site->serve(req);
 }
 
 std::variant<JobOutcome, HttpResponse> Api::execute(controller::JobPlan plan,

@@ -1,6 +1,12 @@
 // The codecanvas HTTP API as a function from request to response (routing, validation,
-// job submission, JSON). The HTTP server, the unit tests and the fuzz target all call
-// Api::handle; it never throws and never blocks longer than the job it waits for.
+// job submission, JSON). The HTTP server, the unit tests and the fuzz target all call it;
+// it never throws and never blocks longer than the job it waits for.
+//
+// In two steps, so that the server reads a body only for a request that may send one:
+// precheck() needs the request line and the headers (Host and Origin, route, method, API
+// key and rate, Content-Encoding); handle(request, admission) answers the whole request
+// that precheck() let in. handle(request) does both, for callers that hold the whole
+// request at once.
 #pragma once
 
 #include <future>
@@ -13,6 +19,7 @@
 #include "api_types.h"
 #include "code_runner.h"
 #include "metrics.h"
+#include "origin_policy.h"
 #include "request_parser.h"
 #include "static_site.h"
 
@@ -50,6 +57,13 @@ struct ApiOptions {
   std::string site_missing = "this server does not serve the web page";
   // API keys and rate limits; null or open(): every request is let in.
   AccessControl* access = nullptr;
+  // Which Host and Origin headers are accepted (cross-site requests, DNS rebinding).
+  OriginPolicy origins;
+};
+
+// What precheck() let in: the request may send its body, and handle() answers it.
+struct Admission {
+  std::string key_name;  // the API key the request used ("" when none or open)
 };
 
 class Api {
@@ -57,6 +71,15 @@ class Api {
   Api(Backend& backend, Metrics& metrics, ApiOptions options)
       : backend_(backend), metrics_(metrics), options_(std::move(options)) {}
 
+  // The checks that need only the request line and the headers, in this order: Host and
+  // Origin (403), route (404) and method (405), the API key (401) and its rate (429, which
+  // takes one request from the key's bucket), a compressed body (415). A refusal is counted
+  // in the metrics and its log fields are set on this thread. `request.body` is not read.
+  std::variant<Admission, HttpResponse> precheck(const HttpRequest& request);
+  // The answer to a request precheck() admitted, body read; checks nothing of precheck's
+  // again (the rate is charged once).
+  HttpResponse handle(const HttpRequest& request, const Admission& admission);
+  // precheck(), then handle() when it lets the request in.
   HttpResponse handle(const HttpRequest& request);
 
   // The route a path belongs to, for logs and metrics ("static" for the web page's files,
@@ -64,8 +87,8 @@ class Api {
   // bound).
   static std::string routeOf(const std::string& path);
 
-  // Extra fields for the request log line, filled by handle() (thread-local: the server
-  // logs right after handle() returns on the same thread).
+  // Extra fields for the request log line, filled by precheck() and handle()
+  // (thread-local: the server reads them right after the call returns, on its thread).
   struct LogFields {
     std::string language;
     std::string status;  // the run status or judge verdict
@@ -74,8 +97,15 @@ class Api {
   static const LogFields& lastLogFields();
 
  private:
+  struct Route {
+    const char* path;
+    const char* method;
+  };
+  // The API route a request reaches (null: a page of the web site), or the 404 or 405 to
+  // answer instead. Pure.
+  std::variant<const Route*, HttpResponse> resolve(const HttpRequest& request) const;
   HttpResponse dispatch(const HttpRequest& request);
-  std::optional<HttpResponse> page(const HttpRequest& request) const;
+  HttpResponse finish(const HttpRequest& request, HttpResponse response);
   HttpResponse run(const HttpRequest& request);
   HttpResponse judge(const HttpRequest& request);
   HttpResponse languages() const;

@@ -2,57 +2,71 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <ctime>
 #include <nlohmann/json.hpp>
+#include <thread>
 
+#include "http_session.h"
 #include "unique_fd.h"
 
 namespace codecanvas::http {
 
 namespace {
 
-// Only SO_REUSEADDR: httplib's default also sets SO_REUSEPORT, which would let a second
-// server bind the same port and silently take half of the connections.
-void socketOptions(socket_t sock) {
-  int yes = 1;
-  ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
-}
-
-}  // namespace
-
-// Binds a throwaway socket: httplib reports a failed bind as just "false", and the
-// operator needs to know whether the port is taken or the address is wrong.
-Status probeBind(const std::string& address, int port) {
+struct SocketAddress {
   sockaddr_storage ss{};
   socklen_t len = 0;
   int family = AF_INET;
-  if (auto* in4 = reinterpret_cast<sockaddr_in*>(&ss);
+};
+
+Result<SocketAddress> socketAddress(const std::string& address, int port) {
+  SocketAddress a;
+  if (auto* in4 = reinterpret_cast<sockaddr_in*>(&a.ss);
       ::inet_pton(AF_INET, address.c_str(), &in4->sin_addr) == 1) {
     in4->sin_family = AF_INET;
     in4->sin_port = htons(static_cast<uint16_t>(port));
-    len = sizeof(sockaddr_in);
-  } else if (auto* in6 = reinterpret_cast<sockaddr_in6*>(&ss);
+    a.len = sizeof(sockaddr_in);
+  } else if (auto* in6 = reinterpret_cast<sockaddr_in6*>(&a.ss);
              ::inet_pton(AF_INET6, address.c_str(), &in6->sin6_addr) == 1) {
     in6->sin6_family = AF_INET6;
     in6->sin6_port = htons(static_cast<uint16_t>(port));
-    family = AF_INET6;
-    len = sizeof(sockaddr_in6);
+    a.family = AF_INET6;
+    a.len = sizeof(sockaddr_in6);
   } else {
     return Error{
         "--bind '" + address + "' is not an IPv4 or IPv6 address (e.g. 127.0.0.1, 0.0.0.0, ::)",
         EINVAL};
   }
-  UniqueFd s(::socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  return a;
+}
+
+// A socket bound to `address`:`port` (0: any), close-on-exec and non-blocking, listening
+// when `listen`. Only SO_REUSEADDR: SO_REUSEPORT would let a second server bind the same
+// port and silently take half of the connections.
+Result<UniqueFd> boundSocket(const std::string& address, int port, bool listen) {
+  auto a = socketAddress(address, port);
+  if (!a) return a.error();
+  UniqueFd s(::socket(a->family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
   if (!s) return sysError("socket");
   int yes = 1;
   ::setsockopt(s.get(), SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
-  if (::bind(s.get(), reinterpret_cast<sockaddr*>(&ss), len) != 0) {
+  if (::bind(s.get(), reinterpret_cast<sockaddr*>(&a->ss), a->len) != 0) {
     const int err = errno;
     if (err == EADDRINUSE)
       return Error{"port " + std::to_string(port) + " on " + address +
@@ -60,6 +74,21 @@ Status probeBind(const std::string& address, int port) {
                    err};
     return sysError("bind(" + address + ":" + std::to_string(port) + ")", err);
   }
+  // The longest accept queue the kernel allows: a burst of new connections (8 clients
+  // connecting at once) must not overflow it, or the kernel drops their SYNs and each
+  // such client waits a second for its retransmission.
+  if (listen && ::listen(s.get(), SOMAXCONN) != 0)
+    return sysError("listen(" + address + ":" + std::to_string(port) + ", SOMAXCONN)");
+  return s;
+}
+
+}  // namespace
+
+// A throwaway socket: the operator needs to know whether the port is taken or the
+// address is wrong before the slots are built.
+Status probeBind(const std::string& address, int port) {
+  auto s = boundSocket(address, port, false);
+  if (!s) return s.error();
   return {};
 }
 
@@ -96,118 +125,156 @@ std::string requestLogLine(const std::string& method, const std::string& route, 
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
-HttpServer::HttpServer(Api& api, const ServerConfig& config, unsigned threads)
-    : api_(api), config_(config) {
-  server_.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
-  // The callback sees the listening socket before httplib binds it: remember it, so that
-  // bind() can raise its backlog.
-  server_.set_socket_options([this](socket_t sock) {
-    socketOptions(sock);
-    listen_fd_ = sock;
+namespace net = boost::asio;
+using tcp = net::ip::tcp;
+
+struct HttpServer::Impl {
+  Impl(Api& api, const ServerConfig& config, unsigned threads)
+      : config(config), acceptor(io), retry(io), handlers(threads), ctx{api,
+                                                                        config.input.max_body_bytes,
+                                                                        io,
+                                                                        handlers,
+                                                                        registry,
+                                                                        stopping} {}
+
+  void accept();
+  void onAcceptable();
+  void shutdown();
+
+  const ServerConfig& config;
+  // Declared before io: a connection that io's destructor releases unregisters itself.
+  SessionRegistry registry;
+  std::atomic<bool> stopping{false};
+  std::atomic<bool> failed{false};
+  net::io_context io;
+  // The acceptor and its retry timer live in a strand of their own: accept() and
+  // shutdown() may otherwise run at once on the two I/O threads.
+  tcp::acceptor acceptor;
+  net::steady_timer retry;  // after EMFILE and the like
+  net::thread_pool handlers;
+  SessionContext ctx;
+};
+
+void HttpServer::Impl::accept() {
+  acceptor.async_wait(tcp::acceptor::wait_read, [this](boost::system::error_code ec) {
+    if (stopping) return;
+    if (ec) {
+      std::fprintf(stderr, "codecanvas: the listening socket failed: %s\n", ec.message().c_str());
+      failed = true;
+      return shutdown();
+    }
+    onAcceptable();
   });
-  // Answers are small and written in pieces (headers, body): without TCP_NODELAY, Nagle's
-  // algorithm and the client's delayed ACK add tens of milliseconds to every request.
-  server_.set_tcp_nodelay(true);
-  server_.set_payload_max_length(config.input.max_body_bytes);
-  // Bounded reads and writes: a client that stops sending cannot hold a thread forever.
-  server_.set_read_timeout(10, 0);
-  server_.set_write_timeout(30, 0);
-  server_.set_keep_alive_timeout(5);
-  server_.set_keep_alive_max_count(1000);
-  auto handler = [this](const httplib::Request& req, httplib::Response& res) { serve(req, res); };
-  for (auto* route : {".*"}) {
-    server_.Get(route, handler);
-    server_.Post(route, handler);
-    server_.Put(route, handler);
-    server_.Patch(route, handler);
-    server_.Delete(route, handler);
-    server_.Options(route, handler);
+}
+
+// accept4 rather than asio's accept: the connection's fd is close-on-exec from the start,
+// so no slot keeper forked meanwhile inherits it.
+void HttpServer::Impl::onAcceptable() {
+  for (int i = 0; i < 64; ++i) {
+    sockaddr_storage ss{};
+    socklen_t len = sizeof ss;
+    const int fd = ::accept4(acceptor.native_handle(), reinterpret_cast<sockaddr*>(&ss), &len,
+                             SOCK_CLOEXEC | SOCK_NONBLOCK);
+    if (fd < 0) {
+      const int err = errno;
+      if (err == EAGAIN || err == EWOULDBLOCK) break;
+      if (err == EINTR || err == ECONNABORTED || err == EPROTO) continue;
+      if (err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM) {
+        // Out of fds or memory: the connections waiting stay in the accept queue until
+        // some close.
+        std::fprintf(stderr, "codecanvas: accept: %s; retrying in 100 ms\n", std::strerror(err));
+        retry.expires_after(std::chrono::milliseconds(100));
+        retry.async_wait([this](boost::system::error_code e) {
+          if (!e && !stopping) accept();
+        });
+        return;
+      }
+      std::fprintf(stderr, "codecanvas: accept: %s\n", std::strerror(err));
+      failed = true;
+      return shutdown();
+    }
+    UniqueFd conn(fd);
+    // Answers are small and written in pieces: without TCP_NODELAY, Nagle's algorithm and
+    // the client's delayed ACK add tens of milliseconds to every request.
+    int yes = 1;
+    ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &yes, sizeof yes);
+    char host[INET6_ADDRSTRLEN] = "";
+    const tcp protocol = ss.ss_family == AF_INET6 ? tcp::v6() : tcp::v4();
+    if (ss.ss_family == AF_INET6)
+      ::inet_ntop(AF_INET6, &reinterpret_cast<sockaddr_in6*>(&ss)->sin6_addr, host, sizeof host);
+    else
+      ::inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(&ss)->sin_addr, host, sizeof host);
+    tcp::socket socket(net::make_strand(io));
+    boost::system::error_code ec;
+    socket.assign(protocol, conn.get(), ec);
+    if (ec) continue;
+    conn.release();
+    std::make_shared<HttpSession>(std::move(socket), ctx, host)->start();
   }
-  // Answers httplib makes on its own (body too large, malformed request line, ...) get
-  // the contract's error shape too.
-  server_.set_error_handler(
-      httplib::Server::HandlerWithResponse([](const httplib::Request& req, httplib::Response& res) {
-        if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
-        ApiError e;
-        e.status = res.status;
-        switch (res.status) {
-          case 413:
-            e.code = "too_large";
-            e.message = "the request body is larger than the server accepts";
-            break;
-          case 404:
-            e.code = "not_found";
-            e.message = "no such route";
-            break;
-          default:
-            e.code = res.status >= 500 ? "internal" : "bad_request";
-            e.message = "the request could not be read (HTTP " + std::to_string(res.status) + ")";
-        }
-        const HttpResponse r = errorResponse(e);
-        res.set_content(r.body, r.content_type.c_str());
-        std::fputs((requestLogLine(req.method, Api::routeOf(req.path), res.status, "", "", 0,
-                                   req.remote_addr) +
-                    "\n")
-                       .c_str(),
-                   stderr);
-        return httplib::Server::HandlerResponse::Handled;
-      }));
+  accept();
+}
+
+// In the acceptor's strand: no new connections; the live ones finish what they do and close.
+void HttpServer::Impl::shutdown() {
+  stopping = true;
+  boost::system::error_code ignored;
+  acceptor.close(ignored);
+  retry.cancel();
+  registry.stopAll();
+}
+
+HttpServer::HttpServer(Api& api, const ServerConfig& config, unsigned threads)
+    : impl_(std::make_unique<Impl>(api, config, std::max(1u, threads))) {}
+
+HttpServer::~HttpServer() {
+  impl_->handlers.join();
 }
 
 Result<int> HttpServer::bind() {
-  int port = config_.port;
-  if (port != 0) {
-    if (auto s = probeBind(config_.bind, port); !s) return s.error();
-    if (!server_.bind_to_port(config_.bind, port))
-      return Error{"cannot listen on " + config_.bind + ":" + std::to_string(port), EADDRINUSE};
-  } else {
-    if (auto s = probeBind(config_.bind, 0); !s) return s.error();
-    port = server_.bind_to_any_port(config_.bind);
-    if (port <= 0) return Error{"cannot listen on " + config_.bind + " (any port)", EADDRNOTAVAIL};
-  }
-  // httplib (0.11, a shared library, so its CPPHTTPLIB_LISTEN_BACKLOG cannot be changed
-  // from here) listens with a backlog of 5. A burst of more new connections than that, e.g.
-  // 8 clients connecting at once, overflows the accept queue: the kernel drops their SYNs
-  // and each such client is answered a second late, after its SYN retransmission. listen()
-  // on a socket that already listens only sets a new backlog.
-  int listening = 0;
-  socklen_t len = sizeof listening;
-  if (listen_fd_ < 0 ||
-      ::getsockopt(listen_fd_, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) != 0 || !listening ||
-      ::listen(listen_fd_, SOMAXCONN) != 0)
-    std::fprintf(stderr,
-                 "codecanvas: warning: could not raise the listen backlog above httplib's 5; "
-                 "bursts of new connections may wait a second for a SYN retransmission\n");
+  auto fd = boundSocket(impl_->config.bind, impl_->config.port, true);
+  if (!fd) return fd.error();
+  sockaddr_storage ss{};
+  socklen_t len = sizeof ss;
+  if (::getsockname(fd->get(), reinterpret_cast<sockaddr*>(&ss), &len) != 0)
+    return sysError("getsockname");
+  const bool v6 = ss.ss_family == AF_INET6;
+  const int port = ntohs(v6 ? reinterpret_cast<sockaddr_in6*>(&ss)->sin6_port
+                            : reinterpret_cast<sockaddr_in*>(&ss)->sin_port);
+  boost::system::error_code ec;
+  impl_->acceptor.assign(v6 ? tcp::v6() : tcp::v4(), fd->get(), ec);
+  if (ec) return Error{"cannot listen on " + impl_->config.bind + ": " + ec.message(), EINVAL};
+  fd->release();
   return port;
 }
 
 bool HttpServer::run() {
-  return server_.listen_after_bind();
+  if (!impl_->acceptor.is_open()) return false;
+  net::post(impl_->acceptor.get_executor(), [this] {
+    if (!impl_->stopping) impl_->accept();
+  });
+  // Parsing and writing are cheap next to a job; two threads keep one slow client's
+  // writes from holding up the others' reads.
+  auto loop = [this] {
+    for (;;) {
+      try {
+        impl_->io.run();
+        return;
+      } catch (const std::exception& e) {
+        std::fprintf(stderr, "codecanvas: error in the HTTP front: %s\n", e.what());
+      }
+    }
+  };
+  std::thread second(loop);
+  loop();
+  second.join();
+  // Every handler ran to its end: each held work on io until its answer was back.
+  impl_->handlers.join();
+  return !impl_->failed;
 }
 
-void HttpServer::serve(const httplib::Request& req, httplib::Response& res) {
-  const auto t0 = std::chrono::steady_clock::now();
-  HttpRequest r;
-  r.method = req.method;
-  r.path = req.path;
-  r.body = req.body;
-  for (const auto& [k, v] : req.headers) {
-    std::string key = k;
-    for (auto& c : key) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    r.headers[key] = v;
-  }
-  const HttpResponse out = api_.handle(r);
-  res.status = out.status;
-  for (const auto& [k, v] : out.headers) res.set_header(k.c_str(), v);
-  res.set_content(out.body, out.content_type.c_str());
-  const double ms =
-      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-  const auto& fields = Api::lastLogFields();
-  std::fputs((requestLogLine(req.method, Api::routeOf(req.path), out.status, fields.language,
-                             fields.status, ms, req.remote_addr, fields.key) +
-              "\n")
-                 .c_str(),
-             stderr);
+void HttpServer::stop() {
+  impl_->stopping = true;
+  net::post(impl_->acceptor.get_executor(), [this] { impl_->shutdown(); });
 }
 
 }  // namespace codecanvas::http

@@ -1,9 +1,9 @@
-// The HTTP front: cpp-httplib listening on the configured address, every request handed
-// to Api::handle, one JSON log line per request on stderr. Shutdown: stop() makes run()
-// return after the requests in progress are answered.
+// The HTTP front: Boost.Beast on the configured address. Connections are read and written
+// on a few I/O threads (http_session.h says what each step of a request may take); every
+// request that needs an answer of the API goes to Api::handle on a pool of handler
+// threads, which may block until its job ends. One JSON log line per request on stderr.
+// Shutdown: stop() makes run() return after the requests in progress are answered.
 #pragma once
-
-#include <httplib.h>
 
 #include <memory>
 #include <string>
@@ -16,22 +16,22 @@ namespace codecanvas::http {
 
 class HttpServer {
  public:
+  // `threads`: the handler pool, i.e. how many requests Api::handle works on at once.
   HttpServer(Api& api, const ServerConfig& config, unsigned threads);
+  ~HttpServer();
 
   // Binds the address; a port in use or a bad address is an error an operator can act on.
   // Returns the bound port (useful with port 0).
   Result<int> bind();
   // Serves until stop(); false when the listening socket failed.
   bool run();
-  void stop() { server_.stop(); }
+  // Any thread, also before run(): no new connections; idle ones close; the requests in
+  // progress are answered (with Connection: close), then run() returns.
+  void stop();
 
  private:
-  void serve(const httplib::Request& req, httplib::Response& res);
-
-  Api& api_;
-  const ServerConfig& config_;
-  httplib::Server server_;
-  int listen_fd_ = -1;  // httplib's listening socket, seen in its socket-options callback
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
 };
 
 // Binds and releases `address`:`port`; an error that says whether the port is taken or the

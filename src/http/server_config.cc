@@ -5,6 +5,7 @@
 #include <charconv>
 #include <nlohmann/json.hpp>
 
+#include "origin_policy.h"
 #include "text_file.h"
 
 namespace codecanvas::http {
@@ -38,6 +39,10 @@ options (each overrides the config file):
   --cache-mb N         compile cache size (default 256)
   --shutdown-grace-s N on SIGTERM, how long running jobs may take to finish (default 120)
   --http-threads N     request threads (default: slots + queue + 8)
+  --allow-origin URL   a web site whose pages may call the API (e.g. https://judge.example.org);
+                       repeatable. Browsers' requests from other sites get 403
+  --allow-host NAME    a host name the server answers to; repeatable. Bound to loopback it
+                       answers only to localhost, 127.x.x.x and [::1] otherwise (DNS rebinding)
   --help               this text
 )";
 
@@ -132,6 +137,21 @@ Result<std::vector<ApiKey>> parseApiKeys(const json& value, const std::string& o
   return keys;
 }
 
+// "allowed_origins": ["https://judge.example.org"], "allowed_hosts": ["judge.example.org"]
+Result<std::vector<std::string>> parseNameList(
+    const json& value, const std::string& what,
+    Result<std::string> (*normalize)(const std::string&)) {
+  if (!value.is_array()) return Error{what + " must be a list of strings", EINVAL};
+  std::vector<std::string> out;
+  for (const auto& v : value) {
+    if (!v.is_string()) return Error{what + " must be a list of strings", EINVAL};
+    auto n = normalize(v.get<std::string>());
+    if (!n) return Error{what + ": " + n.error().message, EINVAL};
+    out.push_back(std::move(n.value()));
+  }
+  return out;
+}
+
 }  // namespace
 
 Status applyConfigJson(const std::string& text, const std::string& origin, ServerConfig& config) {
@@ -142,6 +162,14 @@ Status applyConfigJson(const std::string& text, const std::string& origin, Serve
       auto keys = parseApiKeys(value, origin);
       if (!keys) return keys.error();
       config.api_keys = std::move(keys.value());
+      continue;
+    }
+    if (key == "allowed_origins" || key == "allowed_hosts") {
+      const bool origins = key == "allowed_origins";
+      auto list = parseNameList(value, origin + ": \"" + key + "\"",
+                                origins ? normalizeOrigin : normalizeHost);
+      if (!list) return list.error();
+      (origins ? config.allowed_origins : config.allowed_hosts) = std::move(list.value());
       continue;
     }
     if (key == "bind" || key == "data_dir" || key == "web_dir") {
@@ -204,6 +232,13 @@ Result<ServerConfig> parseServerConfig(const std::vector<std::string>& args, boo
     }
     if (a == "--web-dir") {
       config.web_dir = v;
+      continue;
+    }
+    if (a == "--allow-origin" || a == "--allow-host") {
+      const bool origin = a == "--allow-origin";
+      auto n = origin ? normalizeOrigin(v) : normalizeHost(v);
+      if (!n) return Error{a + ": " + n.error().message, EINVAL};
+      (origin ? config.allowed_origins : config.allowed_hosts).push_back(std::move(n.value()));
       continue;
     }
     const Setting* s = nullptr;

@@ -31,6 +31,10 @@ struct ServerConfig {
   unsigned http_threads = 0;     // 0: slots + queue capacity + 8
   std::string config_path;       // the file that was read, if any
   std::vector<ApiKey> api_keys;  // config file only ("api_keys"); none: the API is open
+  // Origins whose web pages may call the API besides the server's own page, and host names
+  // it answers to besides loopback's (origin_policy.h); lower case.
+  std::vector<std::string> allowed_origins;
+  std::vector<std::string> allowed_hosts;
 };
 
 // Parses flags (argv without the program name) on top of the defaults and the config

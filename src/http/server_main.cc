@@ -82,11 +82,13 @@ int main(int argc, char** argv) {
       say("no web page at /: " + loaded.error().message);
     }
   }
+  api_options.origins.loopback_bind = isLoopbackAddress(config->bind);
+  api_options.origins.allowed_hosts = config->allowed_hosts;
+  api_options.origins.allowed_origins = config->allowed_origins;
   AccessControl access(config->api_keys);
   api_options.access = &access;
   if (access.open()) {
-    const bool loopback =
-        config->bind == "127.0.0.1" || config->bind == "::1" || config->bind == "localhost";
+    const bool loopback = api_options.origins.loopback_bind;
     say(loopback ? "api keys: none configured, the API is open (to this machine only)"
                  : "WARNING: api keys: none configured and listening on " + config->bind +
                        ": anyone who reaches the port can run code; set \"api_keys\" in "

@@ -7,7 +7,9 @@
 // stdout is its stdin; a test's stdout is that test's stdin, so the checkers compare two
 // fuzzed strings). An input that starts with '/' is "PATH\nBODY" instead and goes to PATH
 // with several methods, for the routing. An input that starts with 'K' is header lines
-// ("name: value") for the API-key check, against two keys (one rate-limited).
+// ("name: value") for the API-key check, against two keys (one rate-limited); one that
+// starts with 'O' is header lines for Api::precheck's Host, Origin and Content-Encoding
+// checks, as on a server bound to loopback with one more allowed host and origin.
 //
 // It checks the contract of docs/api.md, not only that nothing crashes, and abort()s with
 // a sentence when any of these fails:
@@ -30,7 +32,11 @@
 //   - the metrics page stays small however many distinct paths and bodies arrive;
 //   - with API keys, a request is let in exactly when the key it presents is configured
 //     and its bucket has room; a refusal is 401 (with WWW-Authenticate) or 429 (with a
-//     Retry-After of 1..60 s for a key of one request a second), never names the key.
+//     Retry-After of 1..60 s for a key of one request a second), never names the key;
+//   - precheck and handle agree; a request without Host, Origin and Content-Encoding is
+//     let in; a loopback name with no or its own Origin is let in; what is let in names a
+//     loopback or allowed host; an Origin that is neither the allowed one nor mentions the
+//     Host is refused 403; 415 only for a Content-Encoding.
 #include <algorithm>
 #include <cctype>
 #include <chrono>
@@ -278,12 +284,16 @@ const char* codeFor(int status) {
       return "bad_request";
     case 401:
       return "unauthorized";
+    case 403:
+      return "forbidden";
     case 404:
       return "not_found";
     case 405:
       return "method_not_allowed";
     case 413:
       return "too_large";
+    case 415:
+      return "unsupported_encoding";
     case 429:
       return "rate_limited";
     case 500:
@@ -549,15 +559,10 @@ void checkRoute(std::string_view data) {
   }
 }
 
-// "K" then header lines: the key check alone and through Api::handle.
-void checkAccess(std::string_view data) {
-  static const std::string kOpen = "open-key-0123456789abcdef";
-  static const std::string kSlow = "slow-key-0123456789abcdef";
-  static std::chrono::steady_clock::time_point now{};
-  static AccessControl access({{"open", kOpen, 0, 0}, {"slow", kSlow, 60, 2}}, [] { return now; });
-  now += std::chrono::milliseconds(data.size() * 37);
-  HttpRequest req{"GET", "/api/v1/languages", "", {}};
-  size_t at = 1;
+// "name: value" lines as the server hands them to the API (names in lower case).
+std::map<std::string, std::string> headerLines(std::string_view data) {
+  std::map<std::string, std::string> headers;
+  size_t at = 0;
   while (at < data.size()) {
     size_t nl = data.find('\n', at);
     if (nl == std::string_view::npos) nl = data.size();
@@ -567,10 +572,81 @@ void checkAccess(std::string_view data) {
       std::string name(line.substr(0, colon));
       std::transform(name.begin(), name.end(), name.begin(),
                      [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-      req.headers[name] = std::string(line.substr(colon + 1));
+      headers[name] = std::string(line.substr(colon + 1));
     }
     at = nl + 1;
   }
+  return headers;
+}
+
+std::string lowerTrimmed(std::string s) {
+  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  const auto b = s.find_first_not_of(" \t");
+  if (b == std::string::npos) return "";
+  return s.substr(b, s.find_last_not_of(" \t") - b + 1);
+}
+
+// "O" then header lines: Host, Origin and Content-Encoding through precheck and handle.
+void checkOriginHeaders(std::string_view data) {
+  static const std::string kAllowedOrigin = "https://judge.example.org";
+  static Api* api = [] {
+    ApiOptions o{fuzzInputLimits()};
+    o.origins.loopback_bind = true;
+    o.origins.allowed_hosts = {"judge.example.org"};
+    o.origins.allowed_origins = {kAllowedOrigin};
+    return new Api(harness().backend, harness().metrics, o);
+  }();
+  const HttpRequest req{"GET", "/health", "", headerLines(data.substr(1))};
+  g_context = "precheck with " + std::to_string(req.headers.size()) + " headers";
+  const auto checked = api->precheck(req);
+  const HttpResponse* refusal = std::get_if<HttpResponse>(&checked);
+  const HttpResponse r = api->handle(req);
+  FUZZ_CHECK(refusal == nullptr ? r.status == 200 : r.status == refusal->status,
+             "precheck and handle disagree: " + std::to_string(r.status));
+  checkResponse(r);
+  const auto header = [&](const char* name) -> std::optional<std::string> {
+    const auto it = req.headers.find(name);
+    if (it == req.headers.end()) return std::nullopt;
+    return lowerTrimmed(it->second);
+  };
+  const auto host = header("host"), origin = header("origin"), coding = header("content-encoding");
+  if (!host && !origin && !coding) FUZZ_CHECK(refusal == nullptr, r.body);
+  if (refusal != nullptr && refusal->status == 415) FUZZ_CHECK(coding.has_value(), r.body);
+  if (refusal != nullptr) FUZZ_CHECK(refusal->status == 403 || refusal->status == 415, r.body);
+  if (refusal != nullptr && refusal->status == 403) FUZZ_CHECK(host || origin, r.body);
+  // The host's name without the port, as a loose oracle (the policy's own parser is
+  // stricter).
+  std::string name;
+  if (host) {
+    const size_t colon = host->rfind(':');
+    name = host->substr(
+        0, colon == std::string::npos || host->back() == ']' ? std::string::npos : colon);
+    const bool loopback = name == "localhost" || name == "127.0.0.1" || name == "[::1]" ||
+                          name == "judge.example.org";
+    const bool plain_port =
+        name.size() == host->size() ||
+        host->find_first_not_of("0123456789", name.size() + 1) == std::string::npos;
+    if (loopback && plain_port && host->size() <= name.size() + 6 && !coding &&
+        (!origin || *origin == "http://" + *host))
+      FUZZ_CHECK(refusal == nullptr, "a loopback request was refused: " + r.body);
+    if (refusal == nullptr)
+      FUZZ_CHECK(host->rfind("localhost", 0) == 0 || host->rfind("127.", 0) == 0 ||
+                     host->rfind("[::1]", 0) == 0 || host->rfind("judge.example.org", 0) == 0,
+                 "a foreign host was let in: " + *host);
+  }
+  if (origin && origin->rfind(kAllowedOrigin, 0) != 0 &&
+      (name.empty() || origin->find(name) == std::string::npos))
+    FUZZ_CHECK(refusal != nullptr && refusal->status == 403, "a foreign origin was let in");
+}
+
+// "K" then header lines: the key check alone and through Api::handle.
+void checkAccess(std::string_view data) {
+  static const std::string kOpen = "open-key-0123456789abcdef";
+  static const std::string kSlow = "slow-key-0123456789abcdef";
+  static std::chrono::steady_clock::time_point now{};
+  static AccessControl access({{"open", kOpen, 0, 0}, {"slow", kSlow, 60, 2}}, [] { return now; });
+  now += std::chrono::milliseconds(data.size() * 37);
+  HttpRequest req{"GET", "/api/v1/languages", "", headerLines(data.substr(1))};
   g_context = "key check with " + std::to_string(req.headers.size()) + " headers";
   const std::string presented = presentedKey(req);
   const AccessControl::Verdict v = access.check(req);
@@ -615,6 +691,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     checkRoute(input);
   } else if (!input.empty() && input[0] == 'K') {
     checkAccess(input);
+  } else if (!input.empty() && input[0] == 'O') {
+    checkOriginHeaders(input);
   } else {
     checkRun(input);
     checkJudge(input);

@@ -87,8 +87,9 @@ TEST(LoadTest, FourClientsPerSlotOfMixedLanguagesLeaveTheServerAsTheyFoundIt) {
   CODECANVAS_REQUIRE(o.mix.size() == defaultMix().size(),
                      "not every language of the mix is offered (toolchains missing? run "
                      "scripts/setup.sh)");
-  // 4 clients per slot connect at once: an accept queue of httplib's default 5 drops some
-  // of their SYNs, and those clients wait a second for the retransmission.
+  // 4 clients per slot connect at once: a short accept queue (5, as cpp-httplib's server
+  // had) drops some of their SYNs, and those clients wait a second for the
+  // retransmission. The server listens with SOMAXCONN.
   if (const int backlog = listenBacklog(o.port); backlog >= 0) {
     EXPECT_GE(backlog, 128) << "the server listens with a backlog of " << backlog;
   }

@@ -507,3 +507,149 @@ TEST(ApiKeyTest, TheApiAsksForAKeyOnEveryRouteButHealthAndThePage) {
 
 }  // namespace
 }  // namespace codecanvas::http
+
+namespace codecanvas::http {
+namespace {
+
+// precheck: what the server asks before it reads a body.
+TEST(ApiPrecheckTest, RefusesOnTheHeadersAloneAndChargesTheRateOnce) {
+  const std::string kKey = "k3y-0123456789abcdef";
+  FakeBackend backend;
+  backend.outcome.runs.push_back(okRun("hi\n"));
+  Metrics metrics;
+  AccessControl access({{"judge", kKey, 60, 1}});  // one request, then one a second
+  ApiOptions options;
+  options.access = &access;
+  Api api(backend, metrics, options);
+  auto refused = [&](HttpRequest r) {
+    auto v = api.precheck(r);
+    return std::holds_alternative<HttpResponse>(v) ? std::get<HttpResponse>(v).status : 0;
+  };
+  // The body is not there yet; the answers do not depend on it.
+  EXPECT_EQ(refused({"POST", "/api/v1/run", "", {}}), 401);
+  EXPECT_EQ(refused({"POST", "/api/v1/nope", "", {}}), 404);
+  EXPECT_EQ(refused({"PUT", "/api/v1/run", "", {}}), 405);
+  EXPECT_EQ(refused({"POST", "/api/v1/run", "", {{"content-encoding", "gzip"}}}), 401);
+  const HttpRequest keyed{"POST", "/api/v1/run", "", {{"x-api-key", kKey}}};
+  auto gzip = keyed;
+  gzip.headers["content-encoding"] = "gzip";
+  EXPECT_EQ(refused(gzip), 415);  // takes the key's one request
+  auto checked = api.precheck(keyed);
+  ASSERT_TRUE(std::holds_alternative<HttpResponse>(checked));
+  EXPECT_EQ(std::get<HttpResponse>(checked).status, 429);
+  EXPECT_EQ(Api::lastLogFields().key, "judge");
+  EXPECT_EQ(backend.submitted, 0);
+
+  // Admitted: handle() answers without asking the bucket again (it is empty now).
+  AccessControl fresh({{"judge", kKey, 60, 1}});
+  options.access = &fresh;
+  Api api2(backend, metrics, options);
+  auto admitted = api2.precheck(keyed);
+  ASSERT_TRUE(std::holds_alternative<Admission>(admitted));
+  EXPECT_EQ(std::get<Admission>(admitted).key_name, "judge");
+  HttpRequest full = keyed;
+  full.body = R"J({"language":"python3","source":"print('hi')"})J";
+  const HttpResponse r = api2.handle(full, std::get<Admission>(admitted));
+  EXPECT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(Api::lastLogFields().key, "judge");
+  EXPECT_EQ(backend.submitted, 1);
+  // Counted once, under the key.
+  const std::string page = metrics.render({});
+  EXPECT_NE(page.find("codecanvas_api_key_requests_total{key=\"judge\",code=\"200\"} 1"),
+            std::string::npos)
+      << page;
+  EXPECT_NE(page.find("codecanvas_http_requests_total{route=\"/api/v1/run\",code=\"200\"} 1"),
+            std::string::npos)
+      << page;
+}
+
+TEST(ApiPrecheckTest, IdentityEncodingIsNoEncoding) {
+  FakeBackend backend;
+  Metrics metrics;
+  Api api(backend, metrics, ApiOptions{});
+  for (const char* coding : {"identity", " Identity ", ""}) {
+    auto v = api.precheck({"POST", "/api/v1/run", "", {{"content-encoding", coding}}});
+    EXPECT_TRUE(std::holds_alternative<Admission>(v)) << coding;
+  }
+  for (const char* coding : {"gzip", "deflate", "br", "gzip, identity"}) {
+    const HttpResponse r =
+        api.handle({"POST", "/api/v1/run", "{}", {{"content-encoding", coding}}});
+    EXPECT_EQ(r.status, 415) << coding;
+    EXPECT_EQ(json::parse(r.body)["code"], "unsupported_encoding");
+  }
+}
+
+// Cross-site requests and DNS rebinding (origin_policy.h).
+TEST(ApiOriginTest, APageOfAnotherSiteIsRefused) {
+  FakeBackend backend;
+  backend.outcome.runs.push_back(okRun(""));
+  Metrics metrics;
+  ApiOptions options;
+  options.origins.loopback_bind = true;
+  options.origins.allowed_origins = {"https://judge.example.org"};
+  Api api(backend, metrics, options);
+  const std::string body = R"({"language":"python3","source":"x"})";
+  auto post = [&](std::map<std::string, std::string> headers) {
+    return api.handle(HttpRequest{"POST", "/api/v1/run", body, std::move(headers)});
+  };
+  // Clients that are not browsers send no Origin, and any Content-Type.
+  EXPECT_EQ(post({}).status, 200);
+  EXPECT_EQ(post({{"host", "127.0.0.1:10100"}, {"content-type", "text/plain"}}).status, 200);
+  // The server's own page, and a configured site.
+  EXPECT_EQ(post({{"host", "127.0.0.1:10100"}, {"origin", "http://127.0.0.1:10100"}}).status, 200);
+  EXPECT_EQ(post({{"host", "localhost:10100"}, {"origin", "http://LOCALHOST:10100"}}).status, 200);
+  EXPECT_EQ(post({{"host", "127.0.0.1:10100"}, {"origin", "https://judge.example.org"}}).status,
+            200);
+  // Anything else.
+  for (const char* origin :
+       {"https://evil.example", "null", "http://127.0.0.1:10101",
+        "http://127.0.0.1:10100.evil.example", "https://judge.example.org.x"}) {
+    const HttpResponse r = post({{"host", "127.0.0.1:10100"}, {"origin", origin}});
+    EXPECT_EQ(r.status, 403) << origin;
+    EXPECT_EQ(json::parse(r.body)["code"], "forbidden");
+  }
+  EXPECT_EQ(post({{"origin", "https://evil.example"}}).status, 403);  // no Host either
+  EXPECT_EQ(backend.submitted, 5);
+}
+
+TEST(ApiOriginTest, ALoopbackServerAnswersOnlyToLoopbackNames) {
+  FakeBackend backend;
+  Metrics metrics;
+  ApiOptions options;
+  options.origins.loopback_bind = true;
+  options.origins.allowed_hosts = {"judge.example.org"};
+  Api api(backend, metrics, options);
+  auto get = [&](const std::string& host) {
+    return api.handle(HttpRequest{"GET", "/health", "", {{"host", host}}}).status;
+  };
+  for (const char* ok : {"localhost", "localhost:10100", "127.0.0.1", "127.1.2.3:80", "[::1]",
+                         "[::1]:10100", "LOCALHOST", "judge.example.org", "judge.example.org:443"})
+    EXPECT_EQ(get(ok), 200) << ok;
+  for (const char* bad : {"evil.example", "evil.example:10100", "127.0.0.1.evil.example",
+                          "128.0.0.1", "[::2]", "localhost:http", "", "judge.example.org.evil"})
+    EXPECT_EQ(get(bad), 403) << bad;
+  // No Host at all (HTTP/1.0): not a browser.
+  EXPECT_EQ(api.handle(HttpRequest{"GET", "/health", "", {}}).status, 200);
+
+  // Bound beyond loopback: any name, unless allowed_hosts is configured.
+  options.origins.loopback_bind = false;
+  options.origins.allowed_hosts.clear();
+  Api open(backend, metrics, options);
+  EXPECT_EQ(open.handle(HttpRequest{"GET", "/health", "", {{"host", "judge.example.org"}}}).status,
+            200);
+  options.origins.allowed_hosts = {"judge.example.org"};
+  Api named(backend, metrics, options);
+  EXPECT_EQ(named.handle(HttpRequest{"GET", "/health", "", {{"host", "judge.example.org"}}}).status,
+            200);
+  EXPECT_EQ(named.handle(HttpRequest{"GET", "/health", "", {{"host", "localhost"}}}).status, 403);
+}
+
+TEST(ApiOriginTest, LoopbackAddresses) {
+  for (const char* a : {"127.0.0.1", "127.255.0.9", "::1", "localhost"})
+    EXPECT_TRUE(isLoopbackAddress(a)) << a;
+  for (const char* a : {"0.0.0.0", "::", "10.0.0.1", "192.168.1.2", "::ffff:127.0.0.1x"})
+    EXPECT_FALSE(isLoopbackAddress(a)) << a;
+}
+
+}  // namespace
+}  // namespace codecanvas::http

@@ -83,5 +83,54 @@ TEST(ServerConfigTest, HelpIsRecognised) {
   EXPECT_NE(std::string(kServerUsage).find("--bind"), std::string::npos);
 }
 
+TEST(ServerConfigTest, AllowedOriginsAndHostsFromFileAndFlags) {
+  bool help = false;
+  auto none = parseServerConfig({}, help);
+  ASSERT_TRUE(none);
+  EXPECT_TRUE(none->allowed_origins.empty());
+  EXPECT_TRUE(none->allowed_hosts.empty());
+
+  ServerConfig c;
+  ASSERT_TRUE(applyConfigJson(
+      R"({"allowed_origins": ["https://Judge.example.org/", "http://localhost:8080"],
+          "allowed_hosts": ["Judge.example.org", "[2001:db8::1]"]})",
+      "f", c));
+  EXPECT_EQ(c.allowed_origins,
+            (std::vector<std::string>{"https://judge.example.org", "http://localhost:8080"}));
+  EXPECT_EQ(c.allowed_hosts, (std::vector<std::string>{"judge.example.org", "[2001:db8::1]"}));
+
+  auto flags = parseServerConfig({"--allow-origin", "https://a.example:443", "--allow-origin",
+                                  "http://b.example", "--allow-host", "a.example"},
+                                 help);
+  ASSERT_TRUE(flags) << flags.error().message;
+  // The default port is left out, as browsers leave it out of Origin.
+  EXPECT_EQ(flags->allowed_origins,
+            (std::vector<std::string>{"https://a.example", "http://b.example"}));
+  EXPECT_EQ(flags->allowed_hosts, (std::vector<std::string>{"a.example"}));
+
+  struct Case {
+    std::string json;
+    const char* expect;
+  } bad[] = {
+      {R"({"allowed_origins": "https://a.example"})", "must be a list of strings"},
+      {R"({"allowed_origins": [3]})", "must be a list of strings"},
+      {R"({"allowed_origins": ["a.example"]})", "scheme://host"},
+      {R"({"allowed_origins": ["https://a.example/path"]})", "no path"},
+      {R"({"allowed_origins": ["ftp://a.example"]})", "scheme://host"},
+      {R"({"allowed_hosts": ["a.example:8080"]})", "without scheme or port"},
+      {R"({"allowed_hosts": ["https://a.example"]})", "without scheme or port"},
+      {R"({"allowed_hosts": [""]})", "not a host name"},
+  };
+  for (const auto& b : bad) {
+    ServerConfig d;
+    auto s = applyConfigJson(b.json, "f", d);
+    ASSERT_FALSE(s) << b.json;
+    EXPECT_NE(s.error().message.find(b.expect), std::string::npos) << s.error().message;
+  }
+  auto bad_flag = parseServerConfig({"--allow-host", "a b"}, help);
+  ASSERT_FALSE(bad_flag);
+  EXPECT_NE(bad_flag.error().message.find("--allow-host"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace codecanvas::http
