@@ -22,7 +22,7 @@ Status writePidsLimit(const CgroupDir& run, uint64_t pids);
 
 // `tasks`, O_WRONLY|O_CLOEXEC. The single-threaded child writes "0" to move itself: a
 // tasks write moves one thread without the thread-group RCU sync that makes a
-// cgroup.procs write stall for ~8 ms after idle (PERFORMANCE.md).
+// cgroup.procs write stall for ~8 ms after idle (docs/performance.md).
 Result<UniqueFd> openTasks(const CgroupDir& run);
 
 // cpuacct.usage (nanoseconds), kept open for polling with readCpuNs.

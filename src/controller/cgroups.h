@@ -72,7 +72,7 @@ class RunCgroup {
   int v2DirFd() const;
   // One O_WRONLY|O_CLOEXEC fd of `tasks` per v1 hierarchy in use. The sandboxed child
   // (single-threaded, still root) writes "0" to each to move itself: not cgroup.procs,
-  // which can stall ~8 ms in an RCU grace period (PERFORMANCE.md).
+  // which can stall ~8 ms in an RCU grace period (docs/performance.md).
   std::vector<int> v1TasksFds() const;
 
   // CPU time of the run so far. Fast path for polling every few ms: one pread on a

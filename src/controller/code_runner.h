@@ -2,7 +2,7 @@
 // into a job for the slot pool, using the language's profile: the source goes to /box
 // under the profile's file name, the compile step (the pre-run hook) runs in the same
 // locked slot with the profile's compile limits and the compile cache, then the runs.
-// Server side; planning is pure, submitting is thread-safe.
+// Server side; planning is pure (the caller submits the plan to the SlotPool).
 #pragma once
 
 #include <future>
@@ -70,21 +70,17 @@ class CodeRunner {
              JobBudget job_max = {})
       : pool_(pool), languages_(languages), operator_max_(operator_max), job_max_(job_max) {}
 
-  // Compiles every language's seccomp policy; a language whose policy fails is reported
-  // and dropped from `usable`. Call once before serving.
+  // Compiles every language's seccomp policy and returns a sentence for each one that
+  // failed; that language's steps then run under the slot's default policy (never
+  // unfiltered). Call once before serving.
   std::vector<std::string> prepare();
 
   JobPlan planRun(const RunSpec& spec) const;
   JobPlan planJudge(const JudgeSpec& spec) const;
-  // Nullopt when the queue is full (nothing runs).
-  std::optional<std::future<JobOutcome>> submit(JobPlan plan) {
-    return pool_.submit(std::move(plan));
-  }
 
   Limits limitsFor(const RunSpec& spec) const {
     return resolveLimits(*spec.language, spec.limits, operator_max_);
   }
-  const Limits& operatorMax() const { return operator_max_; }
 
  private:
   RunRequest runStep(const RunSpec& spec, const Limits& limits) const;

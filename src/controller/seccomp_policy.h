@@ -4,10 +4,12 @@
 //
 // Who runs what:
 //  - parseSeccompPolicy, loadSeccompPolicy, compileSeccompPolicy: the server, once, at
-//    start-up. Compiling inside the child would cost ~260 us per run (PERFORMANCE.md); the
-//    bytes travel to the processor in the run plan instead.
-//  - installSeccompProgram: the child between fork and exec, as the last step before
-//    execve. Async-signal-safe.
+//    start-up. Compiling inside the child would cost ~260 us per run (docs/performance.md);
+//    the bytes travel to the processor in the run plan instead, and the processor child
+//    installs them with one seccomp(2) call of its own (src/processor/exec_sequence.cc:
+//    the processor does not link the controller).
+//  - installSeccompProgram: the same installation for a process of the server's side;
+//    the unit tests use it in forked children. Async-signal-safe.
 #pragma once
 
 #include <cstddef>

@@ -93,7 +93,8 @@ class Slot {
   SlotSettings settings_;
   CgroupTree& cgroups_;
   KeeperProcess keeper_;
-  std::unique_ptr<RunCgroupSupply> run_cgroups_;  // after keeper_: destroyed before it
+  // Reset by ~Slot after the keeper is gone, so that its directories are empty.
+  std::unique_ptr<RunCgroupSupply> run_cgroups_;
   std::unique_ptr<boost::asio::posix::stream_descriptor> socket_watch_;
   UniqueFd box_;
   UniqueFd empty_stdin_;
