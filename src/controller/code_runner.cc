@@ -91,7 +91,9 @@ JobPlan CodeRunner::planRun(const RunSpec& spec) const {
   RunRequest run = runStep(spec, limitsFor(spec));
   run.stdin_data = spec.stdin_data;
   plan.runs.push_back(std::move(run));
-  plan.budget = job_max_;
+  // One run is bounded by its own limits; a job wall or CPU budget below them would kill
+  // it with no verdict to give. Its output still counts against the budget.
+  plan.budget.output_bytes = job_max_.output_bytes;
   return plan;
 }
 

@@ -42,8 +42,8 @@ void RunCgroupSupply::prepare() {
   preparing_ = true;
   auto alive = alive_;
   postWork([alive, &io = io_, this](Shared& shared) {
-    // `alive` is only written on the io thread, before the destructor drains: reading it
-    // here under the mutex the destructor also takes is ordered correctly.
+    // `alive` is written by the destructor before it drains the worker: atomic, as the
+    // destructor may run on the rebuild worker (Sandbox::asyncRebuild).
     if (!*alive) return;
     auto next = std::make_shared<Result<RunCgroup>>(shared.slot.createRun({}));
     boost::asio::post(io, [alive, this, next] {

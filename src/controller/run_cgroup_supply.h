@@ -4,6 +4,8 @@
 // io_context's thread; the directory work runs on a worker pool shared by all slots.
 #pragma once
 
+#include <atomic>
+
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <condition_variable>
@@ -54,7 +56,9 @@ class RunCgroupSupply {
   boost::asio::io_context& io_;
   boost::asio::thread_pool& pool_;
   std::shared_ptr<Shared> shared_;
-  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+  // Atomic: a slot whose start failed on the rebuild worker is destroyed there, while a
+  // deliver() it posted may be reading this on the io thread.
+  std::shared_ptr<std::atomic<bool>> alive_ = std::make_shared<std::atomic<bool>>(true);
   std::optional<Result<RunCgroup>> ready_;
   bool preparing_ = false;
   std::optional<std::pair<RunCgroupLimits, Handler>> waiting_;

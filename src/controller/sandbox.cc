@@ -179,7 +179,8 @@ void Sandbox::asyncRebuild(size_t i, std::function<void(Status)> done) {
   boost::asio::post(*builder_, [this, i, building, done = std::move(done),
                                 settings = settingsFor(static_cast<unsigned>(i)),
                                 alive = std::weak_ptr<int>(alive_)]() mutable {
-    // Worker thread: only the slot under construction and the (thread-safe) cgroup tree.
+    // Worker thread: only the slot under construction, and the cgroup tree read-only (its
+    // nodes do not change after start-up; createSlot makes directories of the slot's own).
     auto slot = Slot::create(io_, *cgroup_worker_, std::move(settings), *cgroups_);
     Status status = slot ? Status{} : Status{slot.error()};
     {

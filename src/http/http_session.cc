@@ -30,6 +30,11 @@ void SessionRegistry::remove(Entry entry) {
   sessions_.erase(entry);
 }
 
+size_t SessionRegistry::size() {
+  std::lock_guard lock(mu_);
+  return sessions_.size();
+}
+
 void SessionRegistry::stopAll() {
   std::vector<std::shared_ptr<HttpSession>> live;
   {
@@ -107,9 +112,10 @@ void HttpSession::start() {
 void HttpSession::stop() {
   net::post(socket_.get_executor(), [self = shared_from_this()] {
     self->stop_requested_ = true;
-    // Idle: nothing is lost. A request in progress is answered first, with
-    // Connection: close; a connection that is draining is cut short.
-    if (self->state_ == State::kWaiting || self->state_ == State::kClosing) self->close();
+    // Idle, or still reading a request (its job would be refused now anyway): nothing is
+    // lost. A request being handled is answered first, with Connection: close; a
+    // connection that is draining is cut short.
+    if (self->state_ != State::kHandling && self->state_ != State::kWriting) self->close();
   });
 }
 
@@ -144,6 +150,7 @@ void HttpSession::awaitRequest() {
 void HttpSession::readHeader() {
   state_ = State::kHeader;
   started_ = std::chrono::steady_clock::now();
+  deadline_ = started_ + limits::kWholeRequest;
   arm(limits::kRead);
   bhttp::async_read_header(
       socket_, buffer_, *head_,
@@ -212,8 +219,10 @@ void HttpSession::tooLarge() {
 void HttpSession::readBody() {
   state_ = State::kBody;
   // Per read, as the kernel's SO_RCVTIMEO would be: a big body on a slow link is fine, a
-  // stalled one is not.
-  arm(limits::kRead);
+  // stalled one is not; and the whole request within kWholeRequest.
+  const auto left = deadline_ - std::chrono::steady_clock::now();
+  if (left <= std::chrono::steady_clock::duration::zero()) return close();
+  arm(std::min<std::chrono::steady_clock::duration>(limits::kRead, left));
   bhttp::async_read_some(
       socket_, buffer_, *body_,
       [self = shared_from_this()](beast::error_code ec, size_t) { self->onBody(ec); });

@@ -52,6 +52,7 @@ class SessionRegistry {
   void remove(Entry entry);
   // Asks every live connection to stop (HttpSession::stop).
   void stopAll();
+  size_t size();
 
  private:
   std::mutex mu_;
@@ -74,8 +75,14 @@ constexpr uint32_t kHeaderBytes = 16 * 1024;  // request line and every header f
 // The read buffer: the header block plus what one read brings beyond it (a chunk-size line
 // is bounded by this too).
 constexpr size_t kBufferBytes = 32 * 1024;
-constexpr auto kIdle = std::chrono::seconds(5);  // between two requests of a connection
-constexpr auto kRead = std::chrono::seconds(10);
+constexpr auto kIdle = std::chrono::seconds(5);   // between two requests of a connection
+constexpr auto kRead = std::chrono::seconds(10);  // per read
+// A whole request (header block and body) however it trickles in: without it a client
+// sending a byte every 9 s would hold its connection and a growing body forever.
+constexpr auto kWholeRequest = std::chrono::seconds(60);
+// Open connections at once; more are accepted and closed at once. With the body limit
+// this bounds what request bodies can hold in memory (connections x max body).
+constexpr size_t kMaxConnections = 512;
 constexpr auto kWrite = std::chrono::seconds(30);
 constexpr unsigned kRequestsPerConnection = 1000;
 // After an answer that leaves a request partly unread: how much more is read and thrown
@@ -151,6 +158,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   unsigned version_ = 11;
   bool keep_alive_ = false;
   std::chrono::steady_clock::time_point started_;
+  std::chrono::steady_clock::time_point deadline_;  // started_ + kWholeRequest
   std::shared_ptr<controller::JobCancel> cancel_;
   bool watching_ = false;
   bool client_gone_ = false;

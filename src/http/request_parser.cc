@@ -181,13 +181,13 @@ std::optional<ApiError> parseCommon(const json& j, const LanguageRegistry& langu
     for (const auto& a : *it) {
       if (!a.is_string()) return badRequest("\"args\" must be a list of strings");
       const auto& s = a.get_ref<const std::string&>();
+      if (s.size() > limits.max_arg_bytes)
+        return tooLarge("an entry of \"args\" is longer than " +
+                        std::to_string(limits.max_arg_bytes) + " bytes");
       total += s.size() + 1;  // with its NUL, as execve counts
       if (total > limits.max_args_total_bytes)
         return badRequest("\"args\" add up to more than " + kib(limits.max_args_total_bytes) +
                           " (each argument counts its length plus one)");
-      if (s.size() > limits.max_arg_bytes)
-        return tooLarge("an entry of \"args\" is longer than " +
-                        std::to_string(limits.max_arg_bytes) + " bytes");
       if (s.find('\0') != std::string::npos)
         return badRequest(
             "an entry of \"args\" contains a NUL character, which no argument can hold");

@@ -130,12 +130,9 @@ using tcp = net::ip::tcp;
 
 struct HttpServer::Impl {
   Impl(Api& api, const ServerConfig& config, unsigned threads)
-      : config(config), acceptor(io), retry(io), handlers(threads), ctx{api,
-                                                                        config.input.max_body_bytes,
-                                                                        io,
-                                                                        handlers,
-                                                                        registry,
-                                                                        stopping} {}
+      : config(config), handlers(threads), ctx{api,      config.input.max_body_bytes,
+                                               io,       handlers,
+                                               registry, stopping} {}
 
   void accept();
   void onAcceptable();
@@ -149,8 +146,9 @@ struct HttpServer::Impl {
   net::io_context io;
   // The acceptor and its retry timer live in a strand of their own: accept() and
   // shutdown() may otherwise run at once on the two I/O threads.
-  tcp::acceptor acceptor;
-  net::steady_timer retry;  // after EMFILE and the like
+  net::strand<net::io_context::executor_type> strand = net::make_strand(io);
+  tcp::acceptor acceptor{strand};
+  net::steady_timer retry{strand};  // after EMFILE and the like
   net::thread_pool handlers;
   SessionContext ctx;
 };
@@ -194,6 +192,11 @@ void HttpServer::Impl::onAcceptable() {
       return shutdown();
     }
     UniqueFd conn(fd);
+    if (registry.size() >= limits::kMaxConnections) {
+      std::fprintf(stderr, "codecanvas: %zu connections open; closing a new one\n",
+                   limits::kMaxConnections);
+      continue;
+    }
     // Answers are small and written in pieces: without TCP_NODELAY, Nagle's algorithm and
     // the client's delayed ACK add tens of milliseconds to every request.
     int yes = 1;

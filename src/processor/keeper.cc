@@ -175,10 +175,9 @@ Status Keeper::startRun(Message m) {
     int status = 0;
     ::waitpid(*pid, &status, 0);
     running_.reset();
-    // Nothing of the program ran, but /tmp may hold what an earlier step left.
-    if (auto s = work_dirs_.afterRun(false); !s)
-      std::fprintf(stderr, "codecanvas-processor: slot %u: %s\n", init_.slot,
-                   s.error().message.c_str());
+    // Nothing of the program ran, but /tmp may hold what an earlier step left. A slot that
+    // cannot be cleaned says so (Failure: the controller marks it broken).
+    if (auto s = work_dirs_.afterRun(false); !s) return fail(s.error());
     return reply(protocol::encode(failure));
   }
   return {};

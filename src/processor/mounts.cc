@@ -122,8 +122,9 @@ Status buildDev(const std::string& root) {
 }
 
 // A fresh procfs still shows host-wide facts. What no submission needs is hidden: at
-// least what runc hides by default, plus the host's interrupt counts, load and pressure
-// (how busy the machine and the other slots are: a side channel between jobs).
+// least what runc hides by default, plus the host's interrupt counts, load and pressure.
+// (That narrows the side channel of how busy the host is without closing it: sysinfo(2)
+// still gives the load, and /proc/stat and /proc/meminfo stay, as runtimes read them.)
 //   - files: /dev/null bound over them (reads are empty, writes vanish);
 //   - directories: an empty read-only tmpfs over them;
 //   - read-only: a read-only bind of the entry on itself.

@@ -20,10 +20,6 @@ namespace {
 // open directories bounded.
 constexpr int kMaxSealDepth = 32;
 
-bool sameTime(const timespec& a, const timespec& b) {
-  return a.tv_sec == b.tv_sec && a.tv_nsec == b.tv_nsec;
-}
-
 // The names in the directory `dir_fd` (without "." and ".."), read through a stream of
 // its own so that `dir_fd`'s offset is untouched.
 Result<std::vector<std::string>> namesIn(int dir_fd, const std::string& what) {
@@ -128,9 +124,7 @@ Status WorkDirs::seal() {
   if (st.st_uid != 0 || (st.st_mode & 07777) != 01777) {
     if (::fchown(box.get(), 0, 0) != 0 || ::fchmod(box.get(), 01777) != 0)
       return sysError("fchown/fchmod(/box, root, 1777)");
-    if (::fstat(box.get(), &st) != 0) return sysError("fstat(/box)");
   }
-  box_changed_ = st.st_ctim;
   return {};
 }
 
@@ -150,17 +144,14 @@ Status WorkDirs::emptyTmp() {
 Status WorkDirs::takeBackBox() {
   UniqueFd box(::open("/box", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!box) return sysError("open(/box)");
-  struct stat st {};
-  if (::fstat(box.get(), &st) != 0) return sysError("fstat(/box)");
-  // Adding or removing an entry changes the directory's ctime; nothing sealed can change.
-  if (sameTime(st.st_ctim, box_changed_)) return {};
+  // Always the names, never the directory's ctime: kernels before 6.13 stamp tmpfs times
+  // with a coarse clock, and a file made in the same tick as the last clean-up would
+  // leave the ctime as it was. Nothing sealed can change, so what is not sealed goes.
   auto names = namesIn(box.get(), "/box");
   if (!names) return names.error();
   for (const auto& name : *names)
     if (!sealed_.count(name))
       if (auto s = removeTree(box.get(), name); !s) return s;
-  if (::fstat(box.get(), &st) != 0) return sysError("fstat(/box)");
-  box_changed_ = st.st_ctim;
   return {};
 }
 

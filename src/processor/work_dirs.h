@@ -9,7 +9,8 @@
 //     remove, rename or chmod what it does not own; the program owns nothing sealed.
 //   - After every run, afterRun(): what the run added to /box is removed, and /tmp, if
 //     the run left anything in it, is replaced with a fresh tmpfs.
-// When a run wrote nothing (the common judge test) both checks are a stat and a statfs.
+// When a run wrote nothing (the common judge test) the checks are a readdir of /box and a
+// statfs of /tmp.
 #pragma once
 
 #include <sys/stat.h>
@@ -32,7 +33,7 @@ class WorkDirs {
   // output is what the next seal keeps) and empties /tmp.
   Status afterRun(bool sealed_run);
   // After the keeper mounted a fresh /box: nothing is sealed.
-  void forget() { sealed_.clear(), box_changed_ = {}; }
+  void forget() { sealed_.clear(); }
 
  private:
   Status emptyTmp();
@@ -40,7 +41,6 @@ class WorkDirs {
 
   const protocol::Init& init_;
   std::set<std::string> sealed_;  // names at the top of /box that a run must find again
-  timespec box_changed_{};        // /box's ctime when the seal or the last clean-up ended
 };
 
 }  // namespace codecanvas::processor

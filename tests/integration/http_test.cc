@@ -379,6 +379,7 @@ TEST_F(HttpTest, JudgeFindsAWrongAnswerAndATimeoutAmongPassingTests) {
                          {"source", kAplusB},
                          {"tests", tests},
                          {"limits", {{"cpu_ms", 500}}},
+                         {"stop_on_first_failure", false},
                          {"checker", {{"type", "tokens"}}}});
   EXPECT_EQ(j["verdict"], "wrong_answer") << j.dump();  // the first failing test decides
   ASSERT_EQ(j["tests"].size(), 4u);
