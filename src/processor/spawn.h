@@ -1,11 +1,11 @@
 // Starting the processor child from the keeper: clone3 with CLONE_VM | CLONE_VFORK.
 //
 // The child shares the keeper's memory instead of copying its page tables (the saving
-// docs/performance.md, "Facts behind the design": 60-130 us a run), runs on a stack of its own, and the
-// keeper sleeps until the child has exec'ed or exited, so nothing in the shared memory
-// changes under it. That is safe only because the child runs nothing but runChild,
-// which allocates nothing and writes nothing but its own stack (and errno, which the
-// suspended keeper does not read). Keeper only; single-threaded.
+// docs/performance.md, "Facts behind the design": 60-130 us a run), runs on a stack of its own, and
+// the keeper sleeps until the child has exec'ed or exited, so nothing in the shared memory changes
+// under it. That is safe only because the child runs nothing but runChild, which allocates nothing
+// and writes nothing but its own stack (and errno, which the suspended keeper does not read).
+// Keeper only; single-threaded.
 #pragma once
 
 #include <sys/types.h>
