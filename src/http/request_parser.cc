@@ -130,15 +130,20 @@ std::variant<controller::JobBudget, ApiError> jobLimitsField(const json& obj) {
   if (it == obj.end() || it->is_null()) return out;
   if (!it->is_object())
     return badRequest("\"job_limits\" must be an object like {\"wall_ms\": 60000}");
-  for (const char* key : {"wall_ms", "cpu_ms", "output_kb"}) {
-    auto v = it->find(key);
+  struct Field {
+    const char* key;
+    uint64_t controller::JobBudget::*member;
+    uint64_t unit;  // the budget's units in one of the request's (KiB: 1024 bytes)
+  };
+  static constexpr Field kFields[] = {{"wall_ms", &controller::JobBudget::wall_ms, 1},
+                                      {"cpu_ms", &controller::JobBudget::cpu_ms, 1},
+                                      {"output_kb", &controller::JobBudget::output_bytes, 1024}};
+  for (const auto& f : kFields) {
+    auto v = it->find(f.key);
     if (v == it->end() || v->is_null()) continue;
-    auto value = positiveInteger(*v, std::string("job_limits.") + key);
+    auto value = positiveInteger(*v, std::string("job_limits.") + f.key);
     if (auto* e = std::get_if<ApiError>(&value)) return *e;
-    const uint64_t n = std::get<uint64_t>(value);
-    if (std::string(key) == "wall_ms") out.wall_ms = n;
-    if (std::string(key) == "cpu_ms") out.cpu_ms = n;
-    if (std::string(key) == "output_kb") out.output_bytes = n * 1024;
+    out.*(f.member) = std::get<uint64_t>(value) * f.unit;
   }
   return out;
 }

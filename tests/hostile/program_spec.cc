@@ -197,6 +197,12 @@ namespace {
 
 // Applies one header line "<directive>: <value>" to `spec`; returns why it is refused, or
 // "". Lines whose directive is not one of ours are prose.
+// The expectation that says how the request ends: a run's status, a judge's verdict, or
+// an HTTP status other than 200. Exactly one applies on every host.
+bool isOutcome(const std::string& key) {
+  return key == "status" || key == "verdict" || key == "http";
+}
+
 // How many status expectations apply: unconditionally, and per feature where it holds
 // (first) and where it does not (second).
 struct StatusCount {
@@ -222,14 +228,14 @@ std::string addDirective(const std::string& directive, const std::string& value,
     e->feature = feature;
     e->feature_holds = holds;
     if (std::string why = validate(*e); !why.empty()) return why;
-    if (e->key == "status" || e->key == "verdict" || e->key == "http") {
+    if (isOutcome(e->key)) {
       if (feature.empty())
         ++statuses.always;
       else
         ++(holds ? statuses.by_feature[feature].first : statuses.by_feature[feature].second);
     }
-    const bool first = e->key == "status" || e->key == "verdict" || e->key == "http";
-    spec.expectations.insert(first ? spec.expectations.begin() : spec.expectations.end(), *e);
+    spec.expectations.insert(
+        isOutcome(e->key) ? spec.expectations.begin() : spec.expectations.end(), *e);
   } else if (directive == "limits") {
     for (std::string word; words >> word;) {
       const auto eq = word.find('=');
