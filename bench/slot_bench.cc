@@ -27,12 +27,14 @@
 #include <thread>
 #include <vector>
 
-#include "sandbox.h"
-#include "text_file.h"
+#include "common/text_file.h"
+#include "sandbox/sandbox.h"
 
 namespace {
 
-using namespace codecanvas::controller;
+using namespace codecanvas::cgroup;
+using namespace codecanvas::sandbox;
+using codecanvas::readTextFile;
 using Clock = std::chrono::steady_clock;
 
 double usSince(Clock::time_point t0) {

@@ -84,14 +84,15 @@ sources=(
   tests/fuzz/request_fuzz.cc tests/fuzz/no_sandbox.cc
   src/http/api.cc src/http/access.cc src/http/request_parser.cc src/http/metrics.cc
   src/http/origin_policy.cc
-  src/controller/code_runner.cc src/controller/checker.cc src/controller/result_json.cc
-  src/controller/verdict.cc src/controller/language_profile.cc src/controller/run_plan.cc
-  src/controller/text_file.cc src/controller/compile_cache.cc
+  src/controller/jobs/code_runner.cc src/controller/judge/checker.cc
+  src/controller/jobs/result_json.cc src/controller/sandbox/run_status.cc
+  src/controller/jobs/language_profile.cc src/controller/sandbox/run_plan.cc
+  src/common/text_file.cc src/controller/jobs/compile_cache.cc
   src/common/result.cc
 )
 [ -f src/http/static_site.cc ] && sources+=(src/http/static_site.cc)
 common_flags=(-std=c++20 -g -Wall -Wextra -Wno-missing-field-initializers
-  "-I$root/src/http" "-I$root/src/controller" "-I$root/src/common"
+  "-I$root/src/http" "-I$root/src/controller" "-I$root/src/common" "-I$root/src"
   "-DCODECANVAS_DATA_DIR=\\\"$root\\\"")
 
 # Writes DIR/build.ninja for the fuzz target with the given compile and link flags and
@@ -147,7 +148,7 @@ if [ $mode = coverage ]; then
     "$out/corpus" tests/fuzz/corpus >"$cov/run.log" 2>&1 ||
     echo "== fuzz: an input stopped the coverage run early; see $cov/run.log" >&2
   llvm-profdata merge -sparse "$cov"/*.profraw -o "$cov/fuzz.profdata"
-  files=("$root/src/http/request_parser.cc" "$root/src/http/api.cc" "$root/src/controller/checker.cc")
+  files=("$root/src/http/request_parser.cc" "$root/src/http/api.cc" "$root/src/controller/judge/checker.cc")
   llvm-cov report "$cov/request_fuzz" -instr-profile="$cov/fuzz.profdata" "${files[@]}"
   llvm-cov show "$cov/request_fuzz" -instr-profile="$cov/fuzz.profdata" -format=html \
     -output-dir="$cov/html" "${files[@]}"

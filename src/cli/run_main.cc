@@ -16,12 +16,14 @@
 #include <string>
 #include <vector>
 
-#include "result_json.h"
-#include "sandbox.h"
+#include "jobs/result_json.h"
+#include "sandbox/sandbox.h"
 
 namespace {
 
-using namespace codecanvas::controller;
+using namespace codecanvas::cgroup;
+using namespace codecanvas::sandbox;
+using namespace codecanvas::jobs;
 
 constexpr const char* kUsage = R"(usage: codecanvas-run [options] -- PROGRAM [ARGS...]
 

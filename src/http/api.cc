@@ -4,17 +4,17 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 
-#include "result_json.h"
+#include "jobs/result_json.h"
 
 namespace codecanvas::http {
 
 namespace {
 
-using controller::JobOutcome;
-using controller::RunResult;
-using controller::RunStatus;
-using controller::TextEncoding;
+using jobs::JobOutcome;
+using jobs::TextEncoding;
 using nlohmann::json;
+using sandbox::RunResult;
+using sandbox::RunStatus;
 
 thread_local Api::LogFields tls_log_fields;
 
@@ -38,7 +38,7 @@ json orNull(const std::optional<T>& v) {
   return v ? json(*v) : json(nullptr);
 }
 
-json limitsJson(const controller::Limits& l) {
+json limitsJson(const sandbox::Limits& l) {
   return {{"cpu_ms", l.cpu_ms},
           {"wall_ms", l.wall_ms},
           {"memory_kb", l.memory_kb},
@@ -49,7 +49,7 @@ json limitsJson(const controller::Limits& l) {
 // The compile step's own status: a compiler that exits non-zero is a compile error; a
 // compiler stopped by a limit keeps that limit's name.
 std::string compileStatus(const RunResult& r) {
-  return r.status == RunStatus::kRuntimeError ? "compile_error" : controller::statusName(r.status);
+  return r.status == RunStatus::kRuntimeError ? "compile_error" : sandbox::statusName(r.status);
 }
 
 json compileJson(const JobOutcome& o, TextEncoding enc) {
@@ -58,8 +58,8 @@ json compileJson(const JobOutcome& o, TextEncoding enc) {
   return {{"status", compileStatus(c)},
           {"exit_code", orNull(c.exit_code)},
           {"signal", orNull(c.signal)},
-          {"stdout", controller::outputText(c.stdout_data, enc)},
-          {"stderr", controller::outputText(c.stderr_data, enc)},
+          {"stdout", jobs::outputText(c.stdout_data, enc)},
+          {"stderr", jobs::outputText(c.stderr_data, enc)},
           {"time_ms", c.time_ms ? json(roundMs(*c.time_ms)) : json(nullptr)},
           {"wall_ms", roundMs(c.wall_ms)},
           {"memory_kb", orNull(c.memory_kb)},
@@ -80,8 +80,8 @@ const char* encodingName(TextEncoding e) {
 }
 
 // The fields every /run and /judge answer starts with.
-json answerHead(const controller::LanguageProfile& lang, const JobOutcome& o,
-                const controller::Limits& limits, TextEncoding enc) {
+json answerHead(const jobs::LanguageProfile& lang, const JobOutcome& o,
+                const sandbox::Limits& limits, TextEncoding enc) {
   return {{"language", lang.name},
           {"version", lang.version},
           {"compile", compileJson(o, enc)},
@@ -227,8 +227,8 @@ HttpResponse Api::dispatch(const HttpRequest& req) {
   return metrics();
 }
 
-std::variant<JobOutcome, HttpResponse> Api::execute(controller::JobPlan plan,
-                                                    const controller::LanguageProfile& lang,
+std::variant<JobOutcome, HttpResponse> Api::execute(jobs::JobPlan plan,
+                                                    const jobs::LanguageProfile& lang,
                                                     const HttpRequest& request) {
   tls_log_fields.language = lang.name;
   plan.cancel = request.cancel;
@@ -272,7 +272,7 @@ HttpResponse Api::run(const HttpRequest& req) {
   if (auto* e = std::get_if<ApiError>(&parsed)) return errorResponse(*e);
   ParsedRun& p = std::get<ParsedRun>(parsed);
   p.spec.cache_scope = tls_log_fields.key;
-  const controller::LanguageProfile& lang = *p.spec.language;
+  const jobs::LanguageProfile& lang = *p.spec.language;
   auto executed = execute(backend_.planRun(p.spec), lang, req);
   if (auto* r = std::get_if<HttpResponse>(&executed)) return *r;
   const auto outcome = &std::get<JobOutcome>(executed);
@@ -283,10 +283,9 @@ HttpResponse Api::run(const HttpRequest& req) {
     // of the original API look for them.
     j["status"] = "compile_error";
     j["error"] = "compile error";
-    j["stdout"] = controller::outputText("", p.encoding);
-    j["stderr"] = outcome->compile
-                      ? controller::outputText(outcome->compile->stderr_data, p.encoding)
-                      : controller::outputText("", p.encoding);
+    j["stdout"] = jobs::outputText("", p.encoding);
+    j["stderr"] = outcome->compile ? jobs::outputText(outcome->compile->stderr_data, p.encoding)
+                                   : jobs::outputText("", p.encoding);
     j["exit_code"] = nullptr;
     j["signal"] = nullptr;
     j["time_ms"] = nullptr;
@@ -296,12 +295,12 @@ HttpResponse Api::run(const HttpRequest& req) {
     j["stderr_truncated"] = false;
   } else {
     const RunResult& r = outcome->runs.front();
-    j["status"] = controller::statusName(r.status);
+    j["status"] = sandbox::statusName(r.status);
     j["error"] = r.status == RunStatus::kOk
                      ? json(nullptr)
-                     : json(r.error.empty() ? controller::statusName(r.status) : r.error);
-    j["stdout"] = controller::outputText(r.stdout_data, p.encoding);
-    j["stderr"] = controller::outputText(r.stderr_data, p.encoding);
+                     : json(r.error.empty() ? sandbox::statusName(r.status) : r.error);
+    j["stdout"] = jobs::outputText(r.stdout_data, p.encoding);
+    j["stderr"] = jobs::outputText(r.stderr_data, p.encoding);
     j["exit_code"] = orNull(r.exit_code);
     j["signal"] = orNull(r.signal);
     j["time_ms"] = r.time_ms ? json(roundMs(*r.time_ms)) : json(nullptr);
@@ -320,13 +319,13 @@ HttpResponse Api::judge(const HttpRequest& req) {
   if (auto* e = std::get_if<ApiError>(&parsed)) return errorResponse(*e);
   ParsedJudge& p = std::get<ParsedJudge>(parsed);
   p.spec.run.cache_scope = tls_log_fields.key;
-  const controller::LanguageProfile& lang = *p.spec.run.language;
+  const jobs::LanguageProfile& lang = *p.spec.run.language;
   auto executed = execute(backend_.planJudge(p.spec), lang, req);
   if (auto* r = std::get_if<HttpResponse>(&executed)) return *r;
   const auto outcome = &std::get<JobOutcome>(executed);
 
   json j = answerHead(lang, *outcome, backend_.limitsFor(p.spec.run), p.encoding);
-  j["checker"] = controller::checkerName(p.spec.checker.type);
+  j["checker"] = judge::checkerName(p.spec.checker.type);
   std::string verdict = "accepted";
   json tests = json::array();
   double max_time = 0;
@@ -352,8 +351,8 @@ HttpResponse Api::judge(const HttpRequest& req) {
       if (v != "accepted") {
         // What the program printed helps to see why; accepted tests leave it out to keep
         // a 100-test answer small.
-        t["stdout"] = controller::outputText(r.stdout_data, p.encoding);
-        t["stderr"] = controller::outputText(r.stderr_data, p.encoding);
+        t["stdout"] = jobs::outputText(r.stdout_data, p.encoding);
+        t["stderr"] = jobs::outputText(r.stderr_data, p.encoding);
         t["stdout_truncated"] = r.stdout_truncated;
         t["stderr_truncated"] = r.stderr_truncated;
         t["error"] = r.status == RunStatus::kOk ? json(nullptr) : json(r.error);

@@ -17,7 +17,7 @@
 
 #include "access.h"
 #include "api_types.h"
-#include "code_runner.h"
+#include "jobs/code_runner.h"
 #include "metrics.h"
 #include "origin_policy.h"
 #include "request_parser.h"
@@ -36,12 +36,12 @@ struct HealthInfo {
 class Backend {
  public:
   virtual ~Backend() = default;
-  virtual const controller::LanguageRegistry& languages() const = 0;
-  virtual controller::Limits limitsFor(const controller::RunSpec& spec) const = 0;
-  virtual controller::JobPlan planRun(const controller::RunSpec& spec) const = 0;
-  virtual controller::JobPlan planJudge(const controller::JudgeSpec& spec) const = 0;
+  virtual const jobs::LanguageRegistry& languages() const = 0;
+  virtual sandbox::Limits limitsFor(const jobs::RunSpec& spec) const = 0;
+  virtual jobs::JobPlan planRun(const jobs::RunSpec& spec) const = 0;
+  virtual jobs::JobPlan planJudge(const jobs::JudgeSpec& spec) const = 0;
   // Nullopt when the queue is full: the API answers 503 and nothing runs.
-  virtual std::optional<std::future<controller::JobOutcome>> submit(controller::JobPlan plan) = 0;
+  virtual std::optional<std::future<jobs::JobOutcome>> submit(jobs::JobPlan plan) = 0;
   virtual HealthInfo health() const = 0;
   virtual Metrics::Gauges gauges() const = 0;
   // True once the service refuses new jobs for good (shutting down).
@@ -114,10 +114,10 @@ class Api {
   HttpResponse metrics() const;
   // Submits a job and waits for it: its outcome, or the answer to give instead (503 when
   // the queue is full or the server stops, 500 on a sandbox fault).
-  std::variant<controller::JobOutcome, HttpResponse> execute(
-      controller::JobPlan plan, const controller::LanguageProfile& lang,
-      const HttpRequest& request);
-  void observe(const controller::JobOutcome& o);
+  std::variant<jobs::JobOutcome, HttpResponse> execute(jobs::JobPlan plan,
+                                                       const jobs::LanguageProfile& lang,
+                                                       const HttpRequest& request);
+  void observe(const jobs::JobOutcome& o);
 
   Backend& backend_;
   Metrics& metrics_;

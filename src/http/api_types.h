@@ -8,7 +8,7 @@
 #include <utility>
 #include <vector>
 
-#include "job.h"
+#include "jobs/job.h"
 
 namespace codecanvas::http {
 
@@ -19,7 +19,7 @@ struct HttpRequest {
   std::map<std::string, std::string> headers;  // names in lower case
   // Set by the server when it can tell that the client went away: the job the request
   // started is cancelled through it (nothing would read its answer). Null: never.
-  std::shared_ptr<controller::JobCancel> cancel;
+  std::shared_ptr<jobs::JobCancel> cancel;
 };
 
 struct HttpResponse {

@@ -247,7 +247,7 @@ void HttpSession::onBody(beast::error_code ec) {
 void HttpSession::startHandling() {
   state_ = State::kHandling;
   disarm();
-  cancel_ = std::make_shared<controller::JobCancel>();
+  cancel_ = std::make_shared<jobs::JobCancel>();
   request_.cancel = cancel_;
   // The work guard keeps the io_context running while no I/O of this connection is
   // pending (a pipelining client: nothing is watched).

@@ -159,7 +159,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   bool keep_alive_ = false;
   std::chrono::steady_clock::time_point started_;
   std::chrono::steady_clock::time_point deadline_;  // started_ + kWholeRequest
-  std::shared_ptr<controller::JobCancel> cancel_;
+  std::shared_ptr<jobs::JobCancel> cancel_;
   bool watching_ = false;
   bool client_gone_ = false;
   uint64_t drained_ = 0;

@@ -6,10 +6,10 @@ namespace codecanvas::http {
 
 namespace {
 
-using controller::JudgeTest;
-using controller::LanguageRegistry;
-using controller::RequestedLimits;
-using controller::RunSpec;
+using jobs::JudgeTest;
+using jobs::LanguageRegistry;
+using jobs::RequestedLimits;
+using jobs::RunSpec;
 using nlohmann::json;
 
 ApiError badRequest(std::string message) {
@@ -124,20 +124,20 @@ std::variant<RequestedLimits, ApiError> limitsField(const json& obj) {
 
 // "job_limits": {"wall_ms", "cpu_ms", "output_kb"}: what the whole judge may use; each is
 // clamped to the operator's maximum later.
-std::variant<controller::JobBudget, ApiError> jobLimitsField(const json& obj) {
-  controller::JobBudget out;
+std::variant<jobs::JobBudget, ApiError> jobLimitsField(const json& obj) {
+  jobs::JobBudget out;
   auto it = obj.find("job_limits");
   if (it == obj.end() || it->is_null()) return out;
   if (!it->is_object())
     return badRequest("\"job_limits\" must be an object like {\"wall_ms\": 60000}");
   struct Field {
     const char* key;
-    uint64_t controller::JobBudget::*member;
+    uint64_t jobs::JobBudget::*member;
     uint64_t unit;  // the budget's units in one of the request's (KiB: 1024 bytes)
   };
-  static constexpr Field kFields[] = {{"wall_ms", &controller::JobBudget::wall_ms, 1},
-                                      {"cpu_ms", &controller::JobBudget::cpu_ms, 1},
-                                      {"output_kb", &controller::JobBudget::output_bytes, 1024}};
+  static constexpr Field kFields[] = {{"wall_ms", &jobs::JobBudget::wall_ms, 1},
+                                      {"cpu_ms", &jobs::JobBudget::cpu_ms, 1},
+                                      {"output_kb", &jobs::JobBudget::output_bytes, 1024}};
   for (const auto& f : kFields) {
     auto v = it->find(f.key);
     if (v == it->end() || v->is_null()) continue;
@@ -148,19 +148,19 @@ std::variant<controller::JobBudget, ApiError> jobLimitsField(const json& obj) {
   return out;
 }
 
-std::variant<controller::TextEncoding, ApiError> encodingField(const json& obj) {
+std::variant<jobs::TextEncoding, ApiError> encodingField(const json& obj) {
   auto s = stringField(obj, "encoding", false, 64, "");
   if (auto* e = std::get_if<ApiError>(&s)) return *e;
   const auto& v = std::get<0>(s);
-  if (!v || *v == "utf-8" || *v == "utf8") return controller::TextEncoding::kUtf8;
-  if (*v == "base64") return controller::TextEncoding::kBase64;
+  if (!v || *v == "utf-8" || *v == "utf8") return jobs::TextEncoding::kUtf8;
+  if (*v == "base64") return jobs::TextEncoding::kBase64;
   return badRequest("\"encoding\" must be \"utf-8\" or \"base64\", not \"" + *v + "\"");
 }
 
 // language, source, args, limits, encoding: what /run and /judge share.
 std::optional<ApiError> parseCommon(const json& j, const LanguageRegistry& languages,
                                     const InputLimits& limits, RunSpec& spec,
-                                    controller::TextEncoding& encoding) {
+                                    jobs::TextEncoding& encoding) {
   auto enc = encodingField(j);
   if (auto* e = std::get_if<ApiError>(&enc)) return *e;
   encoding = std::get<0>(enc);
@@ -255,7 +255,7 @@ std::variant<ParsedJudge, ApiError> parseJudgeRequest(std::string_view body,
     auto type = stringField(*c, "type", false, 64, "checker.");
     if (auto* e = std::get_if<ApiError>(&type)) return *e;
     if (const auto& name = std::get<0>(type)) {
-      auto t = controller::checkerFromName(*name);
+      auto t = judge::checkerFromName(*name);
       if (!t)
         return badRequest("\"checker.type\" must be one of exact, lines, tokens, float; not \"" +
                           *name + "\"");
@@ -273,7 +273,7 @@ std::variant<ParsedJudge, ApiError> parseJudgeRequest(std::string_view body,
   }
   auto budget = jobLimitsField(j);
   if (auto* e = std::get_if<ApiError>(&budget)) return *e;
-  out.spec.budget = std::get<controller::JobBudget>(budget);
+  out.spec.budget = std::get<jobs::JobBudget>(budget);
   return out;
 }
 

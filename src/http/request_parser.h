@@ -8,9 +8,9 @@
 #include <variant>
 
 #include "api_types.h"
-#include "code_runner.h"
-#include "language_profile.h"
-#include "result_json.h"
+#include "jobs/code_runner.h"
+#include "jobs/language_profile.h"
+#include "jobs/result_json.h"
 
 namespace codecanvas::http {
 
@@ -29,13 +29,13 @@ struct InputLimits {
 };
 
 struct ParsedRun {
-  controller::RunSpec spec;
-  controller::TextEncoding encoding = controller::TextEncoding::kUtf8;
+  jobs::RunSpec spec;
+  jobs::TextEncoding encoding = jobs::TextEncoding::kUtf8;
 };
 
 struct ParsedJudge {
-  controller::JudgeSpec spec;
-  controller::TextEncoding encoding = controller::TextEncoding::kUtf8;
+  jobs::JudgeSpec spec;
+  jobs::TextEncoding encoding = jobs::TextEncoding::kUtf8;
 };
 
 // Any integer limit above this is refused rather than clamped: it is a client bug, not a
@@ -43,10 +43,10 @@ struct ParsedJudge {
 inline constexpr uint64_t kLimitCeiling = 1'000'000'000'000ULL;
 
 std::variant<ParsedRun, ApiError> parseRunRequest(std::string_view body,
-                                                  const controller::LanguageRegistry& languages,
+                                                  const jobs::LanguageRegistry& languages,
                                                   const InputLimits& limits);
 std::variant<ParsedJudge, ApiError> parseJudgeRequest(std::string_view body,
-                                                      const controller::LanguageRegistry& languages,
+                                                      const jobs::LanguageRegistry& languages,
                                                       const InputLimits& limits);
 
 }  // namespace codecanvas::http

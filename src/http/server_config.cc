@@ -5,8 +5,8 @@
 #include <charconv>
 #include <nlohmann/json.hpp>
 
+#include "common/text_file.h"
 #include "origin_policy.h"
-#include "text_file.h"
 
 namespace codecanvas::http {
 
@@ -208,7 +208,7 @@ Result<ServerConfig> parseServerConfig(const std::vector<std::string>& args, boo
   if (!explicit_file && ::access("/etc/codecanvas/server.json", F_OK) == 0)
     path = "/etc/codecanvas/server.json";
   if (!path.empty()) {
-    auto text = controller::readTextFile(path, 1 << 20);
+    auto text = readTextFile(path, 1 << 20);
     if (!text) return text.error();
     if (auto s = applyConfigJson(text.value(), path, config); !s) return s.error();
     config.config_path = path;

@@ -7,9 +7,9 @@
 #include <vector>
 
 #include "api.h"
-#include "job.h"
+#include "jobs/job.h"
 #include "result.h"
-#include "run_types.h"
+#include "sandbox/run_types.h"
 
 namespace codecanvas::http {
 
@@ -21,10 +21,10 @@ struct ServerConfig {
   uint32_t uid_base = 60100;
   std::string data_dir;  // empty: the build's data dir (profiles/, rootfs/)
   std::string web_dir;   // empty: <data dir>/web/dist; "none": no web page
-  controller::Limits max_limits{20000, 60000, 2 << 20, 16384, 512};  // the operator's ceiling
+  sandbox::Limits max_limits{20000, 60000, 2 << 20, 16384, 512};  // the operator's ceiling
   // What one job may use over all its runs (a judge of 500 tests of 60 s each would hold a
   // slot for 8 hours, and keep 16 GiB of output): wall, CPU, output kept.
-  controller::JobBudget max_job{300000, 120000, 16ULL << 20};
+  jobs::JobBudget max_job{300000, 120000, 16ULL << 20};
   InputLimits input;
   uint64_t cache_bytes = 256ULL << 20;
   unsigned shutdown_grace_seconds = 120;

@@ -12,7 +12,7 @@
 #include <optional>
 #include <thread>
 
-#include "sandbox.h"
+#include "sandbox/sandbox.h"
 #include "server.h"
 #include "service.h"
 
@@ -70,7 +70,7 @@ int main(int argc, char** argv) {
     const std::string dir =
         !config->web_dir.empty()
             ? config->web_dir
-            : (config->data_dir.empty() ? controller::defaultDataDir() : config->data_dir) +
+            : (config->data_dir.empty() ? sandbox::defaultDataDir() : config->data_dir) +
                   "/web/dist";
     auto loaded = StaticSite::load(dir);
     if (loaded) {

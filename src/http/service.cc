@@ -15,30 +15,29 @@ void say(const std::string& line) {
 
 Result<std::unique_ptr<Service>> Service::create(const ServerConfig& config) {
   std::unique_ptr<Service> s(new Service());
-  controller::PoolOptions options;
+  jobs::PoolOptions options;
   options.sandbox.slots =
       config.slots != 0 ? config.slots : std::max(1u, std::thread::hardware_concurrency());
   options.sandbox.uid_base = config.uid_base;
-  options.sandbox.data_dir =
-      config.data_dir.empty() ? controller::defaultDataDir() : config.data_dir;
+  options.sandbox.data_dir = config.data_dir.empty() ? sandbox::defaultDataDir() : config.data_dir;
   options.queue_capacity = config.queue_capacity;
   options.cache_bytes = config.cache_bytes;
 
   const std::string profiles = options.sandbox.data_dir + "/profiles/languages";
   say("loading language profiles from " + profiles + " and asking each toolchain its version");
-  auto found = controller::LanguageRegistry::load(profiles);
+  auto found = jobs::LanguageRegistry::load(profiles);
   if (!found) return found.error();
   for (const auto& p : found->problems()) say("warning: " + p);
 
   say("building " + std::to_string(options.sandbox.slots) + " sandbox slot(s), uids from " +
       std::to_string(options.sandbox.uid_base));
-  auto pool = controller::SlotPool::create(options);
+  auto pool = jobs::SlotPool::create(options);
   if (!pool) return pool.error();
   s->pool_ = std::move(pool.value());
   for (const auto& w : s->pool_->warnings()) say("warning: " + w);
 
   // A language whose seccomp policy does not compile is dropped, not the whole service.
-  std::vector<controller::LanguageProfile> usable;
+  std::vector<jobs::LanguageProfile> usable;
   for (const auto& lang : found->all()) {
     if (auto program = s->pool_->seccompProgram(lang.seccomp); !program) {
       say("warning: " + lang.name + " is not offered: its seccomp policy '" + lang.seccomp +
@@ -47,11 +46,11 @@ Result<std::unique_ptr<Service>> Service::create(const ServerConfig& config) {
     }
     usable.push_back(lang);
   }
-  auto registry = controller::LanguageRegistry::fromProfiles(std::move(usable));
+  auto registry = jobs::LanguageRegistry::fromProfiles(std::move(usable));
   if (!registry) return registry.error();
   s->languages_ = std::move(registry.value());
-  s->runner_ = std::make_unique<controller::CodeRunner>(*s->pool_, s->languages_, config.max_limits,
-                                                        config.max_job);
+  s->runner_ = std::make_unique<jobs::CodeRunner>(*s->pool_, s->languages_, config.max_limits,
+                                                  config.max_job);
   for (const auto& p : s->runner_->prepare()) say("warning: " + p);
   std::string names;
   for (const auto& l : s->languages_.all()) names += " " + l.name + " " + l.version + ";";
@@ -68,9 +67,9 @@ HealthInfo Service::health() const {
   h.queued = st.queued;
   h.queue_capacity = st.queue_capacity;
   const auto& layout = pool_->cgroupLayout();
-  h.cpu = controller::cgroupVersionName(layout.cpu.version);
-  h.memory = controller::cgroupVersionName(layout.memory.version);
-  h.pids = controller::cgroupVersionName(layout.pids.version);
+  h.cpu = cgroup::cgroupVersionName(layout.cpu.version);
+  h.memory = cgroup::cgroupVersionName(layout.memory.version);
+  h.pids = cgroup::cgroupVersionName(layout.pids.version);
   h.warnings = pool_->warnings();
   return h;
 }

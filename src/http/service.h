@@ -5,8 +5,8 @@
 #include <memory>
 
 #include "api.h"
+#include "jobs/slot_pool.h"
 #include "server_config.h"
-#include "slot_pool.h"
 
 namespace codecanvas::http {
 
@@ -16,17 +16,15 @@ class Service : public Backend {
   // every skipped language go to stderr; an error means the service cannot start at all.
   static Result<std::unique_ptr<Service>> create(const ServerConfig& config);
 
-  const controller::LanguageRegistry& languages() const override { return languages_; }
-  controller::Limits limitsFor(const controller::RunSpec& spec) const override {
+  const jobs::LanguageRegistry& languages() const override { return languages_; }
+  sandbox::Limits limitsFor(const jobs::RunSpec& spec) const override {
     return runner_->limitsFor(spec);
   }
-  controller::JobPlan planRun(const controller::RunSpec& spec) const override {
-    return runner_->planRun(spec);
-  }
-  controller::JobPlan planJudge(const controller::JudgeSpec& spec) const override {
+  jobs::JobPlan planRun(const jobs::RunSpec& spec) const override { return runner_->planRun(spec); }
+  jobs::JobPlan planJudge(const jobs::JudgeSpec& spec) const override {
     return runner_->planJudge(spec);
   }
-  std::optional<std::future<controller::JobOutcome>> submit(controller::JobPlan plan) override {
+  std::optional<std::future<jobs::JobOutcome>> submit(jobs::JobPlan plan) override {
     return pool_->submit(std::move(plan));
   }
   HealthInfo health() const override;
@@ -41,9 +39,9 @@ class Service : public Backend {
  private:
   Service() = default;
 
-  controller::LanguageRegistry languages_;
-  std::unique_ptr<controller::SlotPool> pool_;
-  std::unique_ptr<controller::CodeRunner> runner_;
+  jobs::LanguageRegistry languages_;
+  std::unique_ptr<jobs::SlotPool> pool_;
+  std::unique_ptr<jobs::CodeRunner> runner_;
 };
 
 }  // namespace codecanvas::http

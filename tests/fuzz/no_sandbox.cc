@@ -6,9 +6,9 @@
 #include <cstdio>
 #include <cstdlib>
 
-#include "sandbox.h"
+#include "sandbox/sandbox.h"
 
-namespace codecanvas::controller {
+namespace codecanvas::sandbox {
 
 Result<const std::vector<uint8_t>*> Sandbox::seccompProgram(const std::string& name) {
   std::fprintf(stderr, "request_fuzz: the API reached the sandbox (seccomp policy %s)\n",
@@ -16,4 +16,4 @@ Result<const std::vector<uint8_t>*> Sandbox::seccompProgram(const std::string& n
   std::abort();
 }
 
-}  // namespace codecanvas::controller
+}  // namespace codecanvas::sandbox

@@ -51,18 +51,18 @@
 
 #include "access.h"
 #include "api.h"
-#include "checker.h"
+#include "judge/checker.h"
 #include "request_parser.h"
 
 namespace codecanvas::http {
 namespace {
 
-using controller::JobOutcome;
-using controller::LanguageProfile;
-using controller::RunResult;
-using controller::RunStatus;
-using controller::TextEncoding;
+using jobs::JobOutcome;
+using jobs::LanguageProfile;
+using jobs::TextEncoding;
 using nlohmann::json;
+using sandbox::RunResult;
+using sandbox::RunStatus;
 
 // What the current input was doing, for the report of a violation.
 std::string g_context;
@@ -93,7 +93,7 @@ InputLimits fuzzInputLimits() {
 }
 
 // Below some languages' maxima and above others', so both clamps are reached.
-const controller::Limits kOperatorMax{10000, 100000, 524288, 65536, 128};
+const sandbox::Limits kOperatorMax{10000, 100000, 524288, 65536, 128};
 
 // A string as a JSON literal, for reports (invalid UTF-8 shown as U+FFFD).
 std::string quote(std::string_view s) {
@@ -172,40 +172,40 @@ std::optional<std::string> decodeOutput(const json& field, TextEncoding encoding
 // take the 503 and 500 paths; a source containing "#error" fails to compile.
 class EchoBackend : public Backend {
  public:
-  explicit EchoBackend(controller::LanguageRegistry languages) : languages_(std::move(languages)) {}
+  explicit EchoBackend(jobs::LanguageRegistry languages) : languages_(std::move(languages)) {}
 
-  const controller::LanguageRegistry& languages() const override { return languages_; }
-  controller::Limits limitsFor(const controller::RunSpec& spec) const override {
-    return controller::resolveLimits(*spec.language, spec.limits, kOperatorMax);
+  const jobs::LanguageRegistry& languages() const override { return languages_; }
+  sandbox::Limits limitsFor(const jobs::RunSpec& spec) const override {
+    return jobs::resolveLimits(*spec.language, spec.limits, kOperatorMax);
   }
-  controller::JobPlan planRun(const controller::RunSpec& spec) const override {
+  jobs::JobPlan planRun(const jobs::RunSpec& spec) const override {
     last_run = spec;
     last_judge.reset();
-    controller::JobPlan plan;
+    jobs::JobPlan plan;
     plan.runs.resize(1);
     plan.runs[0].stdin_data = spec.stdin_data;
     return plan;
   }
-  controller::JobPlan planJudge(const controller::JudgeSpec& spec) const override {
+  jobs::JobPlan planJudge(const jobs::JudgeSpec& spec) const override {
     last_run = spec.run;
     last_judge = spec;
-    controller::JobPlan plan;
+    jobs::JobPlan plan;
     for (const auto& t : spec.tests) plan.runs.emplace_back().stdin_data = t.stdin_data;
-    plan.verdict = controller::judgeVerdicts(spec);
+    plan.verdict = jobs::judgeVerdicts(spec);
     plan.stop_on_failure = spec.stop_on_first_failure;
     return plan;
   }
-  std::optional<std::future<JobOutcome>> submit(controller::JobPlan plan) override;
+  std::optional<std::future<JobOutcome>> submit(jobs::JobPlan plan) override;
   HealthInfo health() const override { return HealthInfo{2, 0, 0, 0, 8, "v2", "v2", "v2", {}}; }
   Metrics::Gauges gauges() const override { return {}; }
 
-  mutable std::optional<controller::RunSpec> last_run;
-  mutable std::optional<controller::JudgeSpec> last_judge;
+  mutable std::optional<jobs::RunSpec> last_run;
+  mutable std::optional<jobs::JudgeSpec> last_judge;
   int submitted = 0;
   bool faulted = false;
 
  private:
-  controller::LanguageRegistry languages_;
+  jobs::LanguageRegistry languages_;
 };
 
 RunResult echoRun(const std::string& out, const std::string& err) {
@@ -220,9 +220,9 @@ RunResult echoRun(const std::string& out, const std::string& err) {
   return r;
 }
 
-std::optional<std::future<JobOutcome>> EchoBackend::submit(controller::JobPlan plan) {
+std::optional<std::future<JobOutcome>> EchoBackend::submit(jobs::JobPlan plan) {
   ++submitted;
-  const controller::RunSpec& run = *last_run;
+  const jobs::RunSpec& run = *last_run;
   if (run.source == "BUSY") return std::nullopt;
   JobOutcome o;
   o.rejected = run.source == "REJECT";
@@ -254,7 +254,7 @@ struct Harness {
   Api api;
   size_t calls = 0;
 
-  explicit Harness(controller::LanguageRegistry languages)
+  explicit Harness(jobs::LanguageRegistry languages)
       : backend(std::move(languages)), options{fuzzInputLimits()}, api(backend, metrics, options) {}
 };
 
@@ -266,7 +266,7 @@ Harness& harness() {
     const std::string dir =
         std::string(env != nullptr && *env != '\0' ? env : CODECANVAS_DATA_DIR) +
         "/profiles/languages";
-    auto reg = controller::LanguageRegistry::load(
+    auto reg = jobs::LanguageRegistry::load(
         dir, [](const auto&, const auto&) -> Result<std::string> { return std::string("1.0"); });
     if (!reg || reg->all().empty()) {
       std::fprintf(stderr, "request_fuzz: no language profiles in %s (set CODECANVAS_DATA_DIR)\n",
@@ -337,13 +337,13 @@ json checkResponse(const HttpResponse& r) {
   return j;
 }
 
-void checkRequested(const controller::RequestedLimits& l) {
+void checkRequested(const jobs::RequestedLimits& l) {
   for (const auto& v : {l.cpu_ms, l.wall_ms, l.memory_kb, l.output_kb, l.processes})
     FUZZ_CHECK(!v || (*v >= 1 && *v <= kLimitCeiling), std::to_string(*v));
 }
 
 // What the parser promises of a request it accepts, shared by /run and /judge.
-void checkParsedCommon(const controller::RunSpec& spec, const InputLimits& in) {
+void checkParsedCommon(const jobs::RunSpec& spec, const InputLimits& in) {
   const auto& all = harness().backend.languages().all();
   FUZZ_CHECK(spec.language != nullptr && spec.language >= all.data() &&
                  spec.language < all.data() + all.size(),
@@ -357,14 +357,14 @@ void checkParsedCommon(const controller::RunSpec& spec, const InputLimits& in) {
 }
 
 // The limits an answer shows: what was asked (or the default), clamped to both maxima.
-void checkAnswerLimits(const json& shown, const controller::RunSpec& spec) {
+void checkAnswerLimits(const json& shown, const jobs::RunSpec& spec) {
   const LanguageProfile& lang = *spec.language;
   struct Field {
     const char* key;
     std::optional<uint64_t> asked;
     uint64_t def, lang_max, op_max;
   };
-  const controller::RequestedLimits& r = spec.limits;
+  const jobs::RequestedLimits& r = spec.limits;
   const Field fields[] = {
       {"cpu_ms", r.cpu_ms, lang.default_limits.cpu_ms, lang.max_limits.cpu_ms, kOperatorMax.cpu_ms},
       {"wall_ms", r.wall_ms, lang.default_limits.wall_ms, lang.max_limits.wall_ms,
@@ -385,7 +385,7 @@ void checkAnswerLimits(const json& shown, const controller::RunSpec& spec) {
 }
 
 // The job got exactly what the parser produced.
-void checkSubmitted(const controller::RunSpec& parsed) {
+void checkSubmitted(const jobs::RunSpec& parsed) {
   const auto& got = *harness().backend.last_run;
   FUZZ_CHECK(got.language == parsed.language && got.source == parsed.source &&
                  got.args == parsed.args && got.limits.cpu_ms == parsed.limits.cpu_ms &&
@@ -407,17 +407,17 @@ void checkRefused(const ApiError& e, const HttpResponse& r, const json& j, int s
 }
 
 // Statuses other than 200 that an accepted request may get: the magic sources' answers.
-bool magicAnswer(const controller::RunSpec& spec, const HttpResponse& r) {
+bool magicAnswer(const jobs::RunSpec& spec, const HttpResponse& r) {
   const std::string& s = spec.source;
   return (r.status == 503 && (s == "BUSY" || s == "REJECT")) || (r.status == 500 && s == "FAULT");
 }
 
-bool compileFailed(const controller::RunSpec& spec) {
+bool compileFailed(const jobs::RunSpec& spec) {
   return spec.language->compile && spec.source.find("#error") != std::string::npos;
 }
 
 void checkRunAnswer(const ParsedRun& p, const HttpResponse& r, const json& j) {
-  const controller::RunSpec& spec = p.spec;
+  const jobs::RunSpec& spec = p.spec;
   FUZZ_CHECK(r.status == 200, r.body);
   for (const char* key : {"language", "version", "status", "error", "stdout", "stderr", "exit_code",
                           "signal", "time_ms", "wall_ms", "memory_kb", "stdout_truncated",
@@ -460,10 +460,10 @@ void checkRun(std::string_view body) {
 
 // The checkers' algebra on one pair: reflexive, and each looser checker accepts what a
 // stricter one does.
-void checkCheckers(const controller::JudgeTest& t, double epsilon) {
-  using controller::CheckerType;
+void checkCheckers(const jobs::JudgeTest& t, double epsilon) {
+  using judge::CheckerType;
   auto match = [&](CheckerType type, std::string_view e, std::string_view a) {
-    return controller::outputMatches(controller::Checker{type, epsilon}, e, a);
+    return judge::outputMatches(judge::Checker{type, epsilon}, e, a);
   };
   const CheckerType order[] = {CheckerType::kExact, CheckerType::kLines, CheckerType::kTokens,
                                CheckerType::kFloat};
@@ -471,7 +471,7 @@ void checkCheckers(const controller::JudgeTest& t, double epsilon) {
   for (CheckerType type : order) {
     FUZZ_CHECK(match(type, t.expected_output, t.expected_output), t.expected_output);
     const bool m = match(type, t.expected_output, t.stdin_data);
-    FUZZ_CHECK(m || !stricter, std::string(controller::checkerName(type)) + " refuses what a " +
+    FUZZ_CHECK(m || !stricter, std::string(judge::checkerName(type)) + " refuses what a " +
                                    "stricter checker accepts: " + quote(t.expected_output) +
                                    " vs " + quote(t.stdin_data));
     stricter = m;
@@ -479,12 +479,12 @@ void checkCheckers(const controller::JudgeTest& t, double epsilon) {
 }
 
 void checkJudgeAnswer(const ParsedJudge& p, const HttpResponse& r, const json& j) {
-  const controller::JudgeSpec& spec = p.spec;
+  const jobs::JudgeSpec& spec = p.spec;
   FUZZ_CHECK(r.status == 200, r.body);
   for (const char* key : {"language", "version", "verdict", "compile", "tests", "max_time_ms",
                           "max_memory_kb", "checker", "limits", "encoding"})
     FUZZ_CHECK(j.contains(key), key);
-  FUZZ_CHECK(j["checker"] == controller::checkerName(spec.checker.type), r.body);
+  FUZZ_CHECK(j["checker"] == judge::checkerName(spec.checker.type), r.body);
   checkAnswerLimits(j["limits"], spec.run);
   const json& tests = j["tests"];
   FUZZ_CHECK(tests.is_array() && tests.size() == spec.tests.size(), r.body);
@@ -498,7 +498,7 @@ void checkJudgeAnswer(const ParsedJudge& p, const HttpResponse& r, const json& j
       FUZZ_CHECK(got == json({{"verdict", "skipped"}}), got.dump());
       continue;
     }
-    const bool ok = controller::outputMatches(spec.checker, t.expected_output, t.stdin_data);
+    const bool ok = judge::outputMatches(spec.checker, t.expected_output, t.stdin_data);
     FUZZ_CHECK(got["verdict"] == (ok ? "accepted" : "wrong_answer"), got.dump());
     if (ok) continue;
     FUZZ_CHECK(decodeOutput(got["stdout"], p.encoding) == t.stdin_data, got.dump());

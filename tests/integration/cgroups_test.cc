@@ -26,9 +26,9 @@
 #include <string>
 #include <vector>
 
-#include "controller/cgroups.h"
+#include "cgroup/tree.h"
 
-namespace codecanvas::controller {
+namespace codecanvas::cgroup {
 namespace {
 
 constexpr uint64_t kMiB = 1024 * 1024;
@@ -590,4 +590,4 @@ TEST_F(CgroupsTest, V2CreateRunBeforeEnablingIsAnError) {
 }
 
 }  // namespace
-}  // namespace codecanvas::controller
+}  // namespace codecanvas::cgroup

@@ -8,10 +8,12 @@
 #include <sstream>
 #include <thread>
 
-#include "slot_pool.h"
+#include "jobs/slot_pool.h"
 #include "test_support.h"
 
-namespace codecanvas::controller {
+namespace codecanvas::jobs {
+using namespace codecanvas::cgroup;
+using namespace codecanvas::sandbox;
 namespace {
 
 using namespace std::chrono_literals;
@@ -243,4 +245,4 @@ TEST(PoolRebuildTest, ASlowRebuildHoldsUpNoOtherSlot) {
 }
 
 }  // namespace
-}  // namespace codecanvas::controller
+}  // namespace codecanvas::jobs

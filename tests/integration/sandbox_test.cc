@@ -16,10 +16,11 @@
 #include <thread>
 
 #include "kernel_features.h"
-#include "sandbox.h"
+#include "sandbox/sandbox.h"
 #include "test_support.h"
 
-namespace codecanvas::controller {
+namespace codecanvas::sandbox {
+using namespace codecanvas::cgroup;
 namespace {
 
 constexpr uint32_t kUidBase = 60300;
@@ -740,4 +741,4 @@ TEST_F(SandboxTest, DiskAndFileLimitsHold) {
 }
 
 }  // namespace
-}  // namespace codecanvas::controller
+}  // namespace codecanvas::sandbox

@@ -10,13 +10,13 @@
 namespace codecanvas::http {
 namespace {
 
-using controller::JobOutcome;
-using controller::RunResult;
-using controller::RunStatus;
+using jobs::JobOutcome;
 using nlohmann::json;
+using sandbox::RunResult;
+using sandbox::RunStatus;
 
-controller::LanguageProfile profile(const std::string& name, bool compiled) {
-  controller::LanguageProfile p;
+jobs::LanguageProfile profile(const std::string& name, bool compiled) {
+  jobs::LanguageProfile p;
   p.name = name;
   p.aliases = {name == "python3" ? "py" : "gcc"};
   p.source_file = name == "python3" ? "main.py" : "main.c";
@@ -25,7 +25,7 @@ controller::LanguageProfile profile(const std::string& name, bool compiled) {
   p.version = "1.0";
   p.default_limits.cpu_ms = 1000;
   p.max_limits.cpu_ms = 5000;
-  if (compiled) p.compile = controller::CompileSpec{{"cc", "main.c"}, {"main"}, {}};
+  if (compiled) p.compile = jobs::CompileSpec{{"cc", "main.c"}, {"main"}, {}};
   return p;
 }
 
@@ -33,29 +33,29 @@ class FakeBackend : public Backend {
  public:
   FakeBackend() {
     auto reg =
-        controller::LanguageRegistry::fromProfiles({profile("python3", false), profile("c", true)});
+        jobs::LanguageRegistry::fromProfiles({profile("python3", false), profile("c", true)});
     languages_ = std::move(reg.value());
   }
-  const controller::LanguageRegistry& languages() const override { return languages_; }
-  controller::Limits limitsFor(const controller::RunSpec& spec) const override {
-    return controller::resolveLimits(*spec.language, spec.limits, operator_max);
+  const jobs::LanguageRegistry& languages() const override { return languages_; }
+  sandbox::Limits limitsFor(const jobs::RunSpec& spec) const override {
+    return jobs::resolveLimits(*spec.language, spec.limits, operator_max);
   }
-  controller::JobPlan planRun(const controller::RunSpec& spec) const override {
+  jobs::JobPlan planRun(const jobs::RunSpec& spec) const override {
     last_run = spec;
-    controller::JobPlan p;
+    jobs::JobPlan p;
     p.runs.resize(1);
     return p;
   }
-  controller::JobPlan planJudge(const controller::JudgeSpec& spec) const override {
+  jobs::JobPlan planJudge(const jobs::JudgeSpec& spec) const override {
     last_judge = spec;
-    controller::JobPlan p;
+    jobs::JobPlan p;
     p.runs.resize(spec.tests.size());
-    p.verdict = controller::judgeVerdicts(spec);
+    p.verdict = jobs::judgeVerdicts(spec);
     p.stop_on_failure = spec.stop_on_first_failure;
     return p;
   }
   // The prepared outcome, with each run judged by the plan as the pool would do it.
-  std::optional<std::future<JobOutcome>> submit(controller::JobPlan plan) override {
+  std::optional<std::future<JobOutcome>> submit(jobs::JobPlan plan) override {
     ++submitted;
     if (full) return std::nullopt;
     JobOutcome o = outcome;
@@ -82,10 +82,10 @@ class FakeBackend : public Backend {
   Metrics::Gauges gauges() const override { return {}; }
   bool stopping() const override { return shutting_down; }
 
-  controller::LanguageRegistry languages_;
-  controller::Limits operator_max{100000, 100000, 1 << 22, 1 << 16, 1024};
-  mutable controller::RunSpec last_run;
-  mutable controller::JudgeSpec last_judge;
+  jobs::LanguageRegistry languages_;
+  sandbox::Limits operator_max{100000, 100000, 1 << 22, 1 << 16, 1024};
+  mutable jobs::RunSpec last_run;
+  mutable jobs::JudgeSpec last_judge;
   JobOutcome outcome;
   bool full = false;
   bool shutting_down = false;
@@ -288,7 +288,7 @@ TEST_F(ApiTest, JudgeComparesEveryTestAndTakesTheFirstFailingVerdict) {
   EXPECT_EQ(j["max_time_ms"], 1.5);
   EXPECT_EQ(j["checker"], "tokens");
   EXPECT_EQ(backend_.last_judge.tests.size(), 3u);
-  EXPECT_EQ(backend_.last_judge.checker.type, controller::CheckerType::kTokens);
+  EXPECT_EQ(backend_.last_judge.checker.type, judge::CheckerType::kTokens);
 }
 
 TEST_F(ApiTest, JudgeMarksTestsThatDidNotRunAsSkipped) {
@@ -338,13 +338,13 @@ TEST_F(ApiTest, JudgeStoppedByItsBudgetIsNotAccepted) {
 }
 
 TEST(ResolveBudgetTest, AskedFiguresAreClampedToTheOperatorsMaximum) {
-  const controller::JobBudget max{60000, 0, 1024};
-  const auto b = controller::resolveBudget({1000, 5000, 0}, max);
+  const jobs::JobBudget max{60000, 0, 1024};
+  const auto b = jobs::resolveBudget({1000, 5000, 0}, max);
   EXPECT_EQ(b.wall_ms, 1000u);       // asked less
   EXPECT_EQ(b.cpu_ms, 5000u);        // no operator maximum
   EXPECT_EQ(b.output_bytes, 1024u);  // not asked: the maximum
-  EXPECT_EQ(controller::resolveBudget({90000, 0, 4096}, max).wall_ms, 60000u);
-  EXPECT_EQ(controller::resolveBudget({90000, 0, 4096}, max).output_bytes, 1024u);
+  EXPECT_EQ(jobs::resolveBudget({90000, 0, 4096}, max).wall_ms, 60000u);
+  EXPECT_EQ(jobs::resolveBudget({90000, 0, 4096}, max).output_bytes, 1024u);
 }
 
 TEST_F(ApiTest, JudgeValidatesItsOwnFields) {

@@ -8,10 +8,10 @@
 #include <string>
 #include <vector>
 
-#include "controller/cgroup_layout.h"
-#include "controller/cgroups.h"
+#include "cgroup/layout.h"
+#include "cgroup/tree.h"
 
-namespace codecanvas::controller {
+namespace codecanvas::cgroup {
 namespace {
 
 // Our build machines (kernel 6.18, Firecracker VM): every v1 controller in its own
@@ -302,4 +302,4 @@ TEST(CgroupHierarchies, GroupsResourcesByMount) {
 }
 
 }  // namespace
-}  // namespace codecanvas::controller
+}  // namespace codecanvas::cgroup

@@ -1,10 +1,13 @@
-#include "checker.h"
+#include "judge/checker.h"
 
 #include <gtest/gtest.h>
 
-#include "code_runner.h"
+#include "jobs/code_runner.h"
 
-namespace codecanvas::controller {
+namespace codecanvas::judge {
+using namespace codecanvas::cgroup;
+using namespace codecanvas::sandbox;
+using namespace codecanvas::jobs;
 namespace {
 
 bool match(CheckerType t, const char* expected, const char* actual, double eps = 1e-6) {
@@ -90,4 +93,4 @@ TEST(ResolveLimitsTest, DefaultsThenTheLowerOfTheTwoMaximums) {
 }
 
 }  // namespace
-}  // namespace codecanvas::controller
+}  // namespace codecanvas::judge

@@ -1,10 +1,11 @@
-#include "compile_cache.h"
+#include "jobs/compile_cache.h"
 
 #include <gtest/gtest.h>
 
 #include <thread>
 
-namespace codecanvas::controller {
+namespace codecanvas::jobs {
+using namespace codecanvas::sandbox;
 namespace {
 
 CompiledArtifacts artifact(size_t bytes, char fill = 'x') {
@@ -86,4 +87,4 @@ TEST(CompileCacheTest, ConcurrentUseKeepsItsAccountsRight) {
 }
 
 }  // namespace
-}  // namespace codecanvas::controller
+}  // namespace codecanvas::jobs

@@ -9,13 +9,13 @@
 namespace codecanvas::http {
 namespace {
 
-controller::LanguageRegistry registry() {
-  controller::LanguageProfile p;
+jobs::LanguageRegistry registry() {
+  jobs::LanguageProfile p;
   p.name = "python3";
   p.source_file = "main.py";
   p.run_argv = {"python3", "main.py"};
   p.version = "3.11";
-  return std::move(controller::LanguageRegistry::fromProfiles({p}).value());
+  return std::move(jobs::LanguageRegistry::fromProfiles({p}).value());
 }
 
 // The refusal parseRunRequest gives `body`; a failed test when it accepts it or throws.

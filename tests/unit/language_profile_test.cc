@@ -1,11 +1,12 @@
-#include "language_profile.h"
+#include "jobs/language_profile.h"
 
 #include <gtest/gtest.h>
 
 #include <filesystem>
 #include <fstream>
 
-namespace codecanvas::controller {
+namespace codecanvas::jobs {
+using namespace codecanvas::sandbox;
 namespace {
 
 const char* kValid = R"({
@@ -162,4 +163,4 @@ TEST(ShippedProfilesTest, AllParseAndTheContractNamesResolve) {
 }
 
 }  // namespace
-}  // namespace codecanvas::controller
+}  // namespace codecanvas::jobs

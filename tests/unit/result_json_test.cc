@@ -1,8 +1,9 @@
-#include "result_json.h"
+#include "jobs/result_json.h"
 
 #include <gtest/gtest.h>
 
-namespace codecanvas::controller {
+namespace codecanvas::jobs {
+using namespace codecanvas::sandbox;
 namespace {
 
 TEST(ResultJson, HasTheApiFields) {
@@ -52,4 +53,4 @@ TEST(ResultJson, InvalidUtf8IsReplacedNotRejected) {
 }
 
 }  // namespace
-}  // namespace codecanvas::controller
+}  // namespace codecanvas::jobs

@@ -1,8 +1,8 @@
-#include "rootfs_manifest.h"
+#include "sandbox/rootfs_manifest.h"
 
 #include <gtest/gtest.h>
 
-namespace codecanvas::controller {
+namespace codecanvas::sandbox {
 namespace {
 
 TEST(RootfsManifest, ParsesPathsFlagsAndComments) {
@@ -49,4 +49,4 @@ TEST(RootfsManifest, MissingFileNamesThePath) {
 }
 
 }  // namespace
-}  // namespace codecanvas::controller
+}  // namespace codecanvas::sandbox

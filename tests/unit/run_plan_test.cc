@@ -1,11 +1,11 @@
-#include "run_plan.h"
+#include "sandbox/run_plan.h"
 
 #include <gtest/gtest.h>
 #include <sys/resource.h>
 
 #include <algorithm>
 
-namespace codecanvas::controller {
+namespace codecanvas::sandbox {
 namespace {
 
 const protocol::Rlimit* find(const protocol::RunPlan& p, int resource) {
@@ -91,4 +91,4 @@ TEST(RunPlan, EnvironmentOverridesDefaults) {
 }
 
 }  // namespace
-}  // namespace codecanvas::controller
+}  // namespace codecanvas::sandbox

@@ -1,7 +1,7 @@
 // Unit tests for the seccomp policy parser, compiler and installer. No privileges needed:
 // every test that installs a filter does so in a forked child (no_new_privs + seccomp are
 // irreversible), and the parent only reads the child's wait status.
-#include "controller/seccomp_policy.h"
+#include "sandbox/seccomp_policy.h"
 
 #include <asm/unistd.h>
 #include <errno.h>
@@ -31,7 +31,7 @@
 #error "CODECANVAS_DATA_DIR must name the directory holding profiles/"
 #endif
 
-namespace codecanvas::controller {
+namespace codecanvas::sandbox {
 namespace {
 
 using Action = SeccompRule::Action;
@@ -474,4 +474,4 @@ INSTANTIATE_TEST_SUITE_P(
         PrologueCase{kAnyWide, 0x100000002, 0, EPERM}));
 
 }  // namespace
-}  // namespace codecanvas::controller
+}  // namespace codecanvas::sandbox

@@ -1,9 +1,9 @@
-#include "verdict.h"
+#include "sandbox/run_status.h"
 
 #include <gtest/gtest.h>
 #include <signal.h>
 
-namespace codecanvas::controller {
+namespace codecanvas::sandbox {
 namespace {
 
 int exited(int code) {
@@ -90,4 +90,4 @@ TEST(Verdict, StatusNamesMatchTheApi) {
 }
 
 }  // namespace
-}  // namespace codecanvas::controller
+}  // namespace codecanvas::sandbox

@@ -1,0 +1,117 @@
+#include "jobs/code_runner.h"
+
+#include <algorithm>
+
+namespace codecanvas::jobs {
+
+sandbox::Limits resolveLimits(const LanguageProfile& language, const RequestedLimits& requested,
+                              const sandbox::Limits& operator_max) {
+  sandbox::Limits l = language.default_limits;
+  const sandbox::Limits& lang_max = language.max_limits;
+  auto pick = [](std::optional<uint64_t> asked, uint64_t def, uint64_t max1, uint64_t max2) {
+    return std::min({asked.value_or(def), max1, max2});
+  };
+  l.cpu_ms = pick(requested.cpu_ms, l.cpu_ms, lang_max.cpu_ms, operator_max.cpu_ms);
+  l.wall_ms = pick(requested.wall_ms, l.wall_ms, lang_max.wall_ms, operator_max.wall_ms);
+  l.memory_kb = pick(requested.memory_kb, l.memory_kb, lang_max.memory_kb, operator_max.memory_kb);
+  l.output_kb = pick(requested.output_kb, l.output_kb, lang_max.output_kb, operator_max.output_kb);
+  l.processes = pick(requested.processes, l.processes, lang_max.processes, operator_max.processes);
+  return l;
+}
+
+std::string testVerdict(const judge::Checker& checker, const JudgeTest& test,
+                        const sandbox::RunResult& run) {
+  if (run.status != sandbox::RunStatus::kOk) return sandbox::statusName(run.status);
+  return judge::outputMatches(checker, test.expected_output, run.stdout_data) ? "accepted"
+                                                                              : "wrong_answer";
+}
+
+std::function<std::string(size_t, const sandbox::RunResult&)> judgeVerdicts(const JudgeSpec& spec) {
+  return [checker = spec.checker, tests = spec.tests](size_t i, const sandbox::RunResult& r) {
+    return testVerdict(checker, tests.at(i), r);
+  };
+}
+
+JobBudget resolveBudget(const JobBudget& asked, const JobBudget& operator_max) {
+  auto pick = [](uint64_t want, uint64_t max) {
+    if (want == 0) return max;
+    return max == 0 ? want : std::min(want, max);
+  };
+  return {pick(asked.wall_ms, operator_max.wall_ms), pick(asked.cpu_ms, operator_max.cpu_ms),
+          pick(asked.output_bytes, operator_max.output_bytes)};
+}
+
+std::vector<std::string> CodeRunner::prepare() {
+  std::vector<std::string> problems;
+  for (const auto& lang : languages_.all()) {
+    auto program = pool_.seccompProgram(lang.seccomp);
+    if (!program) {
+      problems.push_back(lang.name + " is not offered: its seccomp policy '" + lang.seccomp +
+                         "' failed: " + program.error().message);
+      continue;
+    }
+    seccomp_[lang.name] = program.value();
+  }
+  return problems;
+}
+
+sandbox::RunRequest CodeRunner::runStep(const RunSpec& spec, const sandbox::Limits& limits) const {
+  const LanguageProfile& lang = *spec.language;
+  sandbox::RunRequest r;
+  r.argv = lang.run_argv;
+  r.argv.insert(r.argv.end(), spec.args.begin(), spec.args.end());
+  r.env = lang.env;
+  r.limits = limits;
+  if (auto it = seccomp_.find(lang.name); it != seccomp_.end()) r.seccomp_bpf = it->second;
+  return r;
+}
+
+std::optional<CompileStep> CodeRunner::compileStep(const RunSpec& spec) const {
+  const LanguageProfile& lang = *spec.language;
+  if (!lang.compile) return std::nullopt;
+  CompileStep step;
+  step.request.argv = lang.compile->argv;
+  step.request.env = lang.env;
+  step.request.limits = lang.compile->limits;
+  step.request.seal_box = false;  // its output is what the runs must find in /box
+  if (auto it = seccomp_.find(lang.name); it != seccomp_.end())
+    step.request.seccomp_bpf = it->second;
+  step.artifacts = lang.compile->artifacts;
+  // The environment shapes the build as much as the command line does.
+  std::vector<std::string> command = step.request.argv;
+  command.insert(command.end(), lang.env.begin(), lang.env.end());
+  step.cache_key =
+      CompileCache::makeKey(spec.cache_scope, lang.name, lang.version, command, spec.source);
+  return step;
+}
+
+JobPlan CodeRunner::planRun(const RunSpec& spec) const {
+  JobPlan plan;
+  plan.files.push_back(sandbox::BoxFile{spec.language->source_file, spec.source, "", 0644});
+  plan.compile = compileStep(spec);
+  sandbox::RunRequest run = runStep(spec, limitsFor(spec));
+  run.stdin_data = spec.stdin_data;
+  plan.runs.push_back(std::move(run));
+  // One run is bounded by its own limits; a job wall or CPU budget below them would kill
+  // it with no verdict to give. Its output still counts against the budget.
+  plan.budget.output_bytes = job_max_.output_bytes;
+  return plan;
+}
+
+JobPlan CodeRunner::planJudge(const JudgeSpec& spec) const {
+  JobPlan plan;
+  plan.files.push_back(sandbox::BoxFile{spec.run.language->source_file, spec.run.source, "", 0644});
+  plan.compile = compileStep(spec.run);
+  const sandbox::RunRequest base = runStep(spec.run, limitsFor(spec.run));
+  for (const auto& test : spec.tests) {
+    sandbox::RunRequest run = base;
+    run.stdin_data = test.stdin_data;
+    plan.runs.push_back(std::move(run));
+  }
+  plan.verdict = judgeVerdicts(spec);
+  plan.stop_on_failure = spec.stop_on_first_failure;
+  plan.budget = resolveBudget(spec.budget, job_max_);
+  return plan;
+}
+
+}  // namespace codecanvas::jobs

@@ -1,0 +1,97 @@
+// The CodeRunner turns what an API request asks (a language, a source, inputs, limits)
+// into a job for the slot pool, using the language's profile: the source goes to /box
+// under the profile's file name, the compile step (the pre-run hook) runs in the same
+// locked slot with the profile's compile limits and the compile cache, then the runs.
+// Server side; planning is pure (the caller submits the plan to the SlotPool).
+#pragma once
+
+#include <future>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "jobs/job.h"
+#include "jobs/language_profile.h"
+#include "jobs/slot_pool.h"
+#include "judge/checker.h"
+
+namespace codecanvas::jobs {
+
+// Limits as a request gives them; absent ones take the language's defaults.
+struct RequestedLimits {
+  std::optional<uint64_t> cpu_ms, wall_ms, memory_kb, output_kb, processes;
+};
+
+// The limits a step runs with: the request's value or the language's default, clamped to
+// the language's maximum and to the operator's maximum.
+sandbox::Limits resolveLimits(const LanguageProfile& language, const RequestedLimits& requested,
+                              const sandbox::Limits& operator_max);
+
+struct RunSpec {
+  const LanguageProfile* language = nullptr;
+  std::string source;
+  std::string stdin_data;
+  std::vector<std::string> args;
+  RequestedLimits limits;
+  // Who may share compiled artifacts with this request (the API key's name; "" without
+  // keys): requests of different keys never see each other's compile cache entries.
+  std::string cache_scope;
+};
+
+struct JudgeTest {
+  std::string stdin_data;
+  std::string expected_output;
+};
+
+struct JudgeSpec {
+  RunSpec run;  // run.stdin_data is unused: every test brings its own
+  std::vector<JudgeTest> tests;
+  judge::Checker checker;
+  bool stop_on_first_failure = true;
+  JobBudget budget;  // what the request asks for; 0: the operator's maximum
+};
+
+// A test's verdict from its run and the checker: "accepted", "wrong_answer", or the run's
+// failing status ("time_limit", "runtime_error", ...). The one place a judge decides.
+std::string testVerdict(const judge::Checker& checker, const JudgeTest& test,
+                        const sandbox::RunResult& run);
+
+// JobPlan::verdict for a judge: testVerdict on the spec's tests. Pure; the plan owns
+// copies of the checker and the expected outputs.
+std::function<std::string(size_t, const sandbox::RunResult&)> judgeVerdicts(const JudgeSpec& spec);
+
+// The budget a job runs with: each asked figure (0: none asked) clamped to the operator's
+// maximum (0: none).
+JobBudget resolveBudget(const JobBudget& asked, const JobBudget& operator_max);
+
+class CodeRunner {
+ public:
+  CodeRunner(SlotPool& pool, const LanguageRegistry& languages, sandbox::Limits operator_max,
+             JobBudget job_max = {})
+      : pool_(pool), languages_(languages), operator_max_(operator_max), job_max_(job_max) {}
+
+  // Compiles every language's seccomp policy and returns a sentence for each one that
+  // failed; that language's steps then run under the slot's default policy (never
+  // unfiltered). Call once before serving.
+  std::vector<std::string> prepare();
+
+  JobPlan planRun(const RunSpec& spec) const;
+  JobPlan planJudge(const JudgeSpec& spec) const;
+
+  sandbox::Limits limitsFor(const RunSpec& spec) const {
+    return resolveLimits(*spec.language, spec.limits, operator_max_);
+  }
+
+ private:
+  sandbox::RunRequest runStep(const RunSpec& spec, const sandbox::Limits& limits) const;
+  std::optional<CompileStep> compileStep(const RunSpec& spec) const;
+
+  SlotPool& pool_;
+  const LanguageRegistry& languages_;
+  sandbox::Limits operator_max_;
+  JobBudget job_max_;
+  std::map<std::string, const std::vector<uint8_t>*> seccomp_;  // by language name
+};
+
+}  // namespace codecanvas::jobs

@@ -1,0 +1,110 @@
+// A job: everything one API request does inside one locked slot. Plain data that the
+// CodeRunner builds and the SlotPool carries out step by step:
+//   copy files into /box → compile (or take the artifacts from the compile cache)
+//   → each run in order (a judge's verdicts or the job's budget may stop it early)
+//   → wipe the slot.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "sandbox/run_types.h"
+
+namespace codecanvas::jobs {
+
+struct CompileStep {
+  sandbox::RunRequest request;
+  std::string cache_key;               // empty: never cached
+  std::vector<std::string> artifacts;  // globs of the files the cache keeps
+};
+
+// Lets whoever submitted a job stop it (the HTTP layer, when the client went away). Thread
+// safe: request() may come from any thread, at any time, also before the job has a slot.
+class JobCancel {
+ public:
+  // Idempotent. Runs the registered stop (at most once) outside the lock.
+  void request() {
+    std::function<void()> stop;
+    {
+      std::lock_guard lock(mu_);
+      if (requested_.exchange(true)) return;
+      stop = std::move(stop_);
+    }
+    if (stop) stop();
+  }
+  bool requested() const { return requested_.load(); }
+  // The pool's way to stop the job at once (it posts onto its own loop); called right
+  // away when the request came first. Replaces an earlier registration.
+  void onRequest(std::function<void()> stop) {
+    {
+      std::lock_guard lock(mu_);
+      if (!requested_.load()) {
+        stop_ = std::move(stop);
+        return;
+      }
+    }
+    if (stop) stop();
+  }
+
+ private:
+  std::mutex mu_;
+  std::atomic<bool> requested_{false};
+  std::function<void()> stop_;
+};
+
+// What one job may use in all, over all its runs (0: no limit). The operator sets the
+// maxima; a judge's request may ask for less.
+struct JobBudget {
+  uint64_t wall_ms = 0;       // from the first run's start; the run in progress is killed
+  uint64_t cpu_ms = 0;        // summed over the runs; checked as each one ends
+  uint64_t output_bytes = 0;  // stdout and stderr kept for the answer, over all runs
+};
+
+struct JobPlan {
+  std::vector<sandbox::BoxFile> files;  // the source
+  std::optional<CompileStep> compile;
+  std::vector<sandbox::RunRequest> runs;
+  // A judge's decision on each run ("accepted", "wrong_answer" or the run's failing
+  // status), made on the run's whole output as soon as it ends, on the pool's event-loop
+  // thread. Null for a plain run.
+  std::function<std::string(size_t index, const sandbox::RunResult&)> verdict;
+  // With `verdict`: nothing runs after the first run that is not accepted. The next run
+  // may already have started by then (it is sent the moment the keeper reports the
+  // previous end): it is killed and not reported.
+  bool stop_on_failure = false;
+  JobBudget budget;
+  // Null: the job cannot be cancelled. Otherwise a cancelled job stops where it is (a
+  // running step is killed, nothing after it runs), the slot is wiped as after any job,
+  // and the outcome says `cancelled`.
+  std::shared_ptr<JobCancel> cancel;
+};
+
+struct JobOutcome {
+  std::optional<sandbox::RunResult> compile;  // absent when the language does not compile
+  bool compile_cached = false;
+  std::vector<sandbox::RunResult> runs;  // fewer than planned after a compile error or a stop
+  // With JobPlan::verdict: one per entry of `runs`. The output of an accepted run is not
+  // kept (no answer shows it); a failing run's is kept while the output budget lasts.
+  std::vector<std::string> verdicts;
+  // Why the job stopped before its last run: "" (it did not), "job_wall_ms" or
+  // "job_cpu_ms" (JobBudget). The run a wall stop killed is not in `runs`.
+  std::string stopped;
+  bool output_cut = false;  // the job's output budget cut what a run printed
+  // Set when the sandbox itself failed (not the user's program): a sentence that names
+  // the step. The slot is rebuilt before it takes another job.
+  std::optional<std::string> fault;
+  bool rejected = false;   // the pool shut down before the job got a slot; nothing ran
+  bool cancelled = false;  // JobPlan::cancel was requested; `runs` holds what finished before
+  unsigned slot = 0;
+  double queue_ms = 0;    // from submit to a slot
+  double compile_ms = 0;  // wall time of the compile step (0 when cached or none)
+  double run_ms = 0;      // wall time of all runs
+  double total_ms = 0;    // from submit to the answer (the slot's wipe comes after)
+};
+
+}  // namespace codecanvas::jobs

@@ -1,0 +1,68 @@
+#include "sandbox/run_status.h"
+
+#include <signal.h>
+#include <sys/wait.h>
+
+namespace codecanvas::sandbox {
+
+const char* statusName(RunStatus s) {
+  switch (s) {
+    case RunStatus::kOk:
+      return "ok";
+    case RunStatus::kRuntimeError:
+      return "runtime_error";
+    case RunStatus::kTimeLimit:
+      return "time_limit";
+    case RunStatus::kWallTimeLimit:
+      return "wall_time_limit";
+    case RunStatus::kMemoryLimit:
+      return "memory_limit";
+    case RunStatus::kOutputLimit:
+      return "output_limit";
+    case RunStatus::kSyscallBlocked:
+      return "syscall_blocked";
+    case RunStatus::kInternalError:
+      return "internal_error";
+  }
+  return "internal_error";
+}
+
+const char* sourceName(Source s) {
+  switch (s) {
+    case Source::kNone:
+      return "none";
+    case Source::kCgroupV1:
+      return "cgroup v1";
+    case Source::kCgroupV2:
+      return "cgroup v2";
+    case Source::kRusage:
+      return "rusage";
+  }
+  return "none";
+}
+
+// The order matters: the first cause wins. Output and memory come before time because a
+// process flooding its output or thrashing at its memory limit also burns CPU (and output
+// over the cap was written before whatever ended the program); the
+// controller's own kill for CPU or wall time explains a SIGKILL; a program that ended on
+// its own after the peak reached the limit (a failed allocation, then abort or exit 1)
+// ran out of memory rather than failed.
+RunStatus decideStatus(const VerdictInput& in) {
+  if (!in.started) return RunStatus::kInternalError;
+  const bool signaled = WIFSIGNALED(in.wait_status);
+  const bool clean_exit = WIFEXITED(in.wait_status) && WEXITSTATUS(in.wait_status) == 0;
+  if (in.killed == KillReason::kOutput || in.output_cut) return RunStatus::kOutputLimit;
+  if (in.oom_kills.value_or(0) > 0) return RunStatus::kMemoryLimit;
+  if (in.killed == KillReason::kCpu) return RunStatus::kTimeLimit;
+  if (in.cpu_ns && *in.cpu_ns > in.cpu_limit_ns) return RunStatus::kTimeLimit;
+  if (signaled && (WTERMSIG(in.wait_status) == SIGXCPU)) return RunStatus::kTimeLimit;
+  if (in.killed == KillReason::kWall) return RunStatus::kWallTimeLimit;
+  if (signaled && WTERMSIG(in.wait_status) == SIGSYS) return RunStatus::kSyscallBlocked;
+  if (clean_exit) return RunStatus::kOk;
+  if (in.memory_peak_bytes && in.memory_limit_bytes > 0 &&
+      *in.memory_peak_bytes >= in.memory_limit_bytes)
+    return RunStatus::kMemoryLimit;
+  return RunStatus::kRuntimeError;
+}
+
+}  // namespace codecanvas::sandbox
