@@ -13,8 +13,6 @@ namespace {
 using jobs::JobOutcome;
 using jobs::TextEncoding;
 using nlohmann::json;
-using sandbox::RunResult;
-using sandbox::RunStatus;
 
 thread_local Api::LogFields tls_log_fields;
 
@@ -29,67 +27,21 @@ HttpResponse jsonResponse(int status, const json& j) {
   return r;
 }
 
-double roundMs(double ms) {
-  return std::round(ms * 1000.0) / 1000.0;
-}
-
-template <class T>
-json orNull(const std::optional<T>& v) {
-  return v ? json(*v) : json(nullptr);
-}
-
-json limitsJson(const sandbox::Limits& l) {
-  return {{"cpu_ms", l.cpu_ms},
-          {"wall_ms", l.wall_ms},
-          {"memory_kb", l.memory_kb},
-          {"output_kb", l.output_kb},
-          {"processes", l.processes}};
-}
-
-// The compile step's own status: a compiler that exits non-zero is a compile error; a
-// compiler stopped by a limit keeps that limit's name.
-std::string compileStatus(const RunResult& r) {
-  return r.status == RunStatus::kRuntimeError ? "compile_error" : sandbox::statusName(r.status);
-}
-
-json compileJson(const JobOutcome& o, TextEncoding enc) {
-  if (!o.compile) return nullptr;
-  const RunResult& c = *o.compile;
-  return {{"status", compileStatus(c)},
-          {"exit_code", orNull(c.exit_code)},
-          {"signal", orNull(c.signal)},
-          {"stdout", jobs::outputText(c.stdout_data, enc)},
-          {"stderr", jobs::outputText(c.stderr_data, enc)},
-          {"time_ms", c.time_ms ? json(roundMs(*c.time_ms)) : json(nullptr)},
-          {"wall_ms", roundMs(c.wall_ms)},
-          {"memory_kb", orNull(c.memory_kb)},
-          {"cached", o.compile_cached}};
-}
-
-bool compileFailed(const JobOutcome& o) {
-  return o.compile && o.compile->status != RunStatus::kOk;
-}
-
 HttpResponse faultResponse(const JobOutcome& o) {
   return errorResponse(
       ApiError{500, "internal", "sandbox failure in " + *o.fault + "; please retry"});
 }
 
-const char* encodingName(TextEncoding e) {
-  return e == TextEncoding::kBase64 ? "base64" : "utf-8";
-}
-
-// The fields every /run and /judge answer starts with.
-json answerHead(const jobs::LanguageProfile& lang, const JobOutcome& o,
-                const sandbox::Limits& limits, TextEncoding enc) {
-  return {{"language", lang.name},
-          {"version", lang.version},
-          {"compile", compileJson(o, enc)},
-          {"limits", limitsJson(limits)},
-          {"encoding", encodingName(enc)}};
-}
-
 }  // namespace
+
+const Api::Route Api::kRoutes[] = {
+    {"/api/v1/run", "POST", &Api::run},
+    {"/api/v1/judge", "POST", &Api::judge},
+    {"/api/v1/languages", "GET", &Api::languages},
+    {"/api/v1/runtimes", "GET", &Api::runtimes},
+    {"/health", "GET", &Api::health},
+    {"/metrics", "GET", &Api::metrics},
+};
 
 HttpResponse errorResponse(const ApiError& e) {
   return jsonResponse(e.status, json{{"error", e.message}, {"code", e.code}});
@@ -103,10 +55,8 @@ std::string Api::routeOf(const std::string& raw_path) {
   // "/api/v1/run/" is the route "/api/v1/run", as in dispatch().
   std::string path = raw_path;
   while (path.size() > 1 && path.back() == '/') path.pop_back();
-  static const char* kRoutes[] = {"/api/v1/run",      "/api/v1/judge", "/api/v1/languages",
-                                  "/api/v1/runtimes", "/health",       "/metrics"};
-  for (const char* r : kRoutes)
-    if (path == r) return r;
+  for (const Route& r : kRoutes)
+    if (path == r.path) return r.path;
   if (path == "/" || path == "/index.html" || path.rfind("/assets/", 0) == 0) return "static";
   return "other";
 }
@@ -170,10 +120,6 @@ HttpResponse Api::finish(const HttpRequest& request, HttpResponse response) {
 }
 
 std::variant<const Api::Route*, HttpResponse> Api::resolve(const HttpRequest& req) const {
-  static constexpr Route kRoutes[] = {
-      {"/api/v1/run", "POST"},     {"/api/v1/judge", "POST"}, {"/api/v1/languages", "GET"},
-      {"/api/v1/runtimes", "GET"}, {"/health", "GET"},        {"/metrics", "GET"},
-  };
   std::string path = req.path;
   // "/api/v1/run/" is the same route as "/api/v1/run".
   while (path.size() > 1 && path.back() == '/') path.pop_back();
@@ -218,13 +164,7 @@ HttpResponse Api::dispatch(const HttpRequest& req) {
     if (auto r = options_.site->serve(req)) return *r;
     return errorResponse(ApiError{404, "not_found", "no such file: " + req.path.substr(0, 200)});
   }
-  const std::string path = route->path;
-  if (path == "/api/v1/run") return run(req);
-  if (path == "/api/v1/judge") return judge(req);
-  if (path == "/api/v1/languages") return languages();
-  if (path == "/api/v1/runtimes") return runtimes();
-  if (path == "/health") return health();
-  return metrics();
+  return (this->*route->handler)(req);
 }
 
 std::variant<JobOutcome, HttpResponse> Api::execute(jobs::JobPlan plan,
@@ -277,38 +217,7 @@ HttpResponse Api::run(const HttpRequest& req) {
   if (auto* r = std::get_if<HttpResponse>(&executed)) return *r;
   const auto outcome = &std::get<JobOutcome>(executed);
 
-  json j = answerHead(lang, *outcome, backend_.limitsFor(p.spec), p.encoding);
-  if (compileFailed(*outcome) || outcome->runs.empty()) {
-    // The program did not run. The compiler's messages also go to "stderr", where clients
-    // of the original API look for them.
-    j["status"] = "compile_error";
-    j["error"] = "compile error";
-    j["stdout"] = jobs::outputText("", p.encoding);
-    j["stderr"] = outcome->compile ? jobs::outputText(outcome->compile->stderr_data, p.encoding)
-                                   : jobs::outputText("", p.encoding);
-    j["exit_code"] = nullptr;
-    j["signal"] = nullptr;
-    j["time_ms"] = nullptr;
-    j["wall_ms"] = nullptr;
-    j["memory_kb"] = nullptr;
-    j["stdout_truncated"] = false;
-    j["stderr_truncated"] = false;
-  } else {
-    const RunResult& r = outcome->runs.front();
-    j["status"] = sandbox::statusName(r.status);
-    j["error"] = r.status == RunStatus::kOk
-                     ? json(nullptr)
-                     : json(r.error.empty() ? sandbox::statusName(r.status) : r.error);
-    j["stdout"] = jobs::outputText(r.stdout_data, p.encoding);
-    j["stderr"] = jobs::outputText(r.stderr_data, p.encoding);
-    j["exit_code"] = orNull(r.exit_code);
-    j["signal"] = orNull(r.signal);
-    j["time_ms"] = r.time_ms ? json(roundMs(*r.time_ms)) : json(nullptr);
-    j["wall_ms"] = roundMs(r.wall_ms);
-    j["memory_kb"] = orNull(r.memory_kb);
-    j["stdout_truncated"] = r.stdout_truncated;
-    j["stderr_truncated"] = r.stderr_truncated;
-  }
+  json j = jobs::runAnswer(lang, *outcome, backend_.limitsFor(p.spec), p.encoding);
   tls_log_fields.status = j["status"].get<std::string>();
   metrics_.countRun(lang.name, tls_log_fields.status);
   return jsonResponse(200, j);
@@ -324,80 +233,37 @@ HttpResponse Api::judge(const HttpRequest& req) {
   if (auto* r = std::get_if<HttpResponse>(&executed)) return *r;
   const auto outcome = &std::get<JobOutcome>(executed);
 
-  json j = answerHead(lang, *outcome, backend_.limitsFor(p.spec.run), p.encoding);
-  j["checker"] = judge::checkerName(p.spec.checker.type);
-  std::string verdict = "accepted";
-  json tests = json::array();
-  double max_time = 0;
-  uint64_t max_memory = 0;
-  if (compileFailed(*outcome)) {
-    verdict = "compile_error";
-    for (size_t i = 0; i < p.spec.tests.size(); ++i) tests.push_back({{"verdict", "skipped"}});
-  } else {
-    for (size_t i = 0; i < p.spec.tests.size(); ++i) {
-      if (i >= outcome->runs.size() || i >= outcome->verdicts.size()) {
-        tests.push_back({{"verdict", "skipped"}});
-        continue;
-      }
-      const RunResult& r = outcome->runs[i];
-      const std::string& v = outcome->verdicts[i];  // decided in the job, on the whole output
-      if (v != "accepted" && verdict == "accepted") verdict = v;
-      json t = {{"verdict", v},
-                {"time_ms", r.time_ms ? json(roundMs(*r.time_ms)) : json(nullptr)},
-                {"wall_ms", roundMs(r.wall_ms)},
-                {"memory_kb", orNull(r.memory_kb)},
-                {"exit_code", orNull(r.exit_code)},
-                {"signal", orNull(r.signal)}};
-      if (v != "accepted") {
-        // What the program printed helps to see why; accepted tests leave it out to keep
-        // a 100-test answer small.
-        t["stdout"] = jobs::outputText(r.stdout_data, p.encoding);
-        t["stderr"] = jobs::outputText(r.stderr_data, p.encoding);
-        t["stdout_truncated"] = r.stdout_truncated;
-        t["stderr_truncated"] = r.stderr_truncated;
-        t["error"] = r.status == RunStatus::kOk ? json(nullptr) : json(r.error);
-      }
-      max_time = std::max(max_time, r.time_ms.value_or(0));
-      max_memory = std::max(max_memory, r.memory_kb.value_or(0));
-      tests.push_back(std::move(t));
-    }
-  }
-  // Every test that ran passed, but the job's budget ended it before the others.
-  if (verdict == "accepted" && !outcome->stopped.empty()) verdict = "job_limit_exceeded";
-  j["verdict"] = verdict;
-  j["stopped"] = outcome->stopped.empty() ? json(nullptr) : json(outcome->stopped);
-  j["output_cut"] = outcome->output_cut;
-  j["tests"] = std::move(tests);
-  j["max_time_ms"] = roundMs(max_time);
-  j["max_memory_kb"] = max_memory;
+  json j = jobs::judgeAnswer(lang, *outcome, backend_.limitsFor(p.spec.run), p.encoding,
+                             judge::checkerName(p.spec.checker.type), p.spec.tests.size());
+  const std::string verdict = j["verdict"].get<std::string>();
   tls_log_fields.status = verdict;
   metrics_.countRun(lang.name, verdict);
   return jsonResponse(200, j);
 }
 
-HttpResponse Api::languages() const {
+HttpResponse Api::languages(const HttpRequest&) {
   json names = json::array();
   for (const auto& l : backend_.languages().all()) names.push_back(l.name);
   return jsonResponse(200, json{{"languages", names}});
 }
 
-HttpResponse Api::runtimes() const {
+HttpResponse Api::runtimes(const HttpRequest&) {
   json list = json::array();
   for (const auto& l : backend_.languages().all()) {
-    list.push_back(
-        {{"language", l.name},
-         {"version", l.version},
-         {"aliases", l.aliases},
-         {"compiled", l.compile.has_value()},
-         {"source_file", l.source_file},
-         {"sample", l.sample},
-         {"limits",
-          {{"default", limitsJson(l.default_limits)}, {"max", limitsJson(l.max_limits)}}}});
+    list.push_back({{"language", l.name},
+                    {"version", l.version},
+                    {"aliases", l.aliases},
+                    {"compiled", l.compile.has_value()},
+                    {"source_file", l.source_file},
+                    {"sample", l.sample},
+                    {"limits",
+                     {{"default", jobs::limitsJson(l.default_limits)},
+                      {"max", jobs::limitsJson(l.max_limits)}}}});
   }
   return jsonResponse(200, list);
 }
 
-HttpResponse Api::health() const {
+HttpResponse Api::health(const HttpRequest&) {
   const HealthInfo h = backend_.health();
   const bool degraded = h.broken > 0 || h.cpu == "none" || h.memory == "none" || h.pids == "none" ||
                         backend_.languages().all().empty();
@@ -409,7 +275,7 @@ HttpResponse Api::health() const {
   return jsonResponse(200, j);
 }
 
-HttpResponse Api::metrics() const {
+HttpResponse Api::metrics(const HttpRequest&) {
   HttpResponse r;
   r.content_type = "text/plain; version=0.0.4; charset=utf-8";
   r.body = metrics_.render(backend_.gauges());

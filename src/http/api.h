@@ -97,10 +97,14 @@ class Api {
   static const LogFields& lastLogFields();
 
  private:
+  // The API's routes, one table: resolve() finds a request's route in it, dispatch()
+  // calls its handler, routeOf() names it in the metrics.
   struct Route {
     const char* path;
     const char* method;
+    HttpResponse (Api::*handler)(const HttpRequest&);
   };
+  static const Route kRoutes[];
   // The API route a request reaches (null: a page of the web site), or the 404 or 405 to
   // answer instead. Pure.
   std::variant<const Route*, HttpResponse> resolve(const HttpRequest& request) const;
@@ -108,10 +112,10 @@ class Api {
   HttpResponse finish(const HttpRequest& request, HttpResponse response);
   HttpResponse run(const HttpRequest& request);
   HttpResponse judge(const HttpRequest& request);
-  HttpResponse languages() const;
-  HttpResponse runtimes() const;
-  HttpResponse health() const;
-  HttpResponse metrics() const;
+  HttpResponse languages(const HttpRequest&);
+  HttpResponse runtimes(const HttpRequest&);
+  HttpResponse health(const HttpRequest&);
+  HttpResponse metrics(const HttpRequest&);
   // Submits a job and waits for it: its outcome, or the answer to give instead (503 when
   // the queue is full or the server stops, 500 on a sandbox fault).
   std::variant<jobs::JobOutcome, HttpResponse> execute(jobs::JobPlan plan,

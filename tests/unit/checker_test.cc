@@ -1,4 +1,5 @@
 #include "judge/checker.h"
+#include "judge/verdicts.h"
 
 #include <gtest/gtest.h>
 
@@ -65,12 +66,50 @@ TEST(CheckerTest, TestVerdictPrefersTheRunsFailure) {
   RunResult r;
   r.status = RunStatus::kOk;
   r.stdout_data = "3\n";
-  EXPECT_EQ(testVerdict(lines, test, r), "accepted");
+  EXPECT_EQ(testVerdict(lines, test.expected_output, r), "accepted");
   r.stdout_data = "4\n";
-  EXPECT_EQ(testVerdict(lines, test, r), "wrong_answer");
+  EXPECT_EQ(testVerdict(lines, test.expected_output, r), "wrong_answer");
   r.status = RunStatus::kTimeLimit;
   r.stdout_data = "3\n";
-  EXPECT_EQ(testVerdict(lines, test, r), "time_limit");
+  EXPECT_EQ(testVerdict(lines, test.expected_output, r), "time_limit");
+}
+
+TEST(JudgeVerdictTest, CompileStatusNamesACompilerThatFailed) {
+  RunResult c;
+  c.status = RunStatus::kRuntimeError;
+  EXPECT_EQ(compileStatus(c), "compile_error");
+  c.status = RunStatus::kTimeLimit;
+  EXPECT_EQ(compileStatus(c), "time_limit") << "a compiler stopped by a limit keeps its name";
+  c.status = RunStatus::kOk;
+  EXPECT_EQ(compileStatus(c), "ok");
+}
+
+TEST(JudgeVerdictTest, SubmissionTakesTheFirstFailingTest) {
+  auto s = submissionVerdict(false, 4, {"accepted", "wrong_answer", "time_limit"}, false);
+  EXPECT_EQ(s.verdict, "wrong_answer");
+  EXPECT_EQ(s.tests,
+            (std::vector<std::string>{"accepted", "wrong_answer", "time_limit", "skipped"}));
+  s = submissionVerdict(false, 2, {"accepted", "accepted"}, false);
+  EXPECT_EQ(s.verdict, "accepted");
+  EXPECT_EQ(s.tests, (std::vector<std::string>{"accepted", "accepted"}));
+}
+
+TEST(JudgeVerdictTest, CompileErrorSkipsEveryTest) {
+  auto s = submissionVerdict(true, 3, {}, false);
+  EXPECT_EQ(s.verdict, "compile_error");
+  EXPECT_EQ(s.tests, (std::vector<std::string>{"skipped", "skipped", "skipped"}));
+}
+
+TEST(JudgeVerdictTest, ABudgetStopAfterPassingTestsIsJobLimitExceeded) {
+  auto s = submissionVerdict(false, 3, {"accepted"}, true);
+  EXPECT_EQ(s.verdict, "job_limit_exceeded");
+  EXPECT_EQ(s.tests, (std::vector<std::string>{"accepted", "skipped", "skipped"}));
+  // A failure before the stop is the verdict: the budget did not decide it.
+  s = submissionVerdict(false, 3, {"runtime_error"}, true);
+  EXPECT_EQ(s.verdict, "runtime_error");
+  // Every test ran and passed: the stop took nothing away.
+  s = submissionVerdict(false, 0, {}, true);
+  EXPECT_EQ(s.verdict, "job_limit_exceeded");
 }
 
 TEST(ResolveLimitsTest, DefaultsThenTheLowerOfTheTwoMaximums) {

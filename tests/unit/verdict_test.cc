@@ -89,5 +89,23 @@ TEST(Verdict, StatusNamesMatchTheApi) {
   EXPECT_STREQ(statusName(RunStatus::kInternalError), "internal_error");
 }
 
+TEST(StatusMessage, NamesTheLimitTheSignalOrTheExitCode) {
+  Limits l;
+  l.cpu_ms = 1500;
+  l.wall_ms = 4000;
+  l.memory_kb = 65536;
+  l.output_kb = 64;
+  EXPECT_EQ(statusMessage(RunStatus::kOk, l, 0, std::nullopt), "");
+  EXPECT_EQ(statusMessage(RunStatus::kTimeLimit, l, {}, 9), "time limit exceeded (1500 ms)");
+  EXPECT_EQ(statusMessage(RunStatus::kWallTimeLimit, l, {}, 9),
+            "wall time limit exceeded (4000 ms)");
+  EXPECT_EQ(statusMessage(RunStatus::kMemoryLimit, l, {}, 9), "memory limit exceeded (65536 KiB)");
+  EXPECT_EQ(statusMessage(RunStatus::kOutputLimit, l, {}, 9), "output limit exceeded (64 KiB)");
+  EXPECT_EQ(statusMessage(RunStatus::kRuntimeError, l, {}, SIGSEGV), "killed by signal SIGSEGV");
+  EXPECT_EQ(statusMessage(RunStatus::kRuntimeError, l, 3, std::nullopt), "exited with code 3");
+  EXPECT_EQ(statusMessage(RunStatus::kSyscallBlocked, l, {}, SIGSYS),
+            "system call blocked by the sandbox policy");
+}
+
 }  // namespace
 }  // namespace codecanvas::sandbox

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "judge/verdicts.h"
+
 namespace codecanvas::jobs {
 
 sandbox::Limits resolveLimits(const LanguageProfile& language, const RequestedLimits& requested,
@@ -19,16 +21,9 @@ sandbox::Limits resolveLimits(const LanguageProfile& language, const RequestedLi
   return l;
 }
 
-std::string testVerdict(const judge::Checker& checker, const JudgeTest& test,
-                        const sandbox::RunResult& run) {
-  if (run.status != sandbox::RunStatus::kOk) return sandbox::statusName(run.status);
-  return judge::outputMatches(checker, test.expected_output, run.stdout_data) ? "accepted"
-                                                                              : "wrong_answer";
-}
-
 std::function<std::string(size_t, const sandbox::RunResult&)> judgeVerdicts(const JudgeSpec& spec) {
   return [checker = spec.checker, tests = spec.tests](size_t i, const sandbox::RunResult& r) {
-    return testVerdict(checker, tests.at(i), r);
+    return judge::testVerdict(checker, tests.at(i).expected_output, r);
   };
 }
 

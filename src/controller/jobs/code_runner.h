@@ -52,13 +52,8 @@ struct JudgeSpec {
   JobBudget budget;  // what the request asks for; 0: the operator's maximum
 };
 
-// A test's verdict from its run and the checker: "accepted", "wrong_answer", or the run's
-// failing status ("time_limit", "runtime_error", ...). The one place a judge decides.
-std::string testVerdict(const judge::Checker& checker, const JudgeTest& test,
-                        const sandbox::RunResult& run);
-
-// JobPlan::verdict for a judge: testVerdict on the spec's tests. Pure; the plan owns
-// copies of the checker and the expected outputs.
+// JobPlan::verdict for a judge: judge::testVerdict on the spec's tests. Pure; the plan
+// owns copies of the checker and the expected outputs.
 std::function<std::string(size_t, const sandbox::RunResult&)> judgeVerdicts(const JudgeSpec& spec);
 
 // The budget a job runs with: each asked figure (0: none asked) clamped to the operator's

@@ -1,8 +1,13 @@
 #include "jobs/result_json.h"
 
+#include <algorithm>
 #include <cmath>
 
+#include "judge/verdicts.h"
+
 namespace codecanvas::jobs {
+
+using sandbox::RunStatus;
 
 namespace {
 
@@ -56,15 +61,24 @@ nlohmann::json outputText(const std::string& bytes, TextEncoding encoding) {
   return encoding == TextEncoding::kBase64 ? base64Encode(bytes) : validUtf8(bytes);
 }
 
-nlohmann::json limitsToJson(const sandbox::Limits& l) {
-  return {{"cpu_ms", l.cpu_ms},         {"wall_ms", l.wall_ms},     {"memory_kb", l.memory_kb},
-          {"output_kb", l.output_kb},   {"processes", l.processes}, {"file_kb", l.file_kb},
-          {"open_files", l.open_files}, {"stack_kb", l.stack_kb}};
+const char* encodingName(TextEncoding e) {
+  return e == TextEncoding::kBase64 ? "base64" : "utf-8";
 }
 
-nlohmann::json resultToJson(const sandbox::RunResult& r, TextEncoding encoding) {
+nlohmann::json limitsJson(const sandbox::Limits& l) {
+  return {{"cpu_ms", l.cpu_ms},
+          {"wall_ms", l.wall_ms},
+          {"memory_kb", l.memory_kb},
+          {"output_kb", l.output_kb},
+          {"processes", l.processes}};
+}
+
+nlohmann::json runJson(const sandbox::RunResult& r, TextEncoding encoding) {
   nlohmann::json j;
   j["status"] = sandbox::statusName(r.status);
+  j["error"] = r.status == RunStatus::kOk
+                   ? nlohmann::json(nullptr)
+                   : nlohmann::json(r.error.empty() ? sandbox::statusName(r.status) : r.error);
   j["exit_code"] = orNull(r.exit_code);
   j["signal"] = orNull(r.signal);
   j["time_ms"] = r.time_ms ? nlohmann::json(roundMs(*r.time_ms)) : nlohmann::json(nullptr);
@@ -74,14 +88,102 @@ nlohmann::json resultToJson(const sandbox::RunResult& r, TextEncoding encoding) 
   j["stderr"] = outputText(r.stderr_data, encoding);
   j["stdout_truncated"] = r.stdout_truncated;
   j["stderr_truncated"] = r.stderr_truncated;
-  j["error"] = r.error.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.error);
+  return j;
+}
+
+nlohmann::json resultToJson(const sandbox::RunResult& r, TextEncoding encoding) {
+  nlohmann::json j = runJson(r, encoding);
   if (!r.failed_step.empty()) {
     j["failed_step"] = r.failed_step;
     j["errno"] = r.failed_errno;
   }
   j["measured"] = {{"cpu", sandbox::sourceName(r.cpu_source)},
                    {"memory", sandbox::sourceName(r.memory_source)}};
-  j["limits"] = limitsToJson(r.limits);
+  j["limits"] = limitsJson(r.limits);
+  j["limits"]["file_kb"] = r.limits.file_kb;
+  j["limits"]["open_files"] = r.limits.open_files;
+  j["limits"]["stack_kb"] = r.limits.stack_kb;
+  return j;
+}
+
+namespace {
+
+bool compileFailed(const JobOutcome& o) {
+  return o.compile && o.compile->status != RunStatus::kOk;
+}
+
+// The fields every /run and /judge answer starts with.
+nlohmann::json answerHead(const LanguageProfile& lang, const JobOutcome& o,
+                          const sandbox::Limits& limits, TextEncoding enc) {
+  nlohmann::json compile = nullptr;
+  if (o.compile) {
+    compile = runJson(*o.compile, enc);
+    compile["status"] = judge::compileStatus(*o.compile);
+    compile["cached"] = o.compile_cached;
+  }
+  return {{"language", lang.name},
+          {"version", lang.version},
+          {"compile", std::move(compile)},
+          {"limits", limitsJson(limits)},
+          {"encoding", encodingName(enc)}};
+}
+
+}  // namespace
+
+nlohmann::json runAnswer(const LanguageProfile& language, const JobOutcome& outcome,
+                         const sandbox::Limits& limits, TextEncoding encoding) {
+  nlohmann::json j = answerHead(language, outcome, limits, encoding);
+  if (compileFailed(outcome) || outcome.runs.empty()) {
+    // The program did not run. The compiler's messages also go to "stderr", where clients
+    // of the original API look for them.
+    sandbox::RunResult none;
+    if (outcome.compile) none.stderr_data = outcome.compile->stderr_data;
+    j.update(runJson(none, encoding));
+    j["status"] = "compile_error";
+    j["error"] = "compile error";
+    j["wall_ms"] = nullptr;
+  } else {
+    j.update(runJson(outcome.runs.front(), encoding));
+  }
+  return j;
+}
+
+nlohmann::json judgeAnswer(const LanguageProfile& language, const JobOutcome& outcome,
+                           const sandbox::Limits& limits, TextEncoding encoding,
+                           std::string_view checker, size_t planned_tests) {
+  const judge::SubmissionVerdict verdict = judge::submissionVerdict(
+      compileFailed(outcome), planned_tests, outcome.verdicts, !outcome.stopped.empty());
+  nlohmann::json j = answerHead(language, outcome, limits, encoding);
+  j["checker"] = checker;
+  nlohmann::json tests = nlohmann::json::array();
+  double max_time = 0;
+  uint64_t max_memory = 0;
+  for (size_t i = 0; i < verdict.tests.size(); ++i) {
+    if (verdict.tests[i] == "skipped") {
+      tests.push_back({{"verdict", "skipped"}});
+      continue;
+    }
+    const sandbox::RunResult& r = outcome.runs.at(i);
+    nlohmann::json t = runJson(r, encoding);
+    t.erase("status");
+    if (verdict.tests[i] == judge::kAccepted) {
+      // An accepted test's output is not kept (JobOutcome::verdicts), and leaving the
+      // fields out keeps a 100-test answer small.
+      for (const char* k : {"stdout", "stderr", "stdout_truncated", "stderr_truncated", "error"})
+        t.erase(k);
+    }
+    t["verdict"] = verdict.tests[i];
+    max_time = std::max(max_time, r.time_ms.value_or(0));
+    max_memory = std::max(max_memory, r.memory_kb.value_or(0));
+    tests.push_back(std::move(t));
+  }
+  j["verdict"] = verdict.verdict;
+  j["stopped"] =
+      outcome.stopped.empty() ? nlohmann::json(nullptr) : nlohmann::json(outcome.stopped);
+  j["output_cut"] = outcome.output_cut;
+  j["tests"] = std::move(tests);
+  j["max_time_ms"] = roundMs(max_time);
+  j["max_memory_kb"] = max_memory;
   return j;
 }
 

@@ -1,8 +1,14 @@
-// The JSON shape of one run, as codecanvas-run prints it and the HTTP API returns it.
+// The JSON of runs and jobs, in one place: codecanvas-run prints resultToJson, and the
+// HTTP API answers /api/v1/run with runAnswer and /api/v1/judge with judgeAnswer. Every
+// shape is built from runJson, so a field means the same wherever it appears.
 #pragma once
 
 #include <nlohmann/json.hpp>
+#include <string>
+#include <string_view>
 
+#include "jobs/job.h"
+#include "jobs/language_profile.h"
 #include "sandbox/run_types.h"
 
 namespace codecanvas::jobs {
@@ -10,12 +16,37 @@ namespace codecanvas::jobs {
 // How a program's output goes into JSON: as text with the bytes that are not valid UTF-8
 // replaced by U+FFFD, or base64-encoded byte for byte.
 enum class TextEncoding { kUtf8, kBase64 };
+const char* encodingName(TextEncoding e);  // "utf-8" or "base64"
 
-nlohmann::json limitsToJson(const sandbox::Limits& l);
-nlohmann::json resultToJson(const sandbox::RunResult& r,
-                            TextEncoding encoding = TextEncoding::kUtf8);
 // A program's output as a JSON string in the given encoding.
 nlohmann::json outputText(const std::string& bytes, TextEncoding encoding);
 std::string base64Encode(std::string_view bytes);
+
+// The limits a request may set: cpu_ms, wall_ms, memory_kb, output_kb, processes.
+nlohmann::json limitsJson(const sandbox::Limits& l);
+
+// One run: status, error (null when ok), exit_code, signal, time_ms, wall_ms, memory_kb
+// (null when not measured), stdout, stderr, stdout_truncated, stderr_truncated.
+nlohmann::json runJson(const sandbox::RunResult& r, TextEncoding encoding);
+
+// runJson and what an operator at the command line wants besides: the exec-sequence step
+// that failed (failed_step, errno), where CPU and memory were measured, every limit.
+nlohmann::json resultToJson(const sandbox::RunResult& r,
+                            TextEncoding encoding = TextEncoding::kUtf8);
+
+// The answer to POST /api/v1/run: language, version, compile (runJson of the compile step
+// with its own status and "cached", or null), limits, encoding, then the run's fields; when
+// the compile failed, status "compile_error", the compiler's messages in stderr and the
+// run's figures null.
+nlohmann::json runAnswer(const LanguageProfile& language, const JobOutcome& outcome,
+                         const sandbox::Limits& limits, TextEncoding encoding);
+
+// The answer to POST /api/v1/judge: the head of runAnswer, checker, verdict (judge::
+// submissionVerdict), stopped, output_cut, a test entry per planned test (its verdict and
+// figures; a failing test also its output and error, a test that did not run only
+// "skipped"), max_time_ms and max_memory_kb.
+nlohmann::json judgeAnswer(const LanguageProfile& language, const JobOutcome& outcome,
+                           const sandbox::Limits& limits, TextEncoding encoding,
+                           std::string_view checker, size_t planned_tests);
 
 }  // namespace codecanvas::jobs

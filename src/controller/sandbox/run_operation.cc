@@ -19,11 +19,6 @@ namespace {
 using std::chrono::microseconds;
 using std::chrono::milliseconds;
 
-std::string signalText(int sig) {
-  const char* abbrev = ::sigabbrev_np(sig);
-  return abbrev != nullptr ? std::string("SIG") + abbrev : "signal " + std::to_string(sig);
-}
-
 Source sourceOf(cgroup::CgroupVersion v) {
   return v == cgroup::CgroupVersion::kV1 ? Source::kCgroupV1 : Source::kCgroupV2;
 }
@@ -366,33 +361,7 @@ void RunOperation::finish() {
     v.memory_peak_bytes = usage.memory_peak_bytes;
     v.memory_limit_bytes = request_.limits.memory_kb * 1024;
     r.status = decideStatus(v);
-    const Limits& l = request_.limits;
-    switch (r.status) {
-      case RunStatus::kOk:
-        break;
-      case RunStatus::kTimeLimit:
-        r.error = "time limit exceeded (" + std::to_string(l.cpu_ms) + " ms)";
-        break;
-      case RunStatus::kWallTimeLimit:
-        r.error = "wall time limit exceeded (" + std::to_string(l.wall_ms) + " ms)";
-        break;
-      case RunStatus::kMemoryLimit:
-        r.error = "memory limit exceeded (" + std::to_string(l.memory_kb) + " KiB)";
-        break;
-      case RunStatus::kOutputLimit:
-        r.error = "output limit exceeded (" + std::to_string(l.output_kb) + " KiB)";
-        break;
-      case RunStatus::kSyscallBlocked:
-        r.error = "system call blocked by the sandbox policy";
-        break;
-      case RunStatus::kRuntimeError:
-        r.error = r.signal ? "killed by signal " + signalText(*r.signal)
-                           : "exited with code " + std::to_string(r.exit_code.value_or(-1));
-        break;
-      case RunStatus::kInternalError:
-        r.error = "sandbox failure";
-        break;
-    }
+    r.error = statusMessage(r.status, request_.limits, r.exit_code, r.signal);
   }
   if (cgroup_) slot_.run_cgroups_->retire(std::move(*cgroup_));
   auto done = std::move(done_);

@@ -3,7 +3,18 @@
 #include <signal.h>
 #include <sys/wait.h>
 
+#include <cstring>
+
 namespace codecanvas::sandbox {
+
+namespace {
+
+std::string signalText(int sig) {
+  const char* abbrev = ::sigabbrev_np(sig);
+  return abbrev != nullptr ? std::string("SIG") + abbrev : "signal " + std::to_string(sig);
+}
+
+}  // namespace
 
 const char* statusName(RunStatus s) {
   switch (s) {
@@ -63,6 +74,30 @@ RunStatus decideStatus(const VerdictInput& in) {
       *in.memory_peak_bytes >= in.memory_limit_bytes)
     return RunStatus::kMemoryLimit;
   return RunStatus::kRuntimeError;
+}
+
+std::string statusMessage(RunStatus status, const Limits& l, std::optional<int> exit_code,
+                          std::optional<int> signal) {
+  switch (status) {
+    case RunStatus::kOk:
+      return {};
+    case RunStatus::kTimeLimit:
+      return "time limit exceeded (" + std::to_string(l.cpu_ms) + " ms)";
+    case RunStatus::kWallTimeLimit:
+      return "wall time limit exceeded (" + std::to_string(l.wall_ms) + " ms)";
+    case RunStatus::kMemoryLimit:
+      return "memory limit exceeded (" + std::to_string(l.memory_kb) + " KiB)";
+    case RunStatus::kOutputLimit:
+      return "output limit exceeded (" + std::to_string(l.output_kb) + " KiB)";
+    case RunStatus::kSyscallBlocked:
+      return "system call blocked by the sandbox policy";
+    case RunStatus::kRuntimeError:
+      return signal ? "killed by signal " + signalText(*signal)
+                    : "exited with code " + std::to_string(exit_code.value_or(-1));
+    case RunStatus::kInternalError:
+      return "sandbox failure";
+  }
+  return "sandbox failure";
 }
 
 }  // namespace codecanvas::sandbox

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 
 #include "sandbox/run_types.h"
 
@@ -26,5 +27,11 @@ struct VerdictInput {
 };
 
 RunStatus decideStatus(const VerdictInput& in);
+
+// The sentence a result gives for its status, naming the limit that was passed, the signal
+// or the exit code ("time limit exceeded (1000 ms)", "killed by signal SIGSEGV"); empty
+// for kOk.
+std::string statusMessage(RunStatus status, const Limits& limits, std::optional<int> exit_code,
+                          std::optional<int> signal);
 
 }  // namespace codecanvas::sandbox
