@@ -39,7 +39,7 @@ Result<std::unique_ptr<Service>> Service::create(const ServerConfig& config) {
   // A language whose seccomp policy does not compile is dropped, not the whole service.
   std::vector<jobs::LanguageProfile> usable;
   for (const auto& lang : found->all()) {
-    if (auto program = s->pool_->seccompProgram(lang.seccomp); !program) {
+    if (auto program = s->pool_->seccomp().program(lang.seccomp); !program) {
       say("warning: " + lang.name + " is not offered: its seccomp policy '" + lang.seccomp +
           "' failed: " + program.error().message);
       continue;
@@ -49,9 +49,7 @@ Result<std::unique_ptr<Service>> Service::create(const ServerConfig& config) {
   auto registry = jobs::LanguageRegistry::fromProfiles(std::move(usable));
   if (!registry) return registry.error();
   s->languages_ = std::move(registry.value());
-  s->runner_ = std::make_unique<jobs::CodeRunner>(*s->pool_, s->languages_, config.max_limits,
-                                                  config.max_job);
-  for (const auto& p : s->runner_->prepare()) say("warning: " + p);
+  s->runner_ = std::make_unique<jobs::CodeRunner>(config.max_limits, config.max_job);
   std::string names;
   for (const auto& l : s->languages_.all()) names += " " + l.name + " " + l.version + ";";
   say("languages:" + (names.empty() ? std::string(" none") : names));

@@ -1,5 +1,7 @@
 #include "exec_sequence.h"
 
+#include "common/seccomp_program.h"
+
 #include <fcntl.h>
 #include <linux/capability.h>
 #include <linux/seccomp.h>
@@ -33,10 +35,8 @@ Result<PreparedPlan> PreparedPlan::prepare(protocol::RunPlan plan, std::vector<U
   }
   // Never fail open: a plan without a seccomp program is a controller bug.
   if (plan.seccomp_bpf.empty()) return Error{"run plan has no seccomp program", EINVAL};
-  if (plan.seccomp_bpf.size() % sizeof(sock_filter) != 0 ||
-      plan.seccomp_bpf.size() / sizeof(sock_filter) > BPF_MAXINSNS) {
+  if (checkSeccompProgram(plan.seccomp_bpf.data(), plan.seccomp_bpf.size()) != 0)
     return Error{"run plan has a malformed seccomp program", EINVAL};
-  }
   PreparedPlan p;
   p.plan_ = std::move(plan);
   p.fds_ = std::move(fds);
@@ -71,8 +71,8 @@ const ExecPlan& PreparedPlan::execPlan(int error_fd) {
   exec_.error_fd = error_fd;
   exec_.tasks_fds = tasks_.data();
   exec_.tasks_count = tasks_.size();
-  exec_.seccomp.len = static_cast<unsigned short>(plan_.seccomp_bpf.size() / sizeof(sock_filter));
-  exec_.seccomp.filter = reinterpret_cast<sock_filter*>(plan_.seccomp_bpf.data());
+  exec_.seccomp_bpf = plan_.seccomp_bpf.data();
+  exec_.seccomp_size = plan_.seccomp_bpf.size();
   return exec_;
 }
 
@@ -203,8 +203,8 @@ int setUpStdio(const ExecPlan& p, int& error_fd) noexcept {
   if (::close_range(4, ~0U, 0) != 0) fail(err_fd, Step::kCloseFds, errno);
   // seccomp last: once installed, the policy also binds this code, and every call above
   // (setresuid, prctl, close_range) may be one it refuses.
-  if (::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &p.seccomp) != 0)
-    fail(err_fd, Step::kSeccomp, errno);
+  if (int e = installSeccompProgram(p.seccomp_bpf, p.seccomp_size); e != 0)
+    fail(err_fd, Step::kSeccomp, e);
   fail(err_fd, Step::kExecve, execSearching(p));
 }
 

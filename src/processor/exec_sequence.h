@@ -34,8 +34,9 @@ struct ExecPlan {
   int error_fd = -1;               // write end of the close-on-exec error pipe
   const int* tasks_fds = nullptr;  // cgroup v1 `tasks` files to write "0" into
   size_t tasks_count = 0;
-  sock_fprog seccomp{};  // len 0 = no filter
-  int cap_last = 0;      // highest capability number the kernel knows
+  const uint8_t* seccomp_bpf = nullptr;  // checked when the plan was prepared
+  size_t seccomp_size = 0;
+  int cap_last = 0;  // highest capability number the kernel knows
 };
 
 // Owns the storage an ExecPlan points into. Built by the keeper from a RunPlan and the

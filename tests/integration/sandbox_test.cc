@@ -418,6 +418,20 @@ TEST_F(SandboxTest, I386SystemCallNeverExecutes) {
   EXPECT_EQ(r.stdout_data.find("returned"), std::string::npos) << r.stdout_data;
 }
 
+// A run names its seccomp policy; a name the sandbox does not hold refuses the run: it
+// never falls back to another policy (or to none). The slot stays usable.
+TEST_F(SandboxTest, AnUnknownSeccompPolicyRefusesTheRun) {
+  RunRequest r = request("hello");
+  r.seccomp_policy = "no-such-policy";
+  auto result = runAndWipe(*io_, sandbox_->slot(0), r);
+  EXPECT_EQ(result.status, RunStatus::kInternalError) << describe(result);
+  EXPECT_EQ(result.stdout_data, "") << "the program must not have run";
+  EXPECT_NE(result.error.find("no seccomp policy 'no-such-policy'"), std::string::npos)
+      << result.error;
+  EXPECT_FALSE(sandbox_->slot(0).broken());
+  EXPECT_EQ(run("hello").stdout_data, "hello\n");
+}
+
 // The slot itself refuses a stdin that is not a regular file, whoever asks: nothing runs,
 // the slot is not broken, the next run is fine.
 TEST_F(SandboxTest, StdinThatIsNotARegularFileIsRefused) {

@@ -6,7 +6,6 @@
 #include "jobs/code_runner.h"
 
 namespace codecanvas::judge {
-using namespace codecanvas::cgroup;
 using namespace codecanvas::sandbox;
 using namespace codecanvas::jobs;
 namespace {

@@ -2,10 +2,13 @@
 // every test that installs a filter does so in a forked child (no_new_privs + seccomp are
 // irreversible), and the parent only reads the child's wait status.
 #include "sandbox/seccomp_policy.h"
+#include "common/seccomp_program.h"
+#include "sandbox/seccomp_registry.h"
 
 #include <asm/unistd.h>
 #include <errno.h>
 #include <gtest/gtest.h>
+
 #include <linux/sched.h>
 #include <pthread.h>
 #include <sched.h>
@@ -19,6 +22,8 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <filesystem>
+#include <fstream>
 
 #include <cstring>
 #include <functional>
@@ -472,6 +477,49 @@ INSTANTIATE_TEST_SUITE_P(
         PrologueCase{kAnyLow, 0xffffffff00000011, 0, 0}, PrologueCase{kAnyWide, 0x100000001, 0, 0},
         PrologueCase{kAnyWide, 0xff100000001, 0, 0}, PrologueCase{kAnyWide, 0x200000001, 0, EPERM},
         PrologueCase{kAnyWide, 0x100000002, 0, EPERM}));
+
+// ---- The registry: every policy compiled once, no fallback
+
+class SeccompRegistryTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/codecanvas-seccomp-XXXXXX";
+    ASSERT_NE(::mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+  void write(const std::string& name, const std::string& text) {
+    std::ofstream(dir_ + "/" + name) << text;
+  }
+  std::string dir_;
+};
+
+TEST_F(SeccompRegistryTest, CompilesEveryPolicyAndKeepsTheBrokenOnesAsErrors) {
+  std::filesystem::copy_file(kDefaultPolicyPath, dir_ + "/default.policy");
+  write("broken.policy", "default allow\nkill no_such_call  # a call libseccomp does not know\n");
+  write("README", "not a policy");
+  auto r = SeccompRegistry::load(dir_);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  auto def = r->program("default");
+  ASSERT_TRUE(def.ok()) << def.error().message;
+  EXPECT_GT(def.value()->size(), 0u);
+  EXPECT_EQ(def.value(), r->program("default").value()) << "compiled once, the same bytes";
+  auto broken = r->program("broken");
+  ASSERT_FALSE(broken.ok());
+  EXPECT_NE(broken.error().message.find("broken.policy"), std::string::npos)
+      << broken.error().message;
+  auto missing = r->program("jvm");
+  ASSERT_FALSE(missing.ok()) << "an unknown name is refused, never another policy";
+  EXPECT_EQ(missing.error().errno_value, ENOENT);
+  EXPECT_EQ(r->names(), (std::vector<std::string>{"broken", "default"}));
+}
+
+TEST_F(SeccompRegistryTest, NoDefaultPolicyIsNoSandbox) {
+  write("other.policy", "default allow\nkill ptrace  # debugging other processes\n");
+  auto r = SeccompRegistry::load(dir_);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message.find("default"), std::string::npos) << r.error().message;
+}
 
 }  // namespace
 }  // namespace codecanvas::sandbox

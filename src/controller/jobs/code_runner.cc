@@ -36,20 +36,6 @@ JobBudget resolveBudget(const JobBudget& asked, const JobBudget& operator_max) {
           pick(asked.output_bytes, operator_max.output_bytes)};
 }
 
-std::vector<std::string> CodeRunner::prepare() {
-  std::vector<std::string> problems;
-  for (const auto& lang : languages_.all()) {
-    auto program = pool_.seccompProgram(lang.seccomp);
-    if (!program) {
-      problems.push_back(lang.name + " is not offered: its seccomp policy '" + lang.seccomp +
-                         "' failed: " + program.error().message);
-      continue;
-    }
-    seccomp_[lang.name] = program.value();
-  }
-  return problems;
-}
-
 sandbox::RunRequest CodeRunner::runStep(const RunSpec& spec, const sandbox::Limits& limits) const {
   const LanguageProfile& lang = *spec.language;
   sandbox::RunRequest r;
@@ -57,7 +43,7 @@ sandbox::RunRequest CodeRunner::runStep(const RunSpec& spec, const sandbox::Limi
   r.argv.insert(r.argv.end(), spec.args.begin(), spec.args.end());
   r.env = lang.env;
   r.limits = limits;
-  if (auto it = seccomp_.find(lang.name); it != seccomp_.end()) r.seccomp_bpf = it->second;
+  r.seccomp_policy = lang.seccomp;
   return r;
 }
 
@@ -69,8 +55,7 @@ std::optional<CompileStep> CodeRunner::compileStep(const RunSpec& spec) const {
   step.request.env = lang.env;
   step.request.limits = lang.compile->limits;
   step.request.seal_box = false;  // its output is what the runs must find in /box
-  if (auto it = seccomp_.find(lang.name); it != seccomp_.end())
-    step.request.seccomp_bpf = it->second;
+  step.request.seccomp_policy = lang.seccomp;
   step.artifacts = lang.compile->artifacts;
   // The environment shapes the build as much as the command line does.
   std::vector<std::string> command = step.request.argv;

@@ -11,9 +11,9 @@
 #include <string>
 #include <vector>
 
+#include "jobs/compile_cache.h"
 #include "jobs/job.h"
 #include "jobs/language_profile.h"
-#include "jobs/slot_pool.h"
 #include "judge/checker.h"
 
 namespace codecanvas::jobs {
@@ -62,14 +62,8 @@ JobBudget resolveBudget(const JobBudget& asked, const JobBudget& operator_max);
 
 class CodeRunner {
  public:
-  CodeRunner(SlotPool& pool, const LanguageRegistry& languages, sandbox::Limits operator_max,
-             JobBudget job_max = {})
-      : pool_(pool), languages_(languages), operator_max_(operator_max), job_max_(job_max) {}
-
-  // Compiles every language's seccomp policy and returns a sentence for each one that
-  // failed; that language's steps then run under the slot's default policy (never
-  // unfiltered). Call once before serving.
-  std::vector<std::string> prepare();
+  CodeRunner(sandbox::Limits operator_max, JobBudget job_max = {})
+      : operator_max_(operator_max), job_max_(job_max) {}
 
   JobPlan planRun(const RunSpec& spec) const;
   JobPlan planJudge(const JudgeSpec& spec) const;
@@ -82,11 +76,8 @@ class CodeRunner {
   sandbox::RunRequest runStep(const RunSpec& spec, const sandbox::Limits& limits) const;
   std::optional<CompileStep> compileStep(const RunSpec& spec) const;
 
-  SlotPool& pool_;
-  const LanguageRegistry& languages_;
   sandbox::Limits operator_max_;
   JobBudget job_max_;
-  std::map<std::string, const std::vector<uint8_t>*> seccomp_;  // by language name
 };
 
 }  // namespace codecanvas::jobs

@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 #include <regex>
 
+#include "common/child_process.h"
 #include "common/text_file.h"
 #include "sandbox/run_plan.h"
 #include "unique_fd.h"
@@ -244,6 +245,14 @@ Result<std::string> probeToolVersion(const std::vector<std::string>& argv,
   posix_spawn_file_actions_destroy(&actions);
   if (err != 0) return sysError("posix_spawn(" + program + ")", err);
   write_end.reset();
+  // From here on the child is killed and reaped on every way out of this function.
+  auto child = ChildProcess::adopt(pid);
+  if (!child) {
+    ::kill(pid, SIGKILL);
+    while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
+    }
+    return child.error();
+  }
 
   std::string output;
   const int64_t deadline = monotonicMs() + kTimeoutMs;
@@ -264,11 +273,10 @@ Result<std::string> probeToolVersion(const std::vector<std::string>& argv,
     if (n <= 0) break;
     if (output.size() < kMaxOutput) output.append(buf, static_cast<size_t>(n));
   }
-  if (timed_out) ::kill(pid, SIGKILL);
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
   if (timed_out) return Error{shown + " did not answer within 20 s", ETIMEDOUT};
+  auto waited = child->wait();
+  if (!waited) return waited.error();
+  const int status = waited.value();
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
     if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
       return Error{shown + " is not installed", ENOENT};

@@ -56,10 +56,8 @@ class SlotPool {
   CompileCache& cache() { return cache_; }
   const cgroup::CgroupLayout& cgroupLayout() const { return sandbox_->cgroupLayout(); }
   const std::vector<std::string>& warnings() const { return sandbox_->warnings(); }
-  // Only before the first submit(): the sandbox is not thread-safe.
-  Result<const std::vector<uint8_t>*> seccompProgram(const std::string& name) {
-    return sandbox_->seccompProgram(name);
-  }
+  // Read-only: any thread.
+  const sandbox::SeccompRegistry& seccomp() const { return sandbox_->seccomp(); }
 
  private:
   struct Pending {

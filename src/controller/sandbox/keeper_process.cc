@@ -60,8 +60,7 @@ Result<KeeperProcess> spawnKeeper(const std::string& processor_path, int cgroup_
     ::_exit(127);
   }
   KeeperProcess k;
-  k.pid = static_cast<pid_t>(pid);
-  k.pidfd.reset(pidfd);
+  k.process = ChildProcess(static_cast<pid_t>(pid), UniqueFd(pidfd));
   k.socket = std::move(ours);
   return k;
 }
@@ -69,18 +68,6 @@ Result<KeeperProcess> spawnKeeper(const std::string& processor_path, int cgroup_
 std::shared_mutex& spawnLock() {
   static std::shared_mutex lock;
   return lock;
-}
-
-void destroyKeeper(KeeperProcess& keeper) {
-  if (keeper.pid <= 0) return;
-  keeper.socket.reset();  // the keeper exits on end of file by itself
-  if (keeper.pidfd) ::syscall(SYS_pidfd_send_signal, keeper.pidfd.get(), SIGKILL, nullptr, 0);
-  siginfo_t info{};
-  while (::waitid(P_PIDFD, static_cast<id_t>(keeper.pidfd.get()), &info, WEXITED) != 0 &&
-         errno == EINTR) {
-  }
-  keeper.pidfd.reset();
-  keeper.pid = -1;
 }
 
 }  // namespace codecanvas::sandbox

@@ -9,14 +9,17 @@
 #include <shared_mutex>
 #include <string>
 
+#include "common/child_process.h"
 #include "result.h"
 #include "unique_fd.h"
 
 namespace codecanvas::sandbox {
 
+// A slot's keeper. Letting go of it closes the socket first (a keeper exits by itself on
+// end of file), then kills the keeper (and with it, being pid 1 of its namespace, the
+// whole slot) and reaps it: the members go in reverse order.
 struct KeeperProcess {
-  pid_t pid = -1;   // in the server's pid namespace
-  UniqueFd pidfd;   // supervision and signalling without pid reuse races
+  ChildProcess process;
   UniqueFd socket;  // SOCK_SEQPACKET to the keeper's fd 3
 };
 
@@ -30,8 +33,5 @@ Result<KeeperProcess> spawnKeeper(const std::string& processor_path, int cgroup_
 // execve of that file meanwhile fails with ETXTBSY. So whoever holds such a descriptor
 // holds this lock shared (Slot::copyIn), and spawnKeeper exclusively.
 std::shared_mutex& spawnLock();
-
-// Kills the keeper (and with it, being pid 1 of its namespace, the whole slot) and reaps it.
-void destroyKeeper(KeeperProcess& keeper);
 
 }  // namespace codecanvas::sandbox

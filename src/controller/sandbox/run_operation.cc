@@ -25,14 +25,14 @@ Source sourceOf(cgroup::CgroupVersion v) {
 
 }  // namespace
 
-RunOperation::RunOperation(Slot& slot, RunRequest request, Slot::RunHandler done)
+RunOperation::RunOperation(SlotPort& slot, RunRequest request, Slot::RunHandler done)
     : slot_(slot),
       request_(std::move(request)),
       done_(std::move(done)),
-      out_(slot.io_),
-      err_(slot.io_),
-      wall_timer_(slot.io_),
-      cpu_timer_(slot.io_) {}
+      out_(slot.io()),
+      err_(slot.io()),
+      wall_timer_(slot.io()),
+      cpu_timer_(slot.io()) {}
 
 cgroup::RunCgroupLimits RunOperation::cgroupLimits() const {
   cgroup::RunCgroupLimits limits;
@@ -42,14 +42,14 @@ cgroup::RunCgroupLimits RunOperation::cgroupLimits() const {
 }
 
 void RunOperation::start() {
-  slot_.run_cgroups_->acquire(
+  slot_.runCgroups().acquire(
       cgroupLimits(),
       [self = shared_from_this()](Result<cgroup::RunCgroup> cg) { self->launch(std::move(cg)); });
 }
 
 void RunOperation::launch(Result<cgroup::RunCgroup> cgroup) {
   if (finished_) {  // ended (cancelled) while the cgroup was being made
-    if (cgroup.ok()) slot_.run_cgroups_->retire(std::move(cgroup.value()));
+    if (cgroup.ok()) slot_.runCgroups().retire(std::move(cgroup.value()));
     return;
   }
   Status s = cgroup.ok() ? Status{} : Status{withContext("run cgroup", cgroup.error())};
@@ -137,7 +137,7 @@ void RunOperation::cancel(const std::string& why) {
   // Not prepared yet: launch() ends it. Prepared: it ends from the event loop, so that
   // `done` never runs inside the caller (a series cancelling its runs).
   if (prepared_)
-    boost::asio::post(slot_.io_,
+    boost::asio::post(slot_.io(),
                       [self = shared_from_this(), why] { self->endWithoutRunning(why); });
 }
 
@@ -200,13 +200,14 @@ Status RunOperation::preparePlan() {
   err_.pipe.assign(err_pipe[0]);
 
   PlanContext ctx;
-  ctx.uid = slot_.settings_.init.uid;
-  ctx.gid = slot_.settings_.init.gid;
+  ctx.uid = slot_.uid();
+  ctx.gid = slot_.gid();
   ctx.cgroup_limits_memory = cgroup_->limitsMemory();
   ctx.cgroup_v2_dir = cgroup_->v2DirFd() >= 0;
   ctx.v1_tasks_fds = static_cast<uint32_t>(cgroup_->v1TasksFds().size());
-  ctx.seccomp_bpf =
-      request_.seccomp_bpf != nullptr ? request_.seccomp_bpf : slot_.settings_.seccomp_bpf;
+  auto seccomp = slot_.seccompProgram(request_.seccomp_policy);
+  if (!seccomp) return seccomp.error();
+  ctx.seccomp_bpf = seccomp.value();
   plan_bytes_ = protocol::encode(buildRunPlan(request_, ctx));
   // Checked here, before anything is sent: a message the socket refuses would look like a
   // lost keeper and cost the slot. The API keeps requests far below this.
@@ -329,7 +330,7 @@ void RunOperation::finish() {
       r.error = "sandbox failure: " + internal_error_;
     }
   } else {
-    const cgroup::CgroupLayout& layout = slot_.cgroups_.layout();
+    const cgroup::CgroupLayout& layout = slot_.cgroupLayout();
     cgroup::RunUsage usage = usage_ ? *usage_ : cgroup_->readUsage();
     if (usage.cpu_ns) {
       r.time_ms = static_cast<double>(*usage.cpu_ns) / 1e6;
@@ -363,7 +364,7 @@ void RunOperation::finish() {
     r.status = decideStatus(v);
     r.error = statusMessage(r.status, request_.limits, r.exit_code, r.signal);
   }
-  if (cgroup_) slot_.run_cgroups_->retire(std::move(*cgroup_));
+  if (cgroup_) slot_.runCgroups().retire(std::move(*cgroup_));
   auto done = std::move(done_);
   done(std::move(r));
 }

@@ -23,7 +23,7 @@ namespace codecanvas::sandbox {
 
 class RunOperation : public std::enable_shared_from_this<RunOperation> {
  public:
-  RunOperation(Slot& slot, RunRequest request, Slot::RunHandler done);
+  RunOperation(SlotPort& slot, RunRequest request, Slot::RunHandler done);
   // Acquires the run cgroup, builds the plan and sends it (at once, or for a chained run
   // once its predecessor has ended). `done` is called exactly once.
   void start();
@@ -61,7 +61,7 @@ class RunOperation : public std::enable_shared_from_this<RunOperation> {
   void finish();
   void failInternal(const std::string& why, bool slot_broken);
 
-  Slot& slot_;
+  SlotPort& slot_;
   RunRequest request_;
   Slot::RunHandler done_;
   std::optional<cgroup::RunCgroup> cgroup_;

@@ -15,7 +15,7 @@ namespace codecanvas::sandbox {
 
 class RunSeries : public std::enable_shared_from_this<RunSeries> {
  public:
-  RunSeries(Slot& slot, std::vector<RunRequest> requests, Slot::SeriesHandler each,
+  RunSeries(SlotPort& slot, std::vector<RunRequest> requests, Slot::SeriesHandler each,
             std::function<void()> end)
       : slot_(slot), requests_(std::move(requests)), each_(std::move(each)), end_(std::move(end)) {}
   void start();
@@ -28,7 +28,7 @@ class RunSeries : public std::enable_shared_from_this<RunSeries> {
   void create(size_t i, const std::shared_ptr<RunOperation>& after);
   void arrived(size_t i, RunResult r);
 
-  Slot& slot_;
+  SlotPort& slot_;
   std::vector<RunRequest> requests_;
   Slot::SeriesHandler each_;
   std::function<void()> end_;

@@ -39,9 +39,9 @@ struct RunRequest {
   std::string stdin_path;         // a host file given as stdin
   Limits limits;
   std::vector<BoxFile> files;
-  // The compiled seccomp program for this step; null: the slot's default policy. Must
-  // outlive the step (the Sandbox owns every compiled policy).
-  const std::vector<uint8_t>* seccomp_bpf = nullptr;
+  // The seccomp policy of this step, by name (profiles/seccomp/<name>.policy, compiled at
+  // start-up by the SeccompRegistry). A name it does not hold refuses the step.
+  std::string seccomp_policy = "default";
   // A program's run: it finds /box as the steps before it left it and cannot change that
   // for the runs after it (what it adds is removed after it). False for a compile step,
   // whose output the next run must find.

@@ -12,7 +12,6 @@
 #include <filesystem>
 
 #include "sandbox/rootfs_manifest.h"
-#include "sandbox/seccomp_policy.h"
 
 namespace codecanvas::sandbox {
 
@@ -68,18 +67,14 @@ Result<std::unique_ptr<Sandbox>> Sandbox::create(boost::asio::io_context& io,
   if (options.processor_path.empty()) options.processor_path = defaultProcessorPath();
   if (options.manifest_path.empty())
     options.manifest_path = options.data_dir + "/rootfs/default.manifest";
-  if (options.seccomp_policy_path.empty())
-    options.seccomp_policy_path = options.data_dir + "/profiles/seccomp/default.policy";
   std::unique_ptr<Sandbox> sb(new Sandbox(io, options));
 
   auto binds = loadRootfsManifest(options.manifest_path);
   if (!binds) return binds.error();
   sb->binds_ = std::move(binds.value());
-  auto policy = loadSeccompPolicy(options.seccomp_policy_path);
-  if (!policy) return policy.error();
-  auto bpf = compileSeccompPolicy(policy.value());
-  if (!bpf) return withContext("compiling " + options.seccomp_policy_path, bpf.error());
-  sb->seccomp_bpf_ = std::move(bpf.value());
+  auto seccomp = SeccompRegistry::load(options.data_dir + "/profiles/seccomp");
+  if (!seccomp) return seccomp.error();
+  sb->seccomp_ = std::move(seccomp.value());
 
   for (unsigned i = 0; i < options.slots; ++i) {
     const uid_t uid = options.uid_base + i;
@@ -141,27 +136,8 @@ SlotSettings Sandbox::settingsFor(unsigned index) const {
   s.init.box_inodes = options_.box_inodes;
   s.init.tmp_kb = options_.tmp_kb;
   s.init.binds = binds_;
-  s.seccomp_bpf = &seccomp_bpf_;
+  s.seccomp = &seccomp_;
   return s;
-}
-
-Result<const std::vector<uint8_t>*> Sandbox::seccompProgram(const std::string& name) {
-  if (auto it = named_policies_.find(name); it != named_policies_.end()) return it->second.get();
-  if (name.empty() || name.find('/') != std::string::npos || name.front() == '.')
-    return Error{"a seccomp policy name is a file name in profiles/seccomp: '" + name + "'",
-                 EINVAL};
-  const std::string path = options_.data_dir + "/profiles/seccomp/" + name + ".policy";
-  if (path == options_.seccomp_policy_path) {
-    named_policies_[name] = std::make_unique<std::vector<uint8_t>>(seccomp_bpf_);
-    return named_policies_[name].get();
-  }
-  auto policy = loadSeccompPolicy(path);
-  if (!policy) return policy.error();
-  auto bpf = compileSeccompPolicy(policy.value());
-  if (!bpf) return withContext("compiling " + path, bpf.error());
-  auto& slot = named_policies_[name];
-  slot = std::make_unique<std::vector<uint8_t>>(std::move(bpf.value()));
-  return slot.get();
 }
 
 Status Sandbox::rebuild(size_t i) {

@@ -1,4 +1,4 @@
-// The sandbox as a whole: configuration, cgroup detection, the compiled seccomp policy
+// The sandbox as a whole: configuration, cgroup detection, the compiled seccomp policies
 // and the pre-created slots. What codecanvas-run, the benchmark, the integration tests
 // and the HTTP server build on.
 #pragma once
@@ -22,10 +22,9 @@ struct SandboxOptions {
   // Slot n runs as uid/gid uid_base + n: no two slots share an identity, and none may
   // be a real account of the host.
   uint32_t uid_base = 60100;
-  std::string processor_path;       // empty: found next to this executable or in the build tree
-  std::string data_dir;             // empty: CODECANVAS_DATA_DIR from the environment or the build
-  std::string manifest_path;        // empty: <data_dir>/rootfs/default.manifest
-  std::string seccomp_policy_path;  // empty: <data_dir>/profiles/seccomp/default.policy
+  std::string processor_path;  // empty: found next to this executable or in the build tree
+  std::string data_dir;        // empty: CODECANVAS_DATA_DIR from the environment or the build
+  std::string manifest_path;   // empty: <data_dir>/rootfs/default.manifest
   uint64_t box_kb = 64 * 1024;
   uint64_t box_inodes = 4096;
   uint64_t tmp_kb = 64 * 1024;
@@ -50,9 +49,8 @@ class Sandbox {
   // neither (call again). Loop thread only.
   void asyncRebuild(size_t i, std::function<void(Status)> done);
   const cgroup::CgroupLayout& cgroupLayout() const { return cgroups_->layout(); }
-  // The compiled program of profiles/seccomp/<name>.policy, compiled on first use and
-  // kept for the Sandbox's lifetime (RunRequest::seccomp_bpf points at it).
-  Result<const std::vector<uint8_t>*> seccompProgram(const std::string& name);
+  // Every policy of <data_dir>/profiles/seccomp, compiled at create().
+  const SeccompRegistry& seccomp() const { return seccomp_; }
   // What is missing and what stands in for it, said once at start-up.
   const std::vector<std::string>& warnings() const { return warnings_; }
 
@@ -64,7 +62,7 @@ class Sandbox {
   boost::asio::io_context& io_;
   SandboxOptions options_;
   std::vector<protocol::BindEntry> binds_;
-  std::vector<uint8_t> seccomp_bpf_;
+  SeccompRegistry seccomp_;
   std::unique_ptr<cgroup::CgroupTree> cgroups_;
   // Prepares and removes run cgroups in the background (RunCgroupSupply); one thread is
   // enough, the work is a few mkdir and rmdir calls per run.
@@ -82,7 +80,6 @@ class Sandbox {
       std::make_unique<boost::asio::thread_pool>(1);
   std::shared_ptr<int> alive_ = std::make_shared<int>(0);  // expires with the Sandbox
   std::vector<std::string> warnings_;
-  std::map<std::string, std::unique_ptr<std::vector<uint8_t>>> named_policies_;
 };
 
 // Runs one step and then wipes the slot, driving `io` until both are done. For callers

@@ -1,15 +1,14 @@
 // The seccomp policy as data: a text file with one rule and one reason per line
 // (profiles/seccomp/default.policy), a pure parser, a pure compiler that turns it into a
-// classic BPF program for x86_64, and the one call the child makes to install it.
+// classic BPF program for x86_64. Installing one is common/seccomp_program.h.
 //
 // Who runs what:
 //  - parseSeccompPolicy, loadSeccompPolicy, compileSeccompPolicy: the server, once, at
 //    start-up. Compiling inside the child would cost ~260 us per run (docs/performance.md);
 //    the bytes travel to the processor in the run plan instead, and the processor child
 //    installs them with one seccomp(2) call of its own (src/processor/exec_sequence.cc:
-//    the processor does not link the controller).
-//  - installSeccompProgram: the same installation for a process of the server's side;
-//    the unit tests use it in forked children. Async-signal-safe.
+//    installSeccompProgram of src/common, which the unit tests also call in forked
+//    children; the processor does not link the controller).
 #pragma once
 
 #include <cstddef>
@@ -77,11 +76,5 @@ Result<SeccompPolicy> loadSeccompPolicy(const std::string& path);
 //    a short linear prologue that runs before libseccomp's tree; a syscall matched there
 //    gets the prologue rule's action, everything else falls through to the tree.
 Result<std::vector<uint8_t>> compileSeccompPolicy(const SeccompPolicy& policy);
-
-// Child between fork and exec: installs a program made by compileSeccompPolicy with
-// seccomp(SECCOMP_SET_MODE_FILTER, 0). Async-signal-safe: no allocation, one system call,
-// errno left unchanged. no_new_privs must already be set (or the caller must hold
-// CAP_SYS_ADMIN). Returns 0 or an errno value (EINVAL for a malformed program).
-int installSeccompProgram(const uint8_t* bpf, size_t size) noexcept;
 
 }  // namespace codecanvas::sandbox

@@ -22,13 +22,14 @@ constexpr int kStartTimeoutMs = 10000;
 
 Slot::Slot(boost::asio::io_context& io, boost::asio::thread_pool& pool, SlotSettings settings,
            cgroup::CgroupTree& cgroups)
-    : io_(io), pool_(pool), settings_(std::move(settings)), cgroups_(cgroups) {}
+    : SlotPort(io), pool_(pool), settings_(std::move(settings)), cgroups_(cgroups) {}
 
 Slot::~Slot() {
   socket_watch_.reset();
   // The keeper first: with it every process of the slot dies, so the cgroup directories
   // the supply removes next are empty.
-  destroyKeeper(keeper_);
+  keeper_.socket.reset();  // a keeper exits by itself on end of file
+  keeper_.process.killAndReap();
   run_cgroups_.reset();
 }
 
@@ -60,7 +61,7 @@ Status Slot::start() {
   }
   // From here on the supply owns the slot's cgroup and removes it with the slot.
   Status s = startKeeper(slot_cgroup);
-  run_cgroups_ = std::make_unique<cgroup::RunCgroupSupply>(io_, pool_, std::move(slot_cgroup));
+  run_cgroups_ = std::make_unique<cgroup::RunCgroupSupply>(io(), pool_, std::move(slot_cgroup));
   return s;
 }
 
@@ -103,7 +104,7 @@ Status Slot::startKeeper(cgroup::SlotCgroup& slot_cgroup) {
   }
   // asio watches a duplicate, so closing keeper_.socket stays the single owner's job.
   socket_watch_ = std::make_unique<boost::asio::posix::stream_descriptor>(
-      io_, ::fcntl(keeper_.socket.get(), F_DUPFD_CLOEXEC, 3));
+      io(), ::fcntl(keeper_.socket.get(), F_DUPFD_CLOEXEC, 3));
   return {};
 }
 
@@ -126,6 +127,11 @@ void Slot::awaitMessage(std::function<void(Result<Message>)> handler) {
 
 Status Slot::send(const std::vector<uint8_t>& bytes, std::span<const int> fds) {
   return sendMessage(keeper_.socket.get(), bytes, fds);
+}
+
+Result<const std::vector<uint8_t>*> Slot::seccompProgram(const std::string& policy) const {
+  if (settings_.seccomp == nullptr) return Error{"the slot has no seccomp policies", EINVAL};
+  return settings_.seccomp->program(policy);
 }
 
 void Slot::markBroken(const std::string& why) {
@@ -153,15 +159,15 @@ void Slot::asyncRunSeries(std::vector<RunRequest> requests, SeriesHandler each,
     RunResult r;
     if (!requests.empty()) r.limits = requests.front().limits;
     r.error = broken_ ? "sandbox slot is broken" : "sandbox slot is busy";
-    boost::asio::post(io_, [each = std::move(each), end = std::move(end), r = std::move(r)] {
+    boost::asio::post(io(), [each = std::move(each), end = std::move(end), r = std::move(r)] {
       each(0, r);
       end();
     });
     return;
   }
   busy_ = true;
-  auto series = std::make_shared<RunSeries>(*this, std::move(requests), std::move(each),
-                                            [this, end = std::move(end)] {
+  auto series = std::make_shared<RunSeries>(static_cast<SlotPort&>(*this), std::move(requests),
+                                            std::move(each), [this, end = std::move(end)] {
                                               busy_ = false;
                                               end();
                                             });
@@ -175,7 +181,7 @@ void Slot::stopRuns(const std::string& why) {
 
 void Slot::asyncWipe(std::function<void(Status)> done) {
   if (broken_) {
-    boost::asio::post(io_, [done = std::move(done)] {
+    boost::asio::post(io(), [done = std::move(done)] {
       done(Error{"sandbox slot is broken", EIO});
     });
     return;
@@ -184,7 +190,7 @@ void Slot::asyncWipe(std::function<void(Status)> done) {
   if (auto s = send(protocol::encodeEmpty(protocol::Type::kWipe)); !s) {
     markBroken(s.error().message);
     busy_ = false;
-    boost::asio::post(io_, [done = std::move(done), s] { done(s); });
+    boost::asio::post(io(), [done = std::move(done), s] { done(s); });
     return;
   }
   awaitMessage([this, done = std::move(done)](Result<Message> m) {

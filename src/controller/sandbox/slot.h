@@ -19,6 +19,7 @@
 #include "protocol.h"
 #include "sandbox/keeper_process.h"
 #include "sandbox/run_types.h"
+#include "sandbox/seccomp_registry.h"
 #include "seqpacket.h"
 
 namespace codecanvas::sandbox {
@@ -27,13 +28,41 @@ struct SlotSettings {
   unsigned index = 0;
   std::string processor_path;
   protocol::Init init;  // uid, gid, binds, tmpfs sizes; slot and move_to_leaf are filled in
-  const std::vector<uint8_t>* seccomp_bpf = nullptr;  // shared, compiled once
+  const SeccompRegistry* seccomp = nullptr;  // the Sandbox's, shared by every slot
 };
 
-class RunOperation;
+// What a run (RunOperation, RunSeries) may do with its slot, and nothing more: reach the
+// keeper, take a run cgroup, put a file in /box, find its seccomp program, and say the
+// slot is broken. Slot implements it; nothing else of the slot is a run's business.
+class SlotPort {
+ public:
+  boost::asio::io_context& io() const { return io_; }
+  // One message (and descriptors) to the keeper.
+  virtual Status send(const std::vector<uint8_t>& bytes, std::span<const int> fds = {}) = 0;
+  // Waits for the next keeper message; the handler gets an error when the keeper is gone.
+  virtual void awaitMessage(std::function<void(Result<Message>)> handler) = 0;
+  virtual void markBroken(const std::string& why) = 0;
+  virtual bool broken() const = 0;
+  virtual Status copyIn(const BoxFile& file) = 0;
+  virtual cgroup::RunCgroupSupply& runCgroups() = 0;
+  virtual const cgroup::CgroupLayout& cgroupLayout() const = 0;
+  virtual Result<const std::vector<uint8_t>*> seccompProgram(const std::string& policy) const = 0;
+  virtual uint32_t uid() const = 0;
+  virtual uint32_t gid() const = 0;
+  // A sealed, empty memfd: the stdin of every run that has no input.
+  virtual int emptyStdin() const = 0;
+
+ protected:
+  explicit SlotPort(boost::asio::io_context& io) : io_(io) {}
+  ~SlotPort() = default;
+
+ private:
+  boost::asio::io_context& io_;
+};
+
 class RunSeries;
 
-class Slot {
+class Slot final : private SlotPort {
  public:
   using RunHandler = std::function<void(RunResult)>;
 
@@ -62,33 +91,34 @@ class Slot {
   // Empties /box and /tmp; `done` gets an error when the slot is broken.
   void asyncWipe(std::function<void(Status)> done);
   // Places a file in /box (before a step). Synchronous: a few system calls.
-  Status copyIn(const BoxFile& file);
+  Status copyIn(const BoxFile& file) override;
   // Reads the regular files at the top level of /box whose names match one of the shell
   // `patterns` (after a compile step: its artifacts). Symbolic links and other file types
   // are ignored; more than `max_bytes` in all is an error.
   Result<std::vector<BoxFile>> readBoxFiles(const std::vector<std::string>& patterns,
                                             uint64_t max_bytes) const;
 
-  bool broken() const { return broken_; }
+  bool broken() const override { return broken_; }
   bool busy() const { return busy_; }
   unsigned index() const { return settings_.index; }
-  uint32_t uid() const { return settings_.init.uid; }
-  pid_t keeperPid() const { return keeper_.pid; }
-  // A sealed, empty memfd: the stdin of every run that has no input.
-  int emptyStdin() const { return empty_stdin_.get(); }
+  uint32_t uid() const override { return settings_.init.uid; }
+  pid_t keeperPid() const { return keeper_.process.pid(); }
 
  private:
-  friend class RunOperation;
   Slot(boost::asio::io_context& io, boost::asio::thread_pool& pool, SlotSettings settings,
        cgroup::CgroupTree& cgroups);
   Status start();
   Status startKeeper(cgroup::SlotCgroup& slot_cgroup);
-  // Waits for the next keeper message; the handler gets an error when the keeper is gone.
-  void awaitMessage(std::function<void(Result<Message>)> handler);
-  Status send(const std::vector<uint8_t>& bytes, std::span<const int> fds = {});
-  void markBroken(const std::string& why);
+  // SlotPort, for the runs of this slot.
+  void awaitMessage(std::function<void(Result<Message>)> handler) override;
+  Status send(const std::vector<uint8_t>& bytes, std::span<const int> fds = {}) override;
+  void markBroken(const std::string& why) override;
+  cgroup::RunCgroupSupply& runCgroups() override { return *run_cgroups_; }
+  const cgroup::CgroupLayout& cgroupLayout() const override { return cgroups_.layout(); }
+  Result<const std::vector<uint8_t>*> seccompProgram(const std::string& policy) const override;
+  uint32_t gid() const override { return settings_.init.gid; }
+  int emptyStdin() const override { return empty_stdin_.get(); }
 
-  boost::asio::io_context& io_;
   boost::asio::thread_pool& pool_;
   SlotSettings settings_;
   cgroup::CgroupTree& cgroups_;
