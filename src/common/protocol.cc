@@ -1,5 +1,7 @@
 #include "protocol.h"
 
+#include <type_traits>
+
 #include "wire.h"
 
 namespace codecanvas::protocol {
@@ -50,16 +52,122 @@ const char* stepName(Step step) {
 
 namespace {
 
-wire::Writer header(Type t) {
-  wire::Writer w;
-  w.put(t);
-  return w;
+// Each message's fields are listed once, in wire order, in a fields() function that both
+// directions walk: encode with an Out archive, decode with an In archive. A field added
+// to one direction is added to the other, so the two cannot drift.
+//   integers and enums  as they are in memory (both ends are one build on one machine)
+//   bool                one byte, 0 or 1
+//   string, bytes       u32 length, then the bytes
+//   list                u32 count (decode refuses more than its maximum), then each entry
+class Out {
+ public:
+  explicit Out(Type t) { w_.put(t); }
+  template <class T>
+  requires std::is_integral_v<T> || std::is_enum_v<T>
+  void operator()(const T& v) {
+    if constexpr (std::is_same_v<T, bool>)
+      w_.put(static_cast<uint8_t>(v));
+    else
+      w_.put(v);
+  }
+  void operator()(const std::string& s) { w_.putString(s); }
+  void operator()(const std::vector<std::string>& list) { w_.putStrings(list); }
+  void operator()(const std::vector<uint8_t>& bytes) { w_.putBytes(bytes.data(), bytes.size()); }
+  template <class E, class F>
+  void list(const std::vector<E>& entries, uint32_t /*max*/, F each) {
+    w_.put(static_cast<uint32_t>(entries.size()));
+    for (const E& e : entries) each(const_cast<E&>(e));
+  }
+  std::vector<uint8_t> bytes() const { return w_.bytes(); }
+
+ private:
+  wire::Writer w_;
+};
+
+class In {
+ public:
+  explicit In(const std::vector<uint8_t>& bytes) : r_(bytes.data(), bytes.size()) {}
+  // The header: the message has the expected type.
+  bool open(Type expected) {
+    Type t{};
+    return r_.get(t) && t == expected;
+  }
+  template <class T>
+  requires std::is_integral_v<T> || std::is_enum_v<T>
+  void operator()(T& v) {
+    if constexpr (std::is_same_v<T, bool>) {
+      uint8_t b = 0;
+      r_.get(b);
+      v = b != 0;
+    } else {
+      r_.get(v);
+    }
+  }
+  void operator()(std::string& s) { r_.getString(s); }
+  void operator()(std::vector<std::string>& list) { r_.getStrings(list); }
+  void operator()(std::vector<uint8_t>& bytes) { r_.getBlob(bytes); }
+  template <class E, class F>
+  void list(std::vector<E>& entries, uint32_t max, F each) {
+    uint32_t n = 0;
+    if (!r_.get(n) || n > max) {
+      bad_ = true;
+      return;
+    }
+    entries.resize(n);
+    for (E& e : entries) each(e);
+  }
+  // Every field was there and nothing is left over.
+  bool done() const { return !bad_ && r_.atEnd(); }
+
+ private:
+  wire::Reader r_;
+  bool bad_ = false;
+};
+
+template <class A>
+void fields(A& a, Init& m) {
+  a(m.slot), a(m.uid), a(m.gid), a(m.hostname), a(m.box_kb), a(m.box_inodes), a(m.tmp_kb);
+  a.list(m.binds, 1024, [&](BindEntry& b) { a(b.path), a(b.optional); });
+  a(m.move_to_leaf), a(m.v1_joins);
 }
 
-// Positions a reader after the header if the message has the expected type.
-bool open(Type expected, wire::Reader& r) {
-  Type t{};
-  return r.get(t) && t == expected;
+template <class A>
+void fields(A& a, RunPlan& m) {
+  a(m.argv), a(m.env), a(m.cwd);
+  a.list(m.rlimits, 64, [&](Rlimit& l) { a(l.resource), a(l.soft), a(l.hard); });
+  a(m.nice), a(m.uid), a(m.gid), a(m.seccomp_bpf), a(m.cgroup_v2_dir), a(m.v1_tasks_fds);
+  a(m.seal_box);
+}
+
+template <class A>
+void fields(A& a, StepFailure& m) {
+  a(m.step), a(m.err);
+}
+
+template <class A>
+void fields(A& a, Exited& m) {
+  a(m.wait_status), a(m.wall_ns), a(m.user_ns), a(m.system_ns), a(m.max_rss_kb), a(m.leftover);
+  a(m.reset_errno);
+}
+
+template <class A>
+void fields(A& a, Failure& m) {
+  a(m.message), a(m.err);
+}
+
+template <class M>
+std::vector<uint8_t> encodeAs(Type type, const M& m) {
+  Out out(type);
+  fields(out, const_cast<M&>(m));  // Out only reads
+  return out.bytes();
+}
+
+template <class M>
+bool decodeAs(Type type, const std::vector<uint8_t>& bytes, M& m) {
+  In in(bytes);
+  if (!in.open(type)) return false;
+  fields(in, m);
+  return in.done();
 }
 
 }  // namespace
@@ -72,131 +180,38 @@ std::optional<Type> typeOf(const std::vector<uint8_t>& bytes) {
 }
 
 std::vector<uint8_t> encodeEmpty(Type type) {
-  return header(type).bytes();
+  return Out(type).bytes();
 }
 
 std::vector<uint8_t> encode(const Init& m) {
-  auto w = header(Type::kInit);
-  w.put(m.slot);
-  w.put(m.uid);
-  w.put(m.gid);
-  w.putString(m.hostname);
-  w.put(m.box_kb);
-  w.put(m.box_inodes);
-  w.put(m.tmp_kb);
-  w.put(static_cast<uint32_t>(m.binds.size()));
-  for (const auto& b : m.binds) {
-    w.putString(b.path);
-    w.put(static_cast<uint8_t>(b.optional));
-  }
-  w.put(static_cast<uint8_t>(m.move_to_leaf));
-  w.put(m.v1_joins);
-  return w.bytes();
+  return encodeAs(Type::kInit, m);
 }
-
 bool decode(const std::vector<uint8_t>& bytes, Init& m) {
-  wire::Reader r(bytes.data(), bytes.size());
-  if (!open(Type::kInit, r)) return false;
-  uint32_t n = 0;
-  r.get(m.slot), r.get(m.uid), r.get(m.gid), r.getString(m.hostname);
-  r.get(m.box_kb), r.get(m.box_inodes), r.get(m.tmp_kb);
-  if (!r.get(n) || n > 1024) return false;
-  m.binds.resize(n);
-  for (auto& b : m.binds) {
-    uint8_t opt = 0;
-    r.getString(b.path), r.get(opt);
-    b.optional = opt != 0;
-  }
-  uint8_t leaf = 0;
-  r.get(leaf);
-  m.move_to_leaf = leaf != 0;
-  r.get(m.v1_joins);
-  return r.atEnd();
+  return decodeAs(Type::kInit, bytes, m);
 }
-
 std::vector<uint8_t> encode(const RunPlan& m) {
-  auto w = header(Type::kRun);
-  w.putStrings(m.argv);
-  w.putStrings(m.env);
-  w.putString(m.cwd);
-  w.put(static_cast<uint32_t>(m.rlimits.size()));
-  for (const auto& l : m.rlimits) {
-    w.put(l.resource);
-    w.put(l.soft);
-    w.put(l.hard);
-  }
-  w.put(m.nice);
-  w.put(m.uid);
-  w.put(m.gid);
-  w.putBytes(m.seccomp_bpf.data(), m.seccomp_bpf.size());
-  w.put(static_cast<uint8_t>(m.cgroup_v2_dir));
-  w.put(m.v1_tasks_fds);
-  w.put(static_cast<uint8_t>(m.seal_box));
-  return w.bytes();
+  return encodeAs(Type::kRun, m);
 }
-
 bool decode(const std::vector<uint8_t>& bytes, RunPlan& m) {
-  wire::Reader r(bytes.data(), bytes.size());
-  if (!open(Type::kRun, r)) return false;
-  r.getStrings(m.argv), r.getStrings(m.env), r.getString(m.cwd);
-  uint32_t n = 0;
-  if (!r.get(n) || n > 64) return false;
-  m.rlimits.resize(n);
-  for (auto& l : m.rlimits) r.get(l.resource), r.get(l.soft), r.get(l.hard);
-  r.get(m.nice), r.get(m.uid), r.get(m.gid), r.getBlob(m.seccomp_bpf);
-  uint8_t v2 = 0, seal = 0;
-  r.get(v2), r.get(m.v1_tasks_fds), r.get(seal);
-  m.cgroup_v2_dir = v2 != 0;
-  m.seal_box = seal != 0;
-  return r.atEnd();
+  return decodeAs(Type::kRun, bytes, m);
 }
-
 std::vector<uint8_t> encode(const StepFailure& m) {
-  auto w = header(Type::kStartFailed);
-  w.put(m.step);
-  w.put(m.err);
-  return w.bytes();
+  return encodeAs(Type::kStartFailed, m);
 }
-
 bool decode(const std::vector<uint8_t>& bytes, StepFailure& m) {
-  wire::Reader r(bytes.data(), bytes.size());
-  if (!open(Type::kStartFailed, r)) return false;
-  r.get(m.step), r.get(m.err);
-  return r.atEnd();
+  return decodeAs(Type::kStartFailed, bytes, m);
 }
-
 std::vector<uint8_t> encode(const Exited& m) {
-  auto w = header(Type::kExited);
-  w.put(m.wait_status);
-  w.put(m.wall_ns);
-  w.put(m.user_ns);
-  w.put(m.system_ns);
-  w.put(m.max_rss_kb);
-  w.put(m.leftover);
-  w.put(m.reset_errno);
-  return w.bytes();
+  return encodeAs(Type::kExited, m);
 }
-
 bool decode(const std::vector<uint8_t>& bytes, Exited& m) {
-  wire::Reader r(bytes.data(), bytes.size());
-  if (!open(Type::kExited, r)) return false;
-  r.get(m.wait_status), r.get(m.wall_ns), r.get(m.user_ns), r.get(m.system_ns);
-  r.get(m.max_rss_kb), r.get(m.leftover), r.get(m.reset_errno);
-  return r.atEnd();
+  return decodeAs(Type::kExited, bytes, m);
 }
-
 std::vector<uint8_t> encode(const Failure& m) {
-  auto w = header(Type::kFailure);
-  w.putString(m.message);
-  w.put(m.err);
-  return w.bytes();
+  return encodeAs(Type::kFailure, m);
 }
-
 bool decode(const std::vector<uint8_t>& bytes, Failure& m) {
-  wire::Reader r(bytes.data(), bytes.size());
-  if (!open(Type::kFailure, r)) return false;
-  r.getString(m.message), r.get(m.err);
-  return r.atEnd();
+  return decodeAs(Type::kFailure, bytes, m);
 }
 
 }  // namespace codecanvas::protocol
