@@ -12,11 +12,12 @@
 namespace codecanvas {
 namespace {
 
-pid_t spawnShell(const char* script) {
-  const char* argv[] = {"sh", "-c", script, nullptr};
+// The program itself, not through a shell: a shell that forks would leave its child
+// behind when it is killed, holding the test's stdout open.
+pid_t spawn(const char* path, const char* arg1, const char* arg2 = nullptr) {
+  const char* argv[] = {path, arg1, arg2, nullptr};
   pid_t pid = -1;
-  if (::posix_spawn(&pid, "/bin/sh", nullptr, nullptr, const_cast<char* const*>(argv), environ) !=
-      0)
+  if (::posix_spawn(&pid, path, nullptr, nullptr, const_cast<char* const*>(argv), environ) != 0)
     return -1;
   return pid;
 }
@@ -27,7 +28,7 @@ bool procEntryExists(pid_t pid) {
 }
 
 TEST(ChildProcess, WaitGivesTheExitStatus) {
-  auto child = ChildProcess::adopt(spawnShell("exit 3"));
+  auto child = ChildProcess::adopt(spawn("/bin/sh", "-c", "exit 3"));
   ASSERT_TRUE(child.ok()) << child.error().message;
   auto status = child->wait();
   ASSERT_TRUE(status.ok()) << status.error().message;
@@ -38,7 +39,7 @@ TEST(ChildProcess, WaitGivesTheExitStatus) {
 }
 
 TEST(ChildProcess, KillThenWaitSaysSigkill) {
-  auto child = ChildProcess::adopt(spawnShell("sleep 100"));
+  auto child = ChildProcess::adopt(spawn("/bin/sleep", "100"));
   ASSERT_TRUE(child.ok()) << child.error().message;
   child->kill();
   auto status = child->wait();
@@ -48,7 +49,7 @@ TEST(ChildProcess, KillThenWaitSaysSigkill) {
 }
 
 TEST(ChildProcess, LettingGoKillsAndReaps) {
-  const pid_t pid = spawnShell("sleep 100");
+  const pid_t pid = spawn("/bin/sleep", "100");
   ASSERT_GT(pid, 0);
   {
     auto child = ChildProcess::adopt(pid);
