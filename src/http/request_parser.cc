@@ -32,30 +32,6 @@ std::string shortened(std::string s, size_t max_bytes) {
   return s + "...";
 }
 
-// The body as a JSON object. nlohmann's parser rejects invalid UTF-8 in strings, so every
-// string that gets past here is valid UTF-8.
-std::variant<json, ApiError> parseObject(std::string_view body, const InputLimits& limits) {
-  if (body.size() > limits.max_body_bytes)
-    return tooLarge("the request body is " + kib(body.size()) + "; the maximum is " +
-                    kib(limits.max_body_bytes));
-  if (body.empty()) return badRequest("the request body is empty; send a JSON object");
-  json j;
-  try {
-    j = json::parse(body);
-  } catch (const json::exception& e) {
-    // parse_error, and out_of_range for a number beyond a double ("1e400"): both are the
-    // client's malformed body, not the server's fault.
-    std::string what = e.what();
-    // "[json.exception.parse_error.101] parse error at line 1, column 2: ..." → from "parse error"
-    if (auto at = what.find("] "); at != std::string::npos) what = what.substr(at + 2);
-    // The message ends with the token read last ("...; last read: '<token>'"), which can be
-    // most of the body: the place and the reason come first and are what the client needs.
-    return badRequest("the request body is not valid JSON (UTF-8): " + shortened(what, 300));
-  }
-  if (!j.is_object()) return badRequest("the request body must be a JSON object");
-  return j;
-}
-
 // A string field. Missing: nullopt when optional, an error when required.
 std::variant<std::optional<std::string>, ApiError> stringField(const json& obj, const char* key,
                                                                bool required, size_t max_bytes,
@@ -177,28 +153,7 @@ std::optional<ApiError> parseCommon(const json& j, const LanguageRegistry& langu
   if (auto* e = std::get_if<ApiError>(&source)) return *e;
   spec.source = *std::get<0>(source);
 
-  if (auto it = j.find("args"); it != j.end() && !it->is_null()) {
-    if (!it->is_array()) return badRequest("\"args\" must be a list of strings");
-    if (it->size() > limits.max_args)
-      return badRequest("\"args\" has " + std::to_string(it->size()) + " entries; the maximum is " +
-                        std::to_string(limits.max_args));
-    size_t total = 0;
-    for (const auto& a : *it) {
-      if (!a.is_string()) return badRequest("\"args\" must be a list of strings");
-      const auto& s = a.get_ref<const std::string&>();
-      if (s.size() > limits.max_arg_bytes)
-        return tooLarge("an entry of \"args\" is longer than " +
-                        std::to_string(limits.max_arg_bytes) + " bytes");
-      total += s.size() + 1;  // with its NUL, as execve counts
-      if (total > limits.max_args_total_bytes)
-        return badRequest("\"args\" add up to more than " + kib(limits.max_args_total_bytes) +
-                          " (each argument counts its length plus one)");
-      if (s.find('\0') != std::string::npos)
-        return badRequest(
-            "an entry of \"args\" contains a NUL character, which no argument can hold");
-      spec.args.push_back(s);
-    }
-  }
+  if (auto e = parseArgs(j, limits, spec.args)) return e;
   auto l = limitsField(j);
   if (auto* e = std::get_if<ApiError>(&l)) return *e;
   spec.limits = std::get<0>(l);
@@ -207,10 +162,61 @@ std::optional<ApiError> parseCommon(const json& j, const LanguageRegistry& langu
 
 }  // namespace
 
+// The body as a JSON object. nlohmann's parser rejects invalid UTF-8 in strings, so every
+// string that gets past here is valid UTF-8.
+std::variant<json, ApiError> parseJsonObject(std::string_view body, const InputLimits& limits) {
+  if (body.size() > limits.max_body_bytes)
+    return tooLarge("the request body is " + kib(body.size()) + "; the maximum is " +
+                    kib(limits.max_body_bytes));
+  if (body.empty()) return badRequest("the request body is empty; send a JSON object");
+  json j;
+  try {
+    j = json::parse(body);
+  } catch (const json::exception& e) {
+    // parse_error, and out_of_range for a number beyond a double ("1e400"): both are the
+    // client's malformed body, not the server's fault.
+    std::string what = e.what();
+    // "[json.exception.parse_error.101] parse error at line 1, column 2: ..." → from "parse error"
+    if (auto at = what.find("] "); at != std::string::npos) what = what.substr(at + 2);
+    // The message ends with the token read last ("...; last read: '<token>'"), which can be
+    // most of the body: the place and the reason come first and are what the client needs.
+    return badRequest("the request body is not valid JSON (UTF-8): " + shortened(what, 300));
+  }
+  if (!j.is_object()) return badRequest("the request body must be a JSON object");
+  return j;
+}
+
+std::optional<ApiError> parseArgs(const json& j, const InputLimits& limits,
+                                  std::vector<std::string>& args) {
+  auto it = j.find("args");
+  if (it == j.end() || it->is_null()) return std::nullopt;
+  if (!it->is_array()) return badRequest("\"args\" must be a list of strings");
+  if (it->size() > limits.max_args)
+    return badRequest("\"args\" has " + std::to_string(it->size()) + " entries; the maximum is " +
+                      std::to_string(limits.max_args));
+  size_t total = 0;
+  for (const auto& a : *it) {
+    if (!a.is_string()) return badRequest("\"args\" must be a list of strings");
+    const auto& s = a.get_ref<const std::string&>();
+    if (s.size() > limits.max_arg_bytes)
+      return tooLarge("an entry of \"args\" is longer than " +
+                      std::to_string(limits.max_arg_bytes) + " bytes");
+    total += s.size() + 1;  // with its NUL, as execve counts
+    if (total > limits.max_args_total_bytes)
+      return badRequest("\"args\" add up to more than " + kib(limits.max_args_total_bytes) +
+                        " (each argument counts its length plus one)");
+    if (s.find('\0') != std::string::npos)
+      return badRequest(
+          "an entry of \"args\" contains a NUL character, which no argument can hold");
+    args.push_back(s);
+  }
+  return std::nullopt;
+}
+
 std::variant<ParsedRun, ApiError> parseRunRequest(std::string_view body,
                                                   const LanguageRegistry& languages,
                                                   const InputLimits& limits) {
-  auto parsed = parseObject(body, limits);
+  auto parsed = parseJsonObject(body, limits);
   if (auto* e = std::get_if<ApiError>(&parsed)) return *e;
   const json& j = std::get<json>(parsed);
   ParsedRun out;
@@ -224,7 +230,7 @@ std::variant<ParsedRun, ApiError> parseRunRequest(std::string_view body,
 std::variant<ParsedJudge, ApiError> parseJudgeRequest(std::string_view body,
                                                       const LanguageRegistry& languages,
                                                       const InputLimits& limits) {
-  auto parsed = parseObject(body, limits);
+  auto parsed = parseJsonObject(body, limits);
   if (auto* e = std::get_if<ApiError>(&parsed)) return *e;
   const json& j = std::get<json>(parsed);
   ParsedJudge out;

@@ -3,9 +3,12 @@
 // ignored (the contract says so); everything else is checked for type and range.
 #pragma once
 
+#include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <variant>
+#include <vector>
 
 #include "api_types.h"
 #include "jobs/code_runner.h"
@@ -41,6 +44,15 @@ struct ParsedJudge {
 // Any integer limit above this is refused rather than clamped: it is a client bug, not a
 // request for "as much as allowed" (values up to it are clamped to the maximums).
 inline constexpr uint64_t kLimitCeiling = 1'000'000'000'000ULL;
+
+// The pieces every request format shares (the native API and its adapters):
+// The body as a JSON object, within max_body_bytes; strings in it are valid UTF-8.
+std::variant<nlohmann::json, ApiError> parseJsonObject(std::string_view body,
+                                                       const InputLimits& limits);
+// "args": a list of strings within max_args, max_arg_bytes and max_args_total_bytes, no
+// NUL; absent or null is none. Appends to `args`.
+std::optional<ApiError> parseArgs(const nlohmann::json& request, const InputLimits& limits,
+                                  std::vector<std::string>& args);
 
 std::variant<ParsedRun, ApiError> parseRunRequest(std::string_view body,
                                                   const jobs::LanguageRegistry& languages,

@@ -130,5 +130,32 @@ TEST(ResolveLimitsTest, DefaultsThenTheLowerOfTheTwoMaximums) {
   EXPECT_EQ(resolveLimits(lang, req, op).memory_kb, 1u << 20);  // the language's ceiling
 }
 
+TEST(CodeRunnerTest, ExtraFilesGoToBoxAndIntoTheCompileCacheKey) {
+  LanguageProfile lang;
+  lang.name = "c";
+  lang.version = "12";
+  lang.source_file = "main.c";
+  lang.run_argv = {"./main"};
+  lang.compile = CompileSpec{{"cc", "main.c"}, {"main"}, {}};
+  CodeRunner runner(Limits{});
+  RunSpec spec;
+  spec.language = &lang;
+  spec.source = "#include \"a.h\"";
+  const std::string plain_key = runner.planRun(spec).compile->cache_key;
+  spec.files = {BoxFile{"a.h", "int x;", "", 0644}};
+  const JobPlan plan = runner.planRun(spec);
+  ASSERT_EQ(plan.files.size(), 2u);
+  EXPECT_EQ(plan.files[0].name, "main.c");
+  EXPECT_EQ(plan.files[1].name, "a.h");
+  EXPECT_EQ(plan.files[1].content, "int x;");
+  const std::string key = plan.compile->cache_key;
+  EXPECT_NE(key, plain_key) << "a header changes the build";
+  EXPECT_EQ(runner.planRun(spec).compile->cache_key, key) << "the same files, the same key";
+  spec.files[0].content = "int y;";
+  EXPECT_NE(runner.planRun(spec).compile->cache_key, key) << "another header, another key";
+  spec.files[0] = BoxFile{"a.hint x;", "", "", 0644};
+  EXPECT_NE(runner.planRun(spec).compile->cache_key, key) << "name and content cannot blur";
+}
+
 }  // namespace
 }  // namespace codecanvas::judge

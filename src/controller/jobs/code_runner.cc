@@ -60,14 +60,22 @@ std::optional<CompileStep> CodeRunner::compileStep(const RunSpec& spec) const {
   // The environment shapes the build as much as the command line does.
   std::vector<std::string> command = step.request.argv;
   command.insert(command.end(), lang.env.begin(), lang.env.end());
+  // The other files shape the build as much as the source does (a header, a module).
+  // Every part length-prefixed, so no two different sets of files give the same string.
+  std::string inputs = std::to_string(spec.files.size()) + ":" +
+                       std::to_string(spec.source.size()) + ":" + spec.source;
+  for (const auto& f : spec.files)
+    inputs += std::to_string(f.name.size()) + ":" + f.name + std::to_string(f.content.size()) +
+              ":" + f.content;
   step.cache_key =
-      CompileCache::makeKey(spec.cache_scope, lang.name, lang.version, command, spec.source);
+      CompileCache::makeKey(spec.cache_scope, lang.name, lang.version, command, inputs);
   return step;
 }
 
 JobPlan CodeRunner::planRun(const RunSpec& spec) const {
   JobPlan plan;
   plan.files.push_back(sandbox::BoxFile{spec.language->source_file, spec.source, "", 0644});
+  plan.files.insert(plan.files.end(), spec.files.begin(), spec.files.end());
   plan.compile = compileStep(spec);
   sandbox::RunRequest run = runStep(spec, limitsFor(spec));
   run.stdin_data = spec.stdin_data;

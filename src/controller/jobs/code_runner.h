@@ -33,6 +33,9 @@ struct RunSpec {
   std::string source;
   std::string stdin_data;
   std::vector<std::string> args;
+  // More files for /box beside the source (plain names, not the source's), e.g. headers
+  // or data a program of several files needs; they are part of the compile cache key.
+  std::vector<sandbox::BoxFile> files;
   RequestedLimits limits;
   // Who may share compiled artifacts with this request (the API key's name; "" without
   // keys): requests of different keys never see each other's compile cache entries.

@@ -7,14 +7,10 @@
 
 namespace codecanvas::sandbox {
 
-namespace {
-
-std::string signalText(int sig) {
+std::string signalName(int sig) {
   const char* abbrev = ::sigabbrev_np(sig);
   return abbrev != nullptr ? std::string("SIG") + abbrev : "signal " + std::to_string(sig);
 }
-
-}  // namespace
 
 const char* statusName(RunStatus s) {
   switch (s) {
@@ -92,7 +88,7 @@ std::string statusMessage(RunStatus status, const Limits& l, std::optional<int> 
     case RunStatus::kSyscallBlocked:
       return "system call blocked by the sandbox policy";
     case RunStatus::kRuntimeError:
-      return signal ? "killed by signal " + signalText(*signal)
+      return signal ? "killed by signal " + signalName(*signal)
                     : "exited with code " + std::to_string(exit_code.value_or(-1));
     case RunStatus::kInternalError:
       return "sandbox failure";

@@ -28,6 +28,9 @@ struct VerdictInput {
 
 RunStatus decideStatus(const VerdictInput& in);
 
+// "SIGSEGV" for 11; "signal 77" for a number without a name.
+std::string signalName(int sig);
+
 // The sentence a result gives for its status, naming the limit that was passed, the signal
 // or the exit code ("time limit exceeded (1000 ms)", "killed by signal SIGSEGV"); empty
 // for kOk.
