@@ -53,6 +53,14 @@ if [ ! -f web/dist/index.html ] ||
   (cd web && node build.mjs >/dev/null)
 fi
 
+# The real clients of the APIs codecanvas is compatible with (tests/compat/package-lock.json),
+# for the compat tests.
+if [ "${1:-}" = --tests ] && { [ ! -f tests/compat/node_modules/.package-lock.json ] ||
+   [ tests/compat/package-lock.json -nt tests/compat/node_modules/.package-lock.json ]; }; then
+  say "installing the compat tests' npm clients (tests/compat/package-lock.json)"
+  (cd tests/compat && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+fi
+
 if [ ! -f build/build.ninja ]; then
   say "configuring build/"
   meson setup build -Dtests=enabled >/dev/null

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "jobs/result_json.h"
+#include "piston_api.h"
 
 namespace codecanvas::http {
 
@@ -41,6 +42,12 @@ const Api::Route Api::kRoutes[] = {
     {"/api/v1/runtimes", "GET", &Api::runtimes},
     {"/health", "GET", &Api::health},
     {"/metrics", "GET", &Api::metrics},
+    {"/api/v2/runtimes", "GET", &Api::pistonRuntimes},
+    {"/api/v2/piston/runtimes", "GET", &Api::pistonRuntimes},
+    {"/api/v2/packages", "GET", &Api::pistonPackages},
+    {"/api/v2/piston/packages", "GET", &Api::pistonPackages},
+    {"/api/v2/execute", "POST", &Api::pistonExecute},
+    {"/api/v2/piston/execute", "POST", &Api::pistonExecute},
 };
 
 HttpResponse errorResponse(const ApiError& e) {
@@ -280,6 +287,33 @@ HttpResponse Api::metrics(const HttpRequest&) {
   r.content_type = "text/plain; version=0.0.4; charset=utf-8";
   r.body = metrics_.render(backend_.gauges());
   return r;
+}
+
+HttpResponse Api::pistonRuntimes(const HttpRequest&) {
+  return jsonResponse(200, piston::runtimes(backend_.languages()));
+}
+
+HttpResponse Api::pistonPackages(const HttpRequest&) {
+  return jsonResponse(200, piston::packages(backend_.languages()));
+}
+
+HttpResponse Api::pistonExecute(const HttpRequest& req) {
+  auto parsed = piston::parseExecute(req.body, backend_.languages(), options_.input);
+  if (auto* e = std::get_if<ApiError>(&parsed)) return piston::asPistonError(errorResponse(*e));
+  jobs::RunSpec& spec = std::get<jobs::RunSpec>(parsed);
+  spec.cache_scope = tls_log_fields.key;
+  const jobs::LanguageProfile& lang = *spec.language;
+  auto executed = execute(backend_.planRun(spec), lang, req);
+  if (auto* r = std::get_if<HttpResponse>(&executed)) return piston::asPistonError(*r);
+  const auto& outcome = std::get<JobOutcome>(executed);
+  json j = piston::executeAnswer(lang, outcome);
+  // The log and the metrics count it in the native terms, like a run of /api/v1/run.
+  const bool ran = !outcome.runs.empty() &&
+                   !(outcome.compile && outcome.compile->status != sandbox::RunStatus::kOk);
+  tls_log_fields.status =
+      ran ? sandbox::statusName(outcome.runs.front().status) : std::string("compile_error");
+  metrics_.countRun(lang.name, tls_log_fields.status);
+  return jsonResponse(200, j);
 }
 
 }  // namespace codecanvas::http

@@ -116,6 +116,10 @@ class Api {
   HttpResponse runtimes(const HttpRequest&);
   HttpResponse health(const HttpRequest&);
   HttpResponse metrics(const HttpRequest&);
+  // The Piston v2 adapter (piston_api.h), at /api/v2/ and /api/v2/piston/.
+  HttpResponse pistonRuntimes(const HttpRequest&);
+  HttpResponse pistonPackages(const HttpRequest&);
+  HttpResponse pistonExecute(const HttpRequest& request);
   // Submits a job and waits for it: its outcome, or the answer to give instead (503 when
   // the queue is full or the server stops, 500 on a sandbox fault).
   std::variant<jobs::JobOutcome, HttpResponse> execute(jobs::JobPlan plan,

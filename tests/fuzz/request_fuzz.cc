@@ -11,6 +11,8 @@
 // starts with 'O' is header lines for Api::precheck's Host, Origin and Content-Encoding
 // checks, as on a server bound to loopback with one more allowed host and origin.
 //
+// Every body also goes to POST /api/v2/execute (the Piston adapter).
+//
 // It checks the contract of docs/api.md, not only that nothing crashes, and abort()s with
 // a sentence when any of these fails:
 //   - every answer has a status in 200..599 and a JSON body (valid UTF-8) unless it is the
@@ -52,6 +54,7 @@
 #include "access.h"
 #include "api.h"
 #include "judge/checker.h"
+#include "piston_api.h"
 #include "request_parser.h"
 
 namespace codecanvas::http {
@@ -311,7 +314,8 @@ bool hasHeader(const HttpResponse& r, const std::string& name) {
 }
 
 // The checks every answer passes; returns its JSON body (null for the metrics page).
-json checkResponse(const HttpResponse& r) {
+// `piston`: an answer of the Piston adapter's handler, whose errors are {"message": ...}.
+json checkResponse(const HttpResponse& r, bool piston = false) {
   const std::string shown = std::to_string(r.status) + " " + r.body;
   FUZZ_CHECK(r.status >= 200 && r.status <= 599, shown);
   for (const auto& [k, v] : r.headers)
@@ -325,6 +329,15 @@ json checkResponse(const HttpResponse& r) {
   json j = json::parse(r.body, nullptr, false);
   FUZZ_CHECK(!j.is_discarded(), shown);
   if (r.status < 400) return j;
+  if (piston) {
+    FUZZ_CHECK(j.is_object() && j.size() == 1 && j["message"].is_string(), shown);
+    FUZZ_CHECK(!j["message"].get<std::string>().empty(), shown);
+    FUZZ_CHECK(j["message"].get<std::string>().size() <= kMaxErrorBytes, shown);
+    FUZZ_CHECK(r.status == 400 || r.status == 413 || r.status == 503 ||
+                   (r.status == 500 && harness().backend.faulted),
+               shown);
+    return j;
+  }
   const char* code = codeFor(r.status);
   FUZZ_CHECK(code != nullptr, shown);
   FUZZ_CHECK(j.is_object() && j.size() == 2 && j["code"] == code, shown);
@@ -542,6 +555,37 @@ void checkJudge(std::string_view body) {
   if (!magicAnswer(p.spec.run, r)) checkJudgeAnswer(p, r, j);
 }
 
+// The body as a Piston execute: the parser never throws, and the adapter refuses exactly
+// what it refuses (in Piston's error shape) or answers with a run stage.
+void checkPiston(std::string_view body) {
+  Harness& h = harness();
+  g_context = "POST /api/v2/execute";
+  h.backend.faulted = false;
+  std::variant<jobs::RunSpec, ApiError> parsed;
+  try {
+    parsed = piston::parseExecute(body, h.backend.languages(), h.options.input);
+  } catch (const std::exception& e) {
+    violated("piston::parseExecute does not throw", e.what());
+  }
+  const int submitted = h.backend.submitted;
+  const HttpResponse r =
+      h.api.handle(HttpRequest{"POST", "/api/v2/execute", std::string(body), {}});
+  const json j = checkResponse(r, /*piston=*/true);
+  if (auto* e = std::get_if<ApiError>(&parsed)) {
+    FUZZ_CHECK(r.status == e->status && j["message"] == json::parse(quote(e->message)),
+               "refused differently: " + r.body);
+    FUZZ_CHECK(h.backend.submitted == submitted, "a job was submitted for a refused request");
+    return;
+  }
+  const auto& spec = std::get<jobs::RunSpec>(parsed);
+  FUZZ_CHECK(spec.language != nullptr && spec.files.size() < 64, "parsed files");
+  if (r.status != 200) return;  // busy or a sandbox fault the backend chose to play
+  FUZZ_CHECK(j["language"] == spec.language->name && j["run"].is_object(), r.body);
+  for (const char* key : {"stdout", "stderr", "output", "code", "signal", "message", "status",
+                          "cpu_time", "wall_time", "memory"})
+    FUZZ_CHECK(j["run"].contains(key), std::string("run.") + key + " missing: " + r.body);
+}
+
 // "PATH\nBODY": the routing, with every method an API client might use.
 void checkRoute(std::string_view data) {
   Harness& h = harness();
@@ -552,7 +596,10 @@ void checkRoute(std::string_view data) {
     g_context = std::string(method) + " " + quote(path);
     h.backend.faulted = false;
     const HttpResponse r = h.api.handle(HttpRequest{method, path, body, {}});
-    const json j = checkResponse(r);
+    // A request the Piston routes let through to their handler answers in Piston's shape.
+    const bool piston =
+        Api::routeOf(path).rfind("/api/v2/", 0) == 0 && r.status != 404 && r.status != 405;
+    const json j = checkResponse(r, piston);
     if (r.status == 404) FUZZ_CHECK(j["code"] == "not_found", r.body);
     if (r.status == 405)
       FUZZ_CHECK(Api::routeOf(path) != "other" || path.back() == '/', "405 for " + path);
@@ -696,6 +743,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   } else {
     checkRun(input);
     checkJudge(input);
+    checkPiston(input);
   }
   // However many distinct paths, languages and bodies arrive, the page keeps its size.
   if (++h.calls % 4096 == 0) {

@@ -2,6 +2,7 @@
 // backend that answers from canned outcomes instead of a sandbox (the sandbox itself is
 // covered end to end over real HTTP in tests/integration/http_test.cc).
 #include "api.h"
+#include "piston_api.h"
 
 #include <gtest/gtest.h>
 
@@ -649,6 +650,188 @@ TEST(ApiOriginTest, LoopbackAddresses) {
     EXPECT_TRUE(isLoopbackAddress(a)) << a;
   for (const char* a : {"0.0.0.0", "::", "10.0.0.1", "192.168.1.2", "::ffff:127.0.0.1x"})
     EXPECT_FALSE(isLoopbackAddress(a)) << a;
+}
+
+// ---- The Piston v2 adapter (piston_api.h)
+
+TEST(PistonVersion, SemverRangesAsPistonClientsSendThem) {
+  using piston::versionSatisfies;
+  for (const char* r : {"*", "", "x", "3", "3.x", "3.11", "3.11.*", "3.11.2", "=3.11.2", ">=3.8",
+                        ">3.10", "<4", "<=3.11", "^3.1", "~3.11.0", ">=3 <4", "2.x || 3.x"})
+    EXPECT_TRUE(versionSatisfies("3.11.2", r)) << r;
+  for (const char* r : {"2", "3.10", "3.12.x", "3.11.3", ">3.11.2", "<3.11", ">=4", "^2.7",
+                        "~3.10.0", ">=3 <3.11", "2.x || 4.x", "latest", "3.11.2-beta"})
+    EXPECT_FALSE(versionSatisfies("3.11.2", r)) << r;
+  EXPECT_TRUE(versionSatisfies("0.4.2", "^0.4.1"));
+  EXPECT_FALSE(versionSatisfies("0.5.0", "^0.4.1")) << "caret keeps the first non-zero part";
+  EXPECT_TRUE(versionSatisfies("12.2.0", "12"));
+}
+
+class PistonTest : public ApiTest {
+ protected:
+  // A POST as the npm piston-client makes it: JSON sent as text/plain.
+  json execute(const std::string& body, int expect_status,
+               const std::string& path = "/api/v2/execute") {
+    HttpResponse r = api_.handle(
+        HttpRequest{"POST", path, body, {{"content-type", "text/plain;charset=UTF-8"}}});
+    EXPECT_EQ(r.status, expect_status) << body << " -> " << r.body;
+    json j = json::parse(r.body, nullptr, false);
+    EXPECT_FALSE(j.is_discarded()) << r.body;
+    return j;
+  }
+  // A refusal in Piston's shape, {"message": ...} alone, with a sentence that contains
+  // `message`, and no job.
+  void expectMessage(const std::string& body, int status, const std::string& message) {
+    const int before = backend_.submitted;
+    json j = execute(body, status);
+    EXPECT_EQ(j.size(), 1u) << j.dump();
+    EXPECT_NE(j.value("message", "").find(message), std::string::npos)
+        << body << " -> " << j.dump();
+    EXPECT_EQ(backend_.submitted, before) << "nothing may run for a refused request";
+  }
+};
+
+TEST_F(PistonTest, RuntimesAndPackagesUnderBothPrefixes) {
+  for (const char* path : {"/api/v2/runtimes", "/api/v2/piston/runtimes/", "/api/v2/runtimes/"}) {
+    HttpResponse r = call("GET", path);
+    ASSERT_EQ(r.status, 200) << path;
+    json j = json::parse(r.body);
+    ASSERT_TRUE(j.is_array());
+    ASSERT_EQ(j.size(), 2u);
+    EXPECT_EQ(j[0]["language"], "c");  // in the registry's order: by name
+    EXPECT_EQ(j[1]["language"], "python3");
+    EXPECT_EQ(j[1]["version"], "1.0");
+    EXPECT_EQ(j[1]["aliases"], json::array({"py"}));
+    EXPECT_EQ(j[1]["runtime"], "run");
+  }
+  json p = json::parse(call("GET", "/api/v2/piston/packages").body);
+  EXPECT_EQ(p[0], (json{{"language", "c"}, {"language_version", "1.0"}, {"installed", true}}));
+  EXPECT_EQ(call("POST", "/api/v2/runtimes").status, 405);
+}
+
+TEST_F(PistonTest, ExecuteMapsTheRequestAndAnswersInPistonsShape) {
+  RunResult run = okRun("3\n");
+  run.stderr_data = "warn\n";
+  run.time_ms = 12.4;
+  run.wall_ms = 20.6;
+  backend_.outcome.runs = {run};
+  const std::string body = R"j({"language":"py","version":"*",
+      "files":[{"name":"a.py","content":"print(3)"},
+               {"name":"data.bin","content":"AAEC","encoding":"base64"},
+               {"content":"6869","encoding":"hex"}],
+      "stdin":"in","args":["1","2"],"run_timeout":3000,"run_cpu_time":-1,
+      "run_memory_limit":1048576,"compile_timeout":10000,"compile_memory_limit":-1,
+      "unknown_key":true})j";
+  json j = execute(body, 200, "/api/v2/piston/execute/");
+  const jobs::RunSpec& spec = backend_.last_run;
+  EXPECT_EQ(spec.language->name, "python3");
+  EXPECT_EQ(spec.source, "print(3)");
+  ASSERT_EQ(spec.files.size(), 2u);
+  EXPECT_EQ(spec.files[0].name, "data.bin");
+  EXPECT_EQ(spec.files[0].content, std::string("\0\1\2", 3));
+  EXPECT_EQ(spec.files[1].name, "file2.code");
+  EXPECT_EQ(spec.files[1].content, "hi");
+  EXPECT_EQ(spec.stdin_data, "in");
+  EXPECT_EQ(spec.args, (std::vector<std::string>{"1", "2"}));
+  EXPECT_EQ(spec.limits.wall_ms, 3000u);
+  EXPECT_FALSE(spec.limits.cpu_ms.has_value()) << "-1 is the default";
+  EXPECT_EQ(spec.limits.memory_kb, 1024u) << "bytes to KiB";
+
+  EXPECT_EQ(j["language"], "python3");
+  EXPECT_EQ(j["version"], "1.0");
+  EXPECT_FALSE(j.contains("compile")) << "python3 does not compile";
+  const json& r = j["run"];
+  EXPECT_EQ(r["stdout"], "3\n");
+  EXPECT_EQ(r["stderr"], "warn\n");
+  EXPECT_EQ(r["output"], "3\nwarn\n");
+  EXPECT_EQ(r["code"], 0);
+  EXPECT_TRUE(r["signal"].is_null());
+  EXPECT_TRUE(r["status"].is_null());
+  EXPECT_TRUE(r["message"].is_null());
+  EXPECT_EQ(r["cpu_time"], 12);
+  EXPECT_EQ(r["wall_time"], 21);
+  EXPECT_EQ(r["memory"], 1000 * 1024);
+}
+
+TEST_F(PistonTest, StatusLettersSignalsAndCompileErrors) {
+  struct Case {
+    RunStatus status;
+    std::optional<int> exit_code, signal;
+    bool stderr_cut;
+    const char* letter;
+    const char* signal_name;  // nullptr: null
+  };
+  const Case cases[] = {
+      {RunStatus::kRuntimeError, 3, {}, false, "RE", nullptr},
+      {RunStatus::kRuntimeError, {}, 11, false, "SG", "SIGSEGV"},
+      {RunStatus::kTimeLimit, {}, 9, false, "TO", "SIGKILL"},
+      {RunStatus::kWallTimeLimit, {}, 9, false, "TO", "SIGKILL"},
+      {RunStatus::kOutputLimit, {}, 9, false, "OL", "SIGKILL"},
+      {RunStatus::kOutputLimit, {}, 9, true, "EL", "SIGKILL"},
+      {RunStatus::kMemoryLimit, {}, 9, false, "SG", "SIGKILL"},
+      {RunStatus::kSyscallBlocked, {}, 31, false, "SG", "SIGSYS"},
+      {RunStatus::kInternalError, {}, {}, false, "XX", nullptr},
+  };
+  for (const auto& c : cases) {
+    RunResult run;
+    run.status = c.status;
+    run.exit_code = c.exit_code;
+    run.signal = c.signal;
+    run.stderr_truncated = c.stderr_cut;
+    run.error = "why";
+    backend_.outcome.runs = {run};
+    json r = execute(R"({"language":"python3","files":[{"content":"x"}]})", 200)["run"];
+    EXPECT_EQ(r["status"], c.letter) << sandbox::statusName(c.status);
+    EXPECT_EQ(r["signal"], c.signal_name ? json(c.signal_name) : json(nullptr)) << c.letter;
+    if (c.signal_name != nullptr) {
+      EXPECT_TRUE(r["code"].is_null()) << c.letter;
+    } else if (c.exit_code) {
+      EXPECT_EQ(r["code"], *c.exit_code) << c.letter;
+    }
+    EXPECT_EQ(r["message"], "why");
+  }
+  // A compile error: the compile stage, and the run stage repeats it (the program never ran).
+  RunResult compile;
+  compile.status = RunStatus::kRuntimeError;
+  compile.exit_code = 1;
+  compile.stderr_data = "main.c:1: error\n";
+  backend_.outcome.compile = compile;
+  backend_.outcome.runs.clear();
+  json j = execute(R"({"language":"c","version":"1.x","files":[{"content":"int main("}]})", 200);
+  EXPECT_EQ(j["compile"]["status"], "RE");
+  EXPECT_EQ(j["compile"]["code"], 1);
+  EXPECT_EQ(j["compile"]["stderr"], "main.c:1: error\n");
+  EXPECT_EQ(j["run"], j["compile"]);
+}
+
+TEST_F(PistonTest, RefusalsInPistonsWords) {
+  expectMessage(R"({"files":[{"content":"x"}]})", 400, "language is required as a string");
+  expectMessage(R"({"language":"cobol","version":"*","files":[{"content":"x"}]})", 400,
+                "cobol-* runtime is unknown");
+  expectMessage(R"({"language":"python3","version":"9.x","files":[{"content":"x"}]})", 400,
+                "python3-9.x runtime is unknown");
+  expectMessage(R"({"language":"python3","version":3,"files":[]})", 400,
+                "version is required as a string");
+  expectMessage(R"j({"language":"python3","files":"print(1)"})j", 400,
+                "files is required as an array");
+  expectMessage(R"({"language":"python3","files":[{"content":5}]})", 400,
+                "files[0].content is required as a string");
+  expectMessage(R"({"language":"python3","files":[{"content":"AA","encoding":"base64"}]})", 400,
+                "files must include at least one utf8 encoded file");
+  expectMessage(R"({"language":"python3","files":[{"content":"x"},{"name":"../a","content":"y"}]})",
+                400, "files[1].name must be a plain file name");
+  expectMessage(
+      R"({"language":"python3","files":[{"content":"x"},{"content":"zz","encoding":"hex"}]})", 400,
+      "files[1].content is not valid hex");
+  expectMessage(R"({"language":"python3","files":[{"content":"x"}],"run_timeout":"5"})", 400,
+                "If specified, run_timeout must be a number");
+  expectMessage(R"({"language":"python3","files":[{"content":"x"}],"args":[1]})", 400,
+                "\"args\" must be a list of strings");
+  expectMessage("not json", 400, "the request body is not valid JSON");
+  backend_.full = true;
+  json j = execute(R"({"language":"python3","files":[{"content":"x"}]})", 503);
+  EXPECT_EQ(j.size(), 1u);
+  EXPECT_NE(j.value("message", "").find("queue is full"), std::string::npos) << j.dump();
 }
 
 }  // namespace
