@@ -324,11 +324,14 @@ std::variant<jobs::RunSpec, ApiError> parseExecute(std::string_view body,
       spec.source = std::move(*bytes);
       continue;
     }
+    // Without a name, or with an empty one (some clients send ""), Piston's default.
     std::string file_name = "file" + std::to_string(i) + ".code";
     if (auto n = f.find("name"); n != f.end() && !n->is_null()) {
-      if (!n->is_string() || !plainName(n->get<std::string>()))
+      if (!n->is_string()) return badRequest(where + ".name must be a string");
+      const std::string& given = n->get_ref<const std::string&>();
+      if (!given.empty() && !plainName(given))
         return badRequest(where + ".name must be a plain file name (no '/')");
-      file_name = n->get<std::string>();
+      if (!given.empty()) file_name = given;
     }
     if (file_name == spec.language->source_file)
       return badRequest(where + ".name is " + file_name +
@@ -345,6 +348,9 @@ std::variant<jobs::RunSpec, ApiError> parseExecute(std::string_view body,
       return ApiError{413, "too_large", "stdin is larger than the maximum"};
     spec.stdin_data = s->get<std::string>();
   }
+  // Piston ends stdin with a newline when it has none (an empty one too): programs that
+  // read a line find it there as they would on Piston.
+  if (spec.stdin_data.empty() || spec.stdin_data.back() != '\n') spec.stdin_data += '\n';
   if (auto e = parseArgs(j, limits, spec.args)) return *e;
   // The run's limits; the compile step's (compile_timeout, compile_cpu_time,
   // compile_memory_limit) are checked for type and otherwise left to the language.

@@ -11,9 +11,10 @@
 //   - *_timeout (wall ms), *_cpu_time (ms) and *_memory_limit (bytes) of the run; -1, 0
 //     or null mean the language's default, larger values are clamped to the maximums.
 //     The compile step keeps the language's own limits;
-//   - files: the first one is the program (stored under the language's source file
-//     name); the others go to /box under their own plain names; encoding utf8, base64 or
-//     hex.
+//   - files: the first one in utf8 is the program (stored under the language's source
+//     file name); the others go to /box under their own plain names (Piston's
+//     "file<i>.code" when the name is missing or empty); encoding utf8, base64 or hex;
+//   - stdin ends with a newline, added when it has none (an empty one becomes "\n").
 #pragma once
 
 #include <nlohmann/json.hpp>

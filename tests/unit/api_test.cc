@@ -718,7 +718,7 @@ TEST_F(PistonTest, ExecuteMapsTheRequestAndAnswersInPistonsShape) {
   const std::string body = R"j({"language":"py","version":"*",
       "files":[{"name":"a.py","content":"print(3)"},
                {"name":"data.bin","content":"AAEC","encoding":"base64"},
-               {"content":"6869","encoding":"hex"}],
+               {"name":"","content":"6869","encoding":"hex"}],
       "stdin":"in","args":["1","2"],"run_timeout":3000,"run_cpu_time":-1,
       "run_memory_limit":1048576,"compile_timeout":10000,"compile_memory_limit":-1,
       "unknown_key":true})j";
@@ -731,7 +731,7 @@ TEST_F(PistonTest, ExecuteMapsTheRequestAndAnswersInPistonsShape) {
   EXPECT_EQ(spec.files[0].content, std::string("\0\1\2", 3));
   EXPECT_EQ(spec.files[1].name, "file2.code");
   EXPECT_EQ(spec.files[1].content, "hi");
-  EXPECT_EQ(spec.stdin_data, "in");
+  EXPECT_EQ(spec.stdin_data, "in\n") << "Piston ends stdin with a newline";
   EXPECT_EQ(spec.args, (std::vector<std::string>{"1", "2"}));
   EXPECT_EQ(spec.limits.wall_ms, 3000u);
   EXPECT_FALSE(spec.limits.cpu_ms.has_value()) << "-1 is the default";
