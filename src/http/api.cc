@@ -48,7 +48,23 @@ const Api::Route Api::kRoutes[] = {
     {"/api/v2/piston/packages", "GET", &Api::pistonPackages},
     {"/api/v2/execute", "POST", &Api::pistonExecute},
     {"/api/v2/piston/execute", "POST", &Api::pistonExecute},
+    {"/openapi.json", "GET", &Api::openApi},
 };
+
+// src/http/openapi.json, embedded by the build (embed_text.py).
+extern const std::string_view kOpenApiDocument;
+
+std::vector<std::string> Api::routeList() {
+  std::vector<std::string> out;
+  for (const Route& r : kRoutes) out.push_back(std::string(r.method) + " " + r.path);
+  return out;
+}
+
+HttpResponse Api::openApi(const HttpRequest&) {
+  HttpResponse r;
+  r.body = std::string(kOpenApiDocument);
+  return r;
+}
 
 HttpResponse errorResponse(const ApiError& e) {
   return jsonResponse(e.status, json{{"error", e.message}, {"code", e.code}});
@@ -77,8 +93,11 @@ std::variant<Admission, HttpResponse> Api::precheck(const HttpRequest& req) {
     if (auto* refusal = std::get_if<HttpResponse>(&target)) return finish(req, *refusal);
     const Route* route = std::get<const Route*>(target);
     // Health checks stay open: load balancers and supervisors probe without a key. So do
-    // the web page's files (route null): the page asks for the key itself.
-    if (options_.access != nullptr && route != nullptr && std::string(route->path) != "/health") {
+    // the web page's files (route null; the page asks for the key itself) and the API's
+    // description, which a client reads before it has one.
+    const bool open = route == nullptr || std::string(route->path) == "/health" ||
+                      std::string(route->path) == "/openapi.json";
+    if (options_.access != nullptr && !open) {
       AccessControl::Verdict v = options_.access->check(req);
       tls_log_fields.key = admission.key_name = v.key_name;
       if (v.refusal) return finish(req, *v.refusal);

@@ -86,6 +86,9 @@ class Api {
   // "other" for unknown paths, so a scan of random URLs cannot grow the metrics without
   // bound).
   static std::string routeOf(const std::string& path);
+  // Every route as "METHOD path", in the table's order (the OpenAPI document must list
+  // exactly these).
+  static std::vector<std::string> routeList();
 
   // Extra fields for the request log line, filled by precheck() and handle()
   // (thread-local: the server reads them right after the call returns, on its thread).
@@ -120,6 +123,7 @@ class Api {
   HttpResponse pistonRuntimes(const HttpRequest&);
   HttpResponse pistonPackages(const HttpRequest&);
   HttpResponse pistonExecute(const HttpRequest& request);
+  HttpResponse openApi(const HttpRequest&);
   // Submits a job and waits for it: its outcome, or the answer to give instead (503 when
   // the queue is full or the server stops, 500 on a sandbox fault).
   std::variant<jobs::JobOutcome, HttpResponse> execute(jobs::JobPlan plan,

@@ -43,4 +43,36 @@ TEST(PistonClient, TheRealNpmClientWorksUnchanged) {
   EXPECT_EQ(output.find("FAIL"), std::string::npos) << output;
 }
 
+// The OpenAPI document the server serves is valid OpenAPI 3.1, by a real validator. (Its
+// routes are checked against the server's route table by a unit test.) A broken copy must
+// fail, so the validator is known to look.
+TEST(OpenApi, TheServedDocumentIsValidOpenApi31) {
+  CODECANVAS_REQUIRE_ROOT();
+  CODECANVAS_REQUIRE(
+      fs::exists(kCompatDir + "/node_modules/@seriousme/openapi-schema-validator/package.json"),
+      "the OpenAPI validator is not installed in tests/compat/node_modules "
+      "(scripts/setup.sh --tests runs npm ci there)");
+  CODECANVAS_REQUIRE(codecanvas::testing::runShell("node --version").exit_code == 0,
+                     "no node on PATH");
+  ServerProcess server(SERVER_PATH, {"--slots", "1", "--uid-base", "60850"});
+  ASSERT_NE(server.port(), 0) << server.log();
+  const std::string url = "http://127.0.0.1:" + std::to_string(server.port());
+  const auto [status, output] = codecanvas::testing::runShell(
+      "cd " + quote(kCompatDir) + " && node validate_openapi.mjs " + quote(url) + " 2>&1");
+  std::cout << output;
+  EXPECT_EQ(status, 0) << output;
+  EXPECT_EQ(output.rfind("valid (OpenAPI 3.1", 0), 0u) << output;
+
+  // The same validator on a document with a broken reference and a bad type says so.
+  const auto [bad_status, bad_output] = codecanvas::testing::runShell(
+      "cd " + quote(kCompatDir) +
+      " && node --input-type=module -e \"import {Validator} from '@seriousme/openapi-schema-validator';"
+      " const v = new Validator(); const r = await v.validate({openapi: '3.1.0', info: {title: 1},"
+      " paths: {'/x': {get: {responses: {'200': {description: 'x', content: {'application/json':"
+      " {schema: {\\$ref: '#/components/schemas/Nope'}}}}}}}}});"
+      " console.log(r.valid ? 'valid' : 'invalid'); process.exit(r.valid ? 0 : 1)\" 2>&1");
+  EXPECT_NE(bad_status, 0) << bad_output;
+  EXPECT_NE(bad_output.find("invalid"), std::string::npos) << bad_output;
+}
+
 }  // namespace

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
+#include <set>
 
 namespace codecanvas::http {
 namespace {
@@ -832,6 +833,35 @@ TEST_F(PistonTest, RefusalsInPistonsWords) {
   json j = execute(R"({"language":"python3","files":[{"content":"x"}]})", 503);
   EXPECT_EQ(j.size(), 1u);
   EXPECT_NE(j.value("message", "").find("queue is full"), std::string::npos) << j.dump();
+}
+
+// ---- The OpenAPI document
+
+TEST_F(ApiTest, TheOpenApiDocumentListsExactlyTheRoutesTheServerDispatches) {
+  HttpResponse r = call("GET", "/openapi.json");
+  ASSERT_EQ(r.status, 200);
+  EXPECT_EQ(r.content_type, "application/json");
+  json doc = json::parse(r.body);
+  EXPECT_EQ(doc["openapi"], "3.1.0");
+  std::set<std::string> documented;
+  for (const auto& [path, item] : doc["paths"].items())
+    for (const auto& [method, operation] : item.items()) {
+      std::string upper = method;
+      for (auto& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+      documented.insert(upper + " " + path);
+      EXPECT_TRUE(operation.contains("responses")) << upper << " " << path;
+    }
+  const auto routes = Api::routeList();
+  const std::set<std::string> dispatched(routes.begin(), routes.end());
+  EXPECT_EQ(documented, dispatched) << "every route in the document, and nothing else";
+  // Every reference points at a schema the document has.
+  const std::string text = r.body;
+  const std::string prefix = "#/components/schemas/";
+  for (size_t at = text.find(prefix); at != std::string::npos; at = text.find(prefix, at + 1)) {
+    const size_t end = text.find('"', at);
+    const std::string name = text.substr(at + prefix.size(), end - at - prefix.size());
+    EXPECT_TRUE(doc["components"]["schemas"].contains(name)) << name;
+  }
 }
 
 }  // namespace
