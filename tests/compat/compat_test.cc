@@ -21,6 +21,17 @@ std::string quote(const std::string& s) {
   return q + "'";
 }
 
+// Runs `node SCRIPT URL` in tests/compat against a server started for the test; its
+// output goes to the test log as well.
+codecanvas::testing::CommandResult runNodeScript(const std::string& script,
+                                                 const ServerProcess& server) {
+  const std::string url = "http://127.0.0.1:" + std::to_string(server.port());
+  auto result = codecanvas::testing::runShell("cd " + quote(kCompatDir) + " && node " + script +
+                                              " " + quote(url) + " 2>&1");
+  std::cout << result.output;
+  return result;
+}
+
 // The npm piston-client (1.0.2) runs its runtimes() and execute() calls against the
 // server: both request forms, a compiled language, a compile error, a non-zero exit, a
 // signal, a time limit and an unknown language (piston_client_test.mjs).
@@ -33,10 +44,7 @@ TEST(PistonClient, TheRealNpmClientWorksUnchanged) {
                      "no node on PATH");
   ServerProcess server(SERVER_PATH, {"--slots", "2", "--uid-base", "60840"});
   ASSERT_NE(server.port(), 0) << server.log();
-  const std::string url = "http://127.0.0.1:" + std::to_string(server.port());
-  const auto [status, output] = codecanvas::testing::runShell(
-      "cd " + quote(kCompatDir) + " && node piston_client_test.mjs " + quote(url) + " 2>&1");
-  std::cout << output;
+  const auto [status, output] = runNodeScript("piston_client_test.mjs", server);
   EXPECT_EQ(status, 0) << output << "\nserver log:\n" << server.log();
   EXPECT_NE(output.find("ok an unknown language"), std::string::npos)
       << "the script ran to its end";
@@ -56,17 +64,15 @@ TEST(OpenApi, TheServedDocumentIsValidOpenApi31) {
                      "no node on PATH");
   ServerProcess server(SERVER_PATH, {"--slots", "1", "--uid-base", "60850"});
   ASSERT_NE(server.port(), 0) << server.log();
-  const std::string url = "http://127.0.0.1:" + std::to_string(server.port());
-  const auto [status, output] = codecanvas::testing::runShell(
-      "cd " + quote(kCompatDir) + " && node validate_openapi.mjs " + quote(url) + " 2>&1");
-  std::cout << output;
+  const auto [status, output] = runNodeScript("validate_openapi.mjs", server);
   EXPECT_EQ(status, 0) << output;
   EXPECT_EQ(output.rfind("valid (OpenAPI 3.1", 0), 0u) << output;
 
   // The same validator on a document with a broken reference and a bad type says so.
   const auto [bad_status, bad_output] = codecanvas::testing::runShell(
       "cd " + quote(kCompatDir) +
-      " && node --input-type=module -e \"import {Validator} from '@seriousme/openapi-schema-validator';"
+      " && node --input-type=module -e \"import {Validator} from "
+      "'@seriousme/openapi-schema-validator';"
       " const v = new Validator(); const r = await v.validate({openapi: '3.1.0', info: {title: 1},"
       " paths: {'/x': {get: {responses: {'200': {description: 'x', content: {'application/json':"
       " {schema: {\\$ref: '#/components/schemas/Nope'}}}}}}}}});"
