@@ -4,6 +4,7 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 
+#include "exec_server_api.h"
 #include "jobs/result_json.h"
 #include "piston_api.h"
 
@@ -49,6 +50,8 @@ const Api::Route Api::kRoutes[] = {
     {"/api/v2/execute", "POST", &Api::pistonExecute},
     {"/api/v2/piston/execute", "POST", &Api::pistonExecute},
     {"/openapi.json", "GET", &Api::openApi},
+    {"/execute", "POST", &Api::execServerExecute},
+    {"/languages", "GET", &Api::execServerLanguages},
 };
 
 // src/http/openapi.json, embedded by the build (embed_text.py).
@@ -293,6 +296,8 @@ HttpResponse Api::health(const HttpRequest&) {
   const HealthInfo h = backend_.health();
   const bool degraded = h.broken > 0 || h.cpu == "none" || h.memory == "none" || h.pids == "none" ||
                         backend_.languages().all().empty();
+  if (options_.exec_server_health)
+    return jsonResponse(degraded ? 503 : 200, {{"status", degraded ? "DOWN" : "UP"}});
   json j = {{"status", degraded ? "degraded" : "ok"},
             {"slots", {{"total", h.slots}, {"busy", h.busy}, {"broken", h.broken}}},
             {"queue", {{"length", h.queued}, {"capacity", h.queue_capacity}}},
@@ -331,6 +336,26 @@ HttpResponse Api::pistonExecute(const HttpRequest& req) {
                    !(outcome.compile && outcome.compile->status != sandbox::RunStatus::kOk);
   tls_log_fields.status =
       ran ? sandbox::statusName(outcome.runs.front().status) : std::string("compile_error");
+  metrics_.countRun(lang.name, tls_log_fields.status);
+  return jsonResponse(200, j);
+}
+
+HttpResponse Api::execServerLanguages(const HttpRequest&) {
+  return jsonResponse(200, exec_server::languages(backend_.languages()));
+}
+
+HttpResponse Api::execServerExecute(const HttpRequest& req) {
+  auto parsed = exec_server::parseExecute(req.body, backend_.languages(), options_.input);
+  // That server's errors are {"error": sentence}: the native shape has that field.
+  if (auto* e = std::get_if<ApiError>(&parsed)) return errorResponse(*e);
+  jobs::RunSpec& spec = std::get<jobs::RunSpec>(parsed);
+  spec.cache_scope = tls_log_fields.key;
+  const jobs::LanguageProfile& lang = *spec.language;
+  auto executed = execute(backend_.planRun(spec), lang, req);
+  if (auto* r = std::get_if<HttpResponse>(&executed)) return *r;
+  const auto& outcome = std::get<JobOutcome>(executed);
+  json j = exec_server::executeAnswer(outcome, exec_server::newExecutionId());
+  tls_log_fields.status = j["status"].get<std::string>();
   metrics_.countRun(lang.name, tls_log_fields.status);
   return jsonResponse(200, j);
 }

@@ -59,6 +59,9 @@ struct ApiOptions {
   AccessControl* access = nullptr;
   // Which Host and Origin headers are accepted (cross-site requests, DNS rebinding).
   OriginPolicy origins;
+  // GET /health answers {"status": "UP"} (200) or {"status": "DOWN"} (503) as the
+  // interactive-execution server's monitors expect, instead of the native shape.
+  bool exec_server_health = false;
 };
 
 // What precheck() let in: the request may send its body, and handle() answers it.
@@ -124,6 +127,9 @@ class Api {
   HttpResponse pistonPackages(const HttpRequest&);
   HttpResponse pistonExecute(const HttpRequest& request);
   HttpResponse openApi(const HttpRequest&);
+  // The interactive-execution server's REST path (exec_server_api.h).
+  HttpResponse execServerExecute(const HttpRequest& request);
+  HttpResponse execServerLanguages(const HttpRequest&);
   // Submits a job and waits for it: its outcome, or the answer to give instead (503 when
   // the queue is full or the server stops, 500 on a sandbox fault).
   std::variant<jobs::JobOutcome, HttpResponse> execute(jobs::JobPlan plan,

@@ -13,8 +13,9 @@ namespace codecanvas::http {
 const char* const kServerUsage = R"(usage: codecanvas-server [options]
 
 Serves the codecanvas HTTP API (POST /api/v1/run, /api/v1/judge; GET /api/v1/languages,
-/api/v1/runtimes, /health, /metrics) and the web page at /. Needs root: it builds sandbox
-slots.
+/api/v1/runtimes, /health, /metrics, /openapi.json), the adapters for other systems'
+clients (Piston's /api/v2, the interactive-execution server's /execute and /languages)
+and the web page at /. Needs root: it builds sandbox slots.
 
 options (each overrides the config file):
   --config FILE        JSON config file (default /etc/codecanvas/server.json if present)
@@ -41,6 +42,8 @@ options (each overrides the config file):
   --http-threads N     request threads (default: slots + queue + 8)
   --allow-origin URL   a web site whose pages may call the API (e.g. https://judge.example.org);
                        repeatable. Browsers' requests from other sites get 403
+  --health-style S     the answer of GET /health: native (default), or exec-server for
+                       monitors of the interactive-execution server ({"status": "UP"})
   --allow-host NAME    a host name the server answers to; repeatable. Bound to loopback it
                        answers only to localhost, 127.x.x.x and [::1] otherwise (DNS rebinding)
   --help               this text
@@ -172,11 +175,12 @@ Status applyConfigJson(const std::string& text, const std::string& origin, Serve
       (origins ? config.allowed_origins : config.allowed_hosts) = std::move(list.value());
       continue;
     }
-    if (key == "bind" || key == "data_dir" || key == "web_dir") {
+    if (key == "bind" || key == "data_dir" || key == "web_dir" || key == "health_style") {
       if (!value.is_string()) return Error{origin + ": \"" + key + "\" must be a string", EINVAL};
       (key == "bind"       ? config.bind
        : key == "data_dir" ? config.data_dir
-                           : config.web_dir) = value.get<std::string>();
+       : key == "web_dir"  ? config.web_dir
+                           : config.health_style) = value.get<std::string>();
       continue;
     }
     const Setting* s = nullptr;
@@ -234,6 +238,10 @@ Result<ServerConfig> parseServerConfig(const std::vector<std::string>& args, boo
       config.web_dir = v;
       continue;
     }
+    if (a == "--health-style") {
+      config.health_style = v;
+      continue;
+    }
     if (a == "--allow-origin" || a == "--allow-host") {
       const bool origin = a == "--allow-origin";
       auto n = origin ? normalizeOrigin(v) : normalizeHost(v);
@@ -250,6 +258,10 @@ Result<ServerConfig> parseServerConfig(const std::vector<std::string>& args, boo
     s->set(config, n.value());
   }
   if (config.bind.empty()) return Error{"--bind must not be empty", EINVAL};
+  if (config.health_style != "native" && config.health_style != "exec-server")
+    return Error{"health style must be native or exec-server, not \"" +
+                     config.health_style.substr(0, 40) + "\"",
+                 EINVAL};
   return config;
 }
 

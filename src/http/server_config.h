@@ -35,6 +35,9 @@ struct ServerConfig {
   // it answers to besides loopback's (origin_policy.h); lower case.
   std::vector<std::string> allowed_origins;
   std::vector<std::string> allowed_hosts;
+  // The shape of GET /health: "native" (docs/api.md), or "exec-server" for monitors written
+  // for the interactive-execution server ({"status": "UP"}).
+  std::string health_style = "native";
 };
 
 // Parses flags (argv without the program name) on top of the defaults and the config

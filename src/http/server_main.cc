@@ -84,6 +84,7 @@ int main(int argc, char** argv) {
   }
   api_options.origins.loopback_bind = isLoopbackAddress(config->bind);
   api_options.origins.allowed_hosts = config->allowed_hosts;
+  api_options.exec_server_health = config->health_style == "exec-server";
   api_options.origins.allowed_origins = config->allowed_origins;
   AccessControl access(config->api_keys);
   api_options.access = &access;

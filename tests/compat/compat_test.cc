@@ -1,6 +1,7 @@
 // The real clients of other systems' APIs against a real server: what "compatible" means.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <string>
 
@@ -79,6 +80,92 @@ TEST(OpenApi, TheServedDocumentIsValidOpenApi31) {
       " console.log(r.valid ? 'valid' : 'invalid'); process.exit(r.valid ? 0 : 1)\" 2>&1");
   EXPECT_NE(bad_status, 0) << bad_output;
   EXPECT_NE(bad_output.find("invalid"), std::string::npos) << bad_output;
+}
+
+// The interactive-execution server's REST path over real HTTP, as its clients call it:
+// the language keys, a run with input, each kind of failure in its exitCode, its two
+// refusals, and its health shape (the server runs with --health-style exec-server).
+TEST(ExecServer, ItsRestPathAnswersInItsShapes) {
+  CODECANVAS_REQUIRE_ROOT();
+  ServerProcess server(SERVER_PATH,
+                       {"--slots", "2", "--uid-base", "60860", "--health-style", "exec-server"});
+  ASSERT_NE(server.port(), 0) << server.log();
+  const int port = server.port();
+  using codecanvas::testing::httpCall;
+  using nlohmann::json;
+
+  const auto health = httpCall(port, "GET", "/health");
+  EXPECT_EQ(health.status, 200);
+  EXPECT_EQ(health.body, (json{{"status", "UP"}})) << health.raw;
+
+  // Its keys, in its order, for each language this server offers.
+  const std::pair<const char*, const char*> keys[] = {{"python", "python3"},
+                                                      {"javascript", "nodejs"},
+                                                      {"java", "java"},
+                                                      {"cpp", "c++"},
+                                                      {"c", "c"},
+                                                      {"ruby", "ruby"},
+                                                      {"go", "go"},
+                                                      {"dart", "dart"},
+                                                      {"php", "php"},
+                                                      {"rust", "rust"},
+                                                      {"csharp", "csharp"},
+                                                      {"scala", "scala"},
+                                                      {"octave", "octave"},
+                                                      {"assembly", "nasm"}};
+  const json offered = httpCall(port, "GET", "/api/v1/languages").body["languages"];
+  json expected = json::array();
+  for (const auto& [key, language] : keys)
+    if (std::find(offered.begin(), offered.end(), language) != offered.end())
+      expected.push_back(key);
+  const auto languages = httpCall(port, "GET", "/languages");
+  EXPECT_EQ(languages.status, 200);
+  EXPECT_EQ(languages.body, expected) << languages.raw;
+  for (const char* key : {"python", "cpp", "c"})
+    ASSERT_NE(std::find(expected.begin(), expected.end(), key), expected.end()) << key;
+
+  auto execute = [&](const json& request) {
+    return httpCall(port, "POST", "/execute", request.dump());
+  };
+  const auto hello =
+      execute({{"language", "python"}, {"code", "print('Hello', input())"}, {"input", "Ada"}});
+  ASSERT_EQ(hello.status, 200) << hello.raw;
+  EXPECT_EQ(hello.body["status"], "success");
+  EXPECT_EQ(hello.body["output"], "Hello Ada\n");
+  EXPECT_EQ(hello.body["exitCode"], 0);
+  EXPECT_EQ(hello.body["executionId"].get<std::string>().size(), 36u) << hello.raw;
+  EXPECT_EQ(hello.body.size(), 4u) << hello.raw;
+
+  struct Case {
+    const char* language;
+    const char* code;
+    int exit_code;
+    const char* output;  // a part of the output
+  };
+  const Case cases[] = {
+      {"cpp", "int main( {", 1, "error"},  // the compiler's message
+      {"c", "#include <stdio.h>\nint main(void){puts(\"out\");return 3;}", 3, "out"},
+      {"c", "int main(void){volatile int*p=0;return *p;}", 139, ""},  // SIGSEGV
+      {"python",
+       "import os,sys\nsys.stderr.write('bye\\n')\nsys.stderr.flush()\n"
+       "os.kill(os.getpid(), 9)",
+       137, "bye"},
+  };
+  for (const auto& c : cases) {
+    const auto r = execute({{"language", c.language}, {"code", c.code}});
+    ASSERT_EQ(r.status, 200) << c.code << " " << r.raw;
+    EXPECT_EQ(r.body["status"], "error") << c.code;
+    EXPECT_EQ(r.body["exitCode"], c.exit_code) << c.code << " " << r.raw;
+    EXPECT_NE(r.body["output"].get<std::string>().find(c.output), std::string::npos) << r.raw;
+  }
+
+  const auto missing = execute({{"language", "python"}});
+  EXPECT_EQ(missing.status, 400);
+  EXPECT_EQ(missing.body["error"], "Language and code are required") << missing.raw;
+  const auto unknown = execute({{"language", "brainfuck"}, {"code", "+"}});
+  EXPECT_EQ(unknown.status, 500);
+  EXPECT_EQ(unknown.body["error"], "Unsupported language: brainfuck") << unknown.raw;
+  EXPECT_EQ(server.terminate(), 0) << server.log();
 }
 
 }  // namespace

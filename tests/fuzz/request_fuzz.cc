@@ -11,7 +11,9 @@
 // starts with 'O' is header lines for Api::precheck's Host, Origin and Content-Encoding
 // checks, as on a server bound to loopback with one more allowed host and origin.
 //
-// Every body also goes to POST /api/v2/execute (the Piston adapter).
+// Every body also goes to POST /api/v2/execute (the Piston adapter) and to POST /execute
+// (the interactive-execution server's adapter, whose one 500 that is not a sandbox fault
+// is its "Unsupported language" refusal, code unsupported_language).
 //
 // It checks the contract of docs/api.md, not only that nothing crashes, and abort()s with
 // a sentence when any of these fails:
@@ -53,6 +55,7 @@
 
 #include "access.h"
 #include "api.h"
+#include "exec_server_api.h"
 #include "judge/checker.h"
 #include "piston_api.h"
 #include "request_parser.h"
@@ -314,8 +317,11 @@ bool hasHeader(const HttpResponse& r, const std::string& name) {
 }
 
 // The checks every answer passes; returns its JSON body (null for the metrics page).
-// `piston`: an answer of the Piston adapter's handler, whose errors are {"message": ...}.
-json checkResponse(const HttpResponse& r, bool piston = false) {
+// Whose errors an answer carries: the native shape, Piston's {"message": ...}, or the
+// native shape with the interactive-execution server's 500 for an unknown language.
+enum class Shape { kNative, kPiston, kExecServer };
+
+json checkResponse(const HttpResponse& r, Shape shape = Shape::kNative) {
   const std::string shown = std::to_string(r.status) + " " + r.body;
   FUZZ_CHECK(r.status >= 200 && r.status <= 599, shown);
   for (const auto& [k, v] : r.headers)
@@ -329,7 +335,7 @@ json checkResponse(const HttpResponse& r, bool piston = false) {
   json j = json::parse(r.body, nullptr, false);
   FUZZ_CHECK(!j.is_discarded(), shown);
   if (r.status < 400) return j;
-  if (piston) {
+  if (shape == Shape::kPiston) {
     FUZZ_CHECK(j.is_object() && j.size() == 1 && j["message"].is_string(), shown);
     FUZZ_CHECK(!j["message"].get<std::string>().empty(), shown);
     FUZZ_CHECK(j["message"].get<std::string>().size() <= kMaxErrorBytes, shown);
@@ -338,7 +344,9 @@ json checkResponse(const HttpResponse& r, bool piston = false) {
                shown);
     return j;
   }
-  const char* code = codeFor(r.status);
+  const bool unsupported = shape == Shape::kExecServer && r.status == 500 && j.is_object() &&
+                           j["code"] == "unsupported_language";
+  const char* code = unsupported ? "unsupported_language" : codeFor(r.status);
   FUZZ_CHECK(code != nullptr, shown);
   FUZZ_CHECK(j.is_object() && j.size() == 2 && j["code"] == code, shown);
   FUZZ_CHECK(j["error"].is_string() && !j["error"].get<std::string>().empty(), shown);
@@ -346,7 +354,7 @@ json checkResponse(const HttpResponse& r, bool piston = false) {
   if (r.status == 405) FUZZ_CHECK(hasHeader(r, "Allow"), shown);
   if (r.status == 503 || r.status == 429) FUZZ_CHECK(hasHeader(r, "Retry-After"), shown);
   if (r.status == 401) FUZZ_CHECK(hasHeader(r, "WWW-Authenticate"), shown);
-  if (r.status == 500) FUZZ_CHECK(harness().backend.faulted, shown);
+  if (r.status == 500) FUZZ_CHECK(harness().backend.faulted || unsupported, shown);
   return j;
 }
 
@@ -570,7 +578,7 @@ void checkPiston(std::string_view body) {
   const int submitted = h.backend.submitted;
   const HttpResponse r =
       h.api.handle(HttpRequest{"POST", "/api/v2/execute", std::string(body), {}});
-  const json j = checkResponse(r, /*piston=*/true);
+  const json j = checkResponse(r, Shape::kPiston);
   if (auto* e = std::get_if<ApiError>(&parsed)) {
     FUZZ_CHECK(r.status == e->status && j["message"] == json::parse(quote(e->message)),
                "refused differently: " + r.body);
@@ -586,6 +594,34 @@ void checkPiston(std::string_view body) {
     FUZZ_CHECK(j["run"].contains(key), std::string("run.") + key + " missing: " + r.body);
 }
 
+// The body as the interactive-execution server's POST /execute: the parser never throws,
+// the adapter refuses exactly what it refuses, and an answer has that server's four fields.
+void checkExecServer(std::string_view body) {
+  Harness& h = harness();
+  g_context = "POST /execute";
+  h.backend.faulted = false;
+  std::variant<jobs::RunSpec, ApiError> parsed;
+  try {
+    parsed = exec_server::parseExecute(body, h.backend.languages(), h.options.input);
+  } catch (const std::exception& e) {
+    violated("exec_server::parseExecute does not throw", e.what());
+  }
+  const int submitted = h.backend.submitted;
+  const HttpResponse r = h.api.handle(HttpRequest{"POST", "/execute", std::string(body), {}});
+  const json j = checkResponse(r, Shape::kExecServer);
+  if (auto* e = std::get_if<ApiError>(&parsed)) {
+    FUZZ_CHECK(r.status == e->status && j["error"] == json::parse(quote(e->message)),
+               "refused differently: " + r.body);
+    FUZZ_CHECK(h.backend.submitted == submitted, "a job was submitted for a refused request");
+    return;
+  }
+  if (r.status != 200) return;  // busy or a sandbox fault the backend chose to play
+  FUZZ_CHECK(j.size() == 4 && j["executionId"].is_string() && j["output"].is_string() &&
+                 j["exitCode"].is_number_integer() &&
+                 (j["status"] == "success") == (j["exitCode"] == 0),
+             r.body);
+}
+
 // "PATH\nBODY": the routing, with every method an API client might use.
 void checkRoute(std::string_view data) {
   Harness& h = harness();
@@ -597,9 +633,13 @@ void checkRoute(std::string_view data) {
     h.backend.faulted = false;
     const HttpResponse r = h.api.handle(HttpRequest{method, path, body, {}});
     // A request the Piston routes let through to their handler answers in Piston's shape.
-    const bool piston =
-        Api::routeOf(path).rfind("/api/v2/", 0) == 0 && r.status != 404 && r.status != 405;
-    const json j = checkResponse(r, piston);
+    const std::string route = Api::routeOf(path);
+    const bool handled = r.status != 404 && r.status != 405;
+    const Shape shape = !handled                          ? Shape::kNative
+                        : route.rfind("/api/v2/", 0) == 0 ? Shape::kPiston
+                        : route == "/execute"             ? Shape::kExecServer
+                                                          : Shape::kNative;
+    const json j = checkResponse(r, shape);
     if (r.status == 404) FUZZ_CHECK(j["code"] == "not_found", r.body);
     if (r.status == 405)
       FUZZ_CHECK(Api::routeOf(path) != "other" || path.back() == '/', "405 for " + path);
@@ -744,6 +784,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     checkRun(input);
     checkJudge(input);
     checkPiston(input);
+    checkExecServer(input);
   }
   // However many distinct paths, languages and bodies arrive, the page keeps its size.
   if (++h.calls % 4096 == 0) {

@@ -2,6 +2,7 @@
 // backend that answers from canned outcomes instead of a sandbox (the sandbox itself is
 // covered end to end over real HTTP in tests/integration/http_test.cc).
 #include "api.h"
+#include "exec_server_api.h"
 #include "piston_api.h"
 
 #include <gtest/gtest.h>
@@ -833,6 +834,115 @@ TEST_F(PistonTest, RefusalsInPistonsWords) {
   json j = execute(R"({"language":"python3","files":[{"content":"x"}]})", 503);
   EXPECT_EQ(j.size(), 1u);
   EXPECT_NE(j.value("message", "").find("queue is full"), std::string::npos) << j.dump();
+}
+
+// ---- The interactive-execution server's REST path (exec_server_api.h)
+
+TEST_F(ApiTest, ExecServerListsItsKeysForTheLanguagesThisServerOffers) {
+  HttpResponse r = call("GET", "/languages");
+  ASSERT_EQ(r.status, 200);
+  // Of its fourteen keys, the fake backend offers python3 and c, in that server's order.
+  EXPECT_EQ(json::parse(r.body), json::array({"python", "c"}));
+  EXPECT_EQ(call("POST", "/languages").status, 405);
+}
+
+TEST_F(ApiTest, ExecServerExecuteMapsTheRequestAndAnswersInItsShape) {
+  RunResult run = okRun("hi 5\n");
+  run.stderr_data = "note\n";
+  backend_.outcome.runs = {run};
+  json j = post("/execute", R"j({"language":"python","code":"print(1)","input":"5"})j", 200);
+  const jobs::RunSpec& spec = backend_.last_run;
+  EXPECT_EQ(spec.language->name, "python3");
+  EXPECT_EQ(spec.source, "print(1)");
+  EXPECT_EQ(spec.stdin_data, "5\n") << "input ends with a newline";
+  EXPECT_EQ(spec.limits.wall_ms, 10000u) << "that server's timeout";
+  ASSERT_EQ(j.size(), 4u) << j.dump();
+  EXPECT_EQ(j["status"], "success");
+  EXPECT_EQ(j["output"], "hi 5\nnote\n") << "stdout, then stderr";
+  EXPECT_EQ(j["exitCode"], 0);
+  const std::string id = j["executionId"];
+  ASSERT_EQ(id.size(), 36u) << id;
+  EXPECT_EQ(id[14], '4') << "a version 4 UUID: " << id;
+  EXPECT_NE(std::string("89ab").find(id[19]), std::string::npos) << id;
+  EXPECT_NE(post("/execute", R"j({"language":"python","code":"x"})j", 200)["executionId"], id)
+      << "each run its own id";
+  EXPECT_EQ(backend_.last_run.stdin_data, "") << "no input: empty stdin";
+}
+
+TEST_F(ApiTest, ExecServerExitCodesAreAContainersAndCompileErrorsFail) {
+  struct Case {
+    RunStatus status;
+    std::optional<int> exit_code, signal;
+    int expect;
+  };
+  const Case cases[] = {
+      {RunStatus::kRuntimeError, 3, {}, 3},
+      {RunStatus::kRuntimeError, {}, 11, 139},  // 128 + SIGSEGV
+      {RunStatus::kTimeLimit, {}, 9, 137},      // killed at the limit: 128 + SIGKILL
+      {RunStatus::kMemoryLimit, {}, 9, 137},
+      {RunStatus::kSyscallBlocked, {}, 31, 159},
+      {RunStatus::kInternalError, {}, {}, 1},
+  };
+  for (const auto& c : cases) {
+    RunResult run;
+    run.status = c.status;
+    run.exit_code = c.exit_code;
+    run.signal = c.signal;
+    run.stderr_data = "boom\n";
+    backend_.outcome.runs = {run};
+    json j = post("/execute", R"j({"language":"python","code":"x"})j", 200);
+    EXPECT_EQ(j["status"], "error") << sandbox::statusName(c.status);
+    EXPECT_EQ(j["exitCode"], c.expect) << sandbox::statusName(c.status);
+    EXPECT_EQ(j["output"], "boom\n");
+  }
+  RunResult compile;
+  compile.status = RunStatus::kRuntimeError;
+  compile.exit_code = 1;
+  compile.stderr_data = "main.c:1: error: expected\n";
+  backend_.outcome.compile = compile;
+  backend_.outcome.runs.clear();
+  json j = post("/execute", R"j({"language":"c","code":"int main("})j", 200);
+  EXPECT_EQ(j["status"], "error");
+  EXPECT_EQ(j["exitCode"], 1);
+  EXPECT_EQ(j["output"], "main.c:1: error: expected\n") << "the compiler's messages";
+}
+
+TEST_F(ApiTest, ExecServerRefusalsInItsWords) {
+  for (const char* body :
+       {R"j({"code":"x"})j", R"j({"language":"python"})j", R"j({"language":"python","code":""})j",
+        R"j({"language":5,"code":"x"})j"})
+    expectRefused(body, 400, "bad_request", "Language and code are required", "/execute");
+  // That server answers 500 for a key it does not know; a key whose language this server
+  // does not offer (java, here) is refused the same way.
+  expectRefused(R"j({"language":"brainfuck","code":"x"})j", 500, "unsupported_language",
+                "Unsupported language: brainfuck", "/execute");
+  expectRefused(R"j({"language":"java","code":"x"})j", 500, "unsupported_language",
+                "Unsupported language: java", "/execute");
+  expectRefused(R"j({"language":"python","code":"x","input":7})j", 400, "bad_request",
+                "input must be a string", "/execute");
+  expectRefused("[1]", 400, "bad_request", "JSON object", "/execute");
+  expectRefused(R"j({"language":"python","code":")j" + std::string(2000, 'x') + "\"}", 413,
+                "too_large", "code is larger", "/execute");
+  backend_.full = true;
+  json j = post("/execute", R"j({"language":"python","code":"x"})j", 503);
+  EXPECT_EQ(j["code"], "busy");
+}
+
+TEST(ApiHealthTest, TheExecServerHealthShapeOnRequest) {
+  FakeBackend backend;
+  Metrics metrics;
+  ApiOptions options;
+  Api native(backend, metrics, options);
+  EXPECT_EQ(json::parse(native.handle(HttpRequest{"GET", "/health", "", {}}).body)["status"], "ok");
+  options.exec_server_health = true;
+  Api exec(backend, metrics, options);
+  HttpResponse r = exec.handle(HttpRequest{"GET", "/health", "", {}});
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(json::parse(r.body), (json{{"status", "UP"}}));
+  backend.languages_ = jobs::LanguageRegistry{};  // no language: degraded
+  r = exec.handle(HttpRequest{"GET", "/health", "", {}});
+  EXPECT_EQ(r.status, 503);
+  EXPECT_EQ(json::parse(r.body), (json{{"status", "DOWN"}}));
 }
 
 // ---- The OpenAPI document

@@ -48,6 +48,19 @@ TEST(ServerConfigTest, TheWebPageDirectoryFromFileOrFlag) {
   EXPECT_NE(bad.error().message.find("\"web_dir\" must be a string"), std::string::npos);
 }
 
+TEST(ServerConfigTest, TheHealthStyleIsNativeOrExecServer) {
+  bool help = false;
+  EXPECT_EQ(parseServerConfig({}, help)->health_style, "native");
+  EXPECT_EQ(parseServerConfig({"--health-style", "exec-server"}, help)->health_style,
+            "exec-server");
+  auto bad = parseServerConfig({"--health-style", "UP"}, help);
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().message.find("native or exec-server"), std::string::npos);
+  ServerConfig c;
+  ASSERT_TRUE(applyConfigJson(R"({"health_style": "exec-server"})", "f", c));
+  EXPECT_EQ(c.health_style, "exec-server");
+}
+
 TEST(ServerConfigTest, MistakesAreNamed) {
   bool help = false;
   struct Case {
