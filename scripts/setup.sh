@@ -1,11 +1,32 @@
 #!/usr/bin/env bash
 # Installs what codecanvas needs on Debian 12 (idempotent) and builds it into build/ and
-# the web page into web/dist/. Run as root. Used by run.sh and test.sh (which passes
-# --tests: Chromium for the web page's browser test); safe to run again at any time.
+# the web page into web/dist/. Run as root. Used by run.sh and test.sh; safe to run again
+# at any time.
+#
+#   scripts/setup.sh [--tests] [--languages LIST]
+#   --tests            also what the tests need (Chromium, the compat tests' npm clients)
+#   --languages LIST   the toolchains of these language profiles only, e.g. c,c++,python3
+#                      (names of profiles/languages/*.json; default: every profile, or
+#                      $CODECANVAS_LANGUAGES). The server offers what is installed and says
+#                      at start-up which languages it left out and why.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 say() { echo "codecanvas-setup: $*" >&2; }
+
+tests=0
+languages=${CODECANVAS_LANGUAGES:-all}
+while [ $# -gt 0 ]; do
+  case $1 in
+    --tests) tests=1 ;;
+    --languages)
+      [ $# -ge 2 ] || { say "--languages needs a list, e.g. c,c++,python3"; exit 2; }
+      languages=$2
+      shift ;;
+    *) say "unknown option $1 (see the top of scripts/setup.sh)"; exit 2 ;;
+  esac
+  shift
+done
 
 if [ "$(id -u)" != 0 ]; then
   say "please run as root (apt-get, and later namespaces, mounts and cgroups need it)"
@@ -21,23 +42,59 @@ packages=(
   clang libclang-rt-14-dev
   # The pure cgroup v2 test guest (scripts/cgroup2-vm.sh).
   qemu-system-x86 cpio
-  # The toolchains of the language profiles in profiles/languages.
-  bash gcc g++ python3 nodejs default-jdk-headless golang-go
+  # Reads the language profiles below; runs the web page's bundler.
+  python3 nodejs
 )
 # npm bundles the web page (CodeMirror from the npm registry). Debian ships it apart from
 # nodejs; a nodejs from elsewhere (NodeSource) brings its own and conflicts with it.
 command -v npm >/dev/null 2>&1 || packages+=(npm)
 # The web page's end-to-end test drives Debian's Chromium headless.
-[ "${1:-}" = --tests ] && packages+=(chromium)
-missing=()
-for p in "${packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  say "installing ${missing[*]}"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
+[ $tests = 1 ] && packages+=(chromium)
+export DEBIAN_FRONTEND=noninteractive
+updated=0
+install_missing() {  # install_missing WHAT PACKAGE...
+  local what=$1 missing=() p
+  shift
+  for p in "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+  done
+  [ ${#missing[@]} -gt 0 ] || return 0
+  say "installing $what: ${missing[*]}"
+  if [ $updated = 0 ]; then
+    apt-get update -qq
+    updated=1
+  fi
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+install_missing "build and test dependencies" "${packages[@]}"
+
+# The toolchains: each profile's "packages" (python3 reads the JSON).
+toolchains=$(python3 - "$languages" <<'PY'
+import json, pathlib, sys
+wanted = sys.argv[1]
+profiles = {}
+for f in sorted(pathlib.Path("profiles/languages").glob("*.json")):
+    p = json.loads(f.read_text())
+    profiles[p["name"]] = p
+    for a in p.get("aliases", []):
+        profiles.setdefault(a, p)
+names = list(profiles) if wanted == "all" else [n.strip().lower() for n in wanted.split(",") if n.strip()]
+unknown = [n for n in names if n not in profiles]
+if unknown:
+    sys.exit("unknown language(s): " + ", ".join(unknown) + "; profiles/languages has " +
+             ", ".join(sorted({p["name"] for p in profiles.values()})))
+for n in names:
+    for pkg in profiles[n].get("packages", []):
+        print(pkg)
+PY
+) || { say "--languages: see the message above"; exit 2; }
+mapfile -t toolchains < <(printf '%s\n' "$toolchains" | sort -u)
+started=$(date +%s)
+disk_before=$(df -k --output=used / | tail -1)
+install_missing "language toolchains ($languages)" "${toolchains[@]}"
+took=$(($(date +%s) - started))
+if [ $took -gt 1 ]; then
+  say "language toolchains installed in ${took} s, $(( ($(df -k --output=used / | tail -1) - disk_before) / 1024 )) MiB of disk"
 fi
 
 # The web page: dependencies as pinned by web/package-lock.json (again only when the lock
@@ -55,7 +112,7 @@ fi
 
 # The real clients of the APIs codecanvas is compatible with (tests/compat/package-lock.json),
 # for the compat tests.
-if [ "${1:-}" = --tests ] && { [ ! -f tests/compat/node_modules/.package-lock.json ] ||
+if [ $tests = 1 ] && { [ ! -f tests/compat/node_modules/.package-lock.json ] ||
    [ tests/compat/package-lock.json -nt tests/compat/node_modules/.package-lock.json ]; }; then
   say "installing the compat tests' npm clients (tests/compat/package-lock.json)"
   (cd tests/compat && npm ci --no-audit --no-fund --loglevel=error >/dev/null)

@@ -16,8 +16,12 @@ const char* kValid = R"({
               "limits": {"cpu_ms": 9000, "memory_kb": 524288}},
   "run": ["./main"], "env": ["A=b"],
   "limits": {"default": {"cpu_ms": 1000}, "max": {"cpu_ms": 5000, "processes": 128}},
-  "sample": "int main() {}"
+  "sample": "int main() {}", "packages": ["g++"],
+  "tests": {"compile_error": "int main(", "runtime_error": "int main() { return 3; }"}
 })";
+
+// The fields every profile needs besides its own, for the registry's files.
+const char* kRequired = R"j("sample":"s","tests":{"compile_error":"e","runtime_error":"r"},)j";
 
 TEST(LanguageProfileTest, ParsesEveryField) {
   auto p = parseLanguageProfile(kValid, "cpp.json");
@@ -36,6 +40,9 @@ TEST(LanguageProfileTest, ParsesEveryField) {
   // A maximum the profile does not name is the default.
   EXPECT_EQ(p->max_limits.memory_kb, p->default_limits.memory_kb);
   EXPECT_EQ(p->seccomp, "default");
+  EXPECT_EQ(p->packages, std::vector<std::string>{"g++"});
+  EXPECT_EQ(p->tests.compile_error, "int main(");
+  EXPECT_EQ(p->tests.runtime_error, "int main() { return 3; }");
 }
 
 TEST(LanguageProfileTest, RefusesBrokenProfilesWithTheFieldNamed) {
@@ -64,6 +71,16 @@ TEST(LanguageProfileTest, RefusesBrokenProfilesWithTheFieldNamed) {
        "artifacts"},
       {R"({"name":"x","source_file":"a","version":["x"],"run":["x"],"seccomp":"../etc","limits":{"default":{},"max":{}}})",
        "seccomp"},
+      {R"j({"name":"x","source_file":"a","version":["x"],"run":["x"],"limits":{"default":{},"max":{}},"tests":{"compile_error":"a","runtime_error":"b"}})j",
+       "\"sample\""},
+      {R"j({"name":"x","source_file":"a","version":["x"],"run":["x"],"limits":{"default":{},"max":{}},"sample":"s"})j",
+       "\"tests\" must be an object"},
+      {R"j({"name":"x","source_file":"a","version":["x"],"run":["x"],"limits":{"default":{},"max":{}},"sample":"s","tests":{"compile_error":"a"}})j",
+       "both \"compile_error\" and \"runtime_error\""},
+      {R"j({"name":"x","source_file":"a","version":["x"],"run":["x"],"limits":{"default":{},"max":{}},"sample":"s","tests":{"compile_error":"a","runtime_error":"b","hello":"c"}})j",
+       "unknown program \"hello\""},
+      {R"j({"name":"x","source_file":"a","version":["x"],"run":["x"],"limits":{"default":{},"max":{}},"sample":"s","packages":[""],"tests":{"compile_error":"a","runtime_error":"b"}})j",
+       "\"packages\""},
   };
   for (const auto& c : cases) {
     auto p = parseLanguageProfile(c.json, "x.json");
@@ -113,10 +130,12 @@ class RegistryTest : public ::testing::Test {
 TEST_F(RegistryTest, SkipsBrokenProfilesAndMissingToolchainsWithAReason) {
   write("a.json", kValid);
   write("b.json", "{ broken");
-  write("c.json", R"({"name":"ghost","source_file":"g","version":["ghostc","-v"],"run":["g"],
+  write("c.json", std::string("{") + kRequired +
+                      R"("name":"ghost","source_file":"g","version":["ghostc","-v"],"run":["g"],
                       "limits":{"default":{},"max":{}}})");
   write("d.json",
-        R"({"name":"dup","aliases":["cxx"],"source_file":"d","version":["g++"],"run":["d"],
+        std::string("{") + kRequired +
+            R"("name":"dup","aliases":["cxx"],"source_file":"d","version":["g++"],"run":["d"],
                       "limits":{"default":{},"max":{}}})");
   write("notes.txt", "not a profile");
   auto probe = [](const std::vector<std::string>& argv,
@@ -159,7 +178,15 @@ TEST(ShippedProfilesTest, AllParseAndTheContractNamesResolve) {
     EXPECT_NE(reg->find(name), nullptr) << name;
   EXPECT_EQ(reg->find("py")->name, "python3");
   EXPECT_EQ(reg->find("js")->name, "nodejs");
-  for (const auto& l : reg->all()) EXPECT_FALSE(l.sample.empty()) << l.name << " has no sample";
+  EXPECT_GE(reg->all().size(), 40u);
+  // docs/languages.md lists every shipped language in its table.
+  std::ifstream doc(std::string(CODECANVAS_DATA_DIR) + "/docs/languages.md");
+  const std::string text((std::istreambuf_iterator<char>(doc)), std::istreambuf_iterator<char>());
+  for (const auto& l : reg->all()) {
+    EXPECT_FALSE(l.packages.empty()) << l.name << " names no Debian package to install";
+    EXPECT_NE(text.find("| `" + l.name + "` |"), std::string::npos)
+        << l.name << " is missing from docs/languages.md";
+  }
 }
 
 }  // namespace

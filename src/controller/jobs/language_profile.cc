@@ -9,10 +9,13 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cctype>
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <regex>
+#include <thread>
 
 #include "common/child_process.h"
 #include "common/text_file.h"
@@ -124,9 +127,6 @@ Result<LanguageProfile> parseProfileJson(const json& j, LanguageProfile p) {
   if (!seccomp->empty()) p.seccomp = seccomp.value();
   if (p.seccomp.find('/') != std::string::npos || p.seccomp.front() == '.')
     return Error{"\"seccomp\" names a policy in profiles/seccomp, without a path", EINVAL};
-  auto sample = str("sample", false);
-  if (!sample) return sample.error();
-  p.sample = sample.value();
 
   if (!j.contains("limits") || !j.at("limits").is_object())
     return Error{"\"limits\" must be an object with \"default\" and \"max\"", EINVAL};
@@ -165,6 +165,27 @@ Result<LanguageProfile> parseProfileJson(const json& j, LanguageProfile p) {
     }
     p.compile = std::move(spec);
   }
+  auto sample = str("sample", true);
+  if (!sample) return sample.error();
+  p.sample = sample.value();
+  if (p.sample.empty()) return Error{"\"sample\" must be a program", EINVAL};
+  auto packages = stringList(j, "packages", false);
+  if (!packages) return packages.error();
+  p.packages = std::move(packages.value());
+  if (!j.contains("tests") || !j.at("tests").is_object())
+    return Error{"\"tests\" must be an object with \"compile_error\" and \"runtime_error\"",
+                 EINVAL};
+  for (const auto& [key, value] : j.at("tests").items()) {
+    std::string* field = key == "compile_error"   ? &p.tests.compile_error
+                         : key == "runtime_error" ? &p.tests.runtime_error
+                                                  : nullptr;
+    if (field == nullptr) return Error{"\"tests\" has an unknown program \"" + key + "\"", EINVAL};
+    if (!value.is_string() || value.get_ref<const std::string&>().empty())
+      return Error{"tests." + key + " must be a program", EINVAL};
+    *field = value.get<std::string>();
+  }
+  if (p.tests.compile_error.empty() || p.tests.runtime_error.empty())
+    return Error{"\"tests\" must have both \"compile_error\" and \"runtime_error\"", EINVAL};
   return p;
 }
 
@@ -295,6 +316,14 @@ Result<LanguageRegistry> LanguageRegistry::load(const std::string& dir, const Ve
   if (ec) return Error{"cannot list language profiles in " + dir + ": " + ec.message(), ec.value()};
   std::sort(files.begin(), files.end());
   LanguageRegistry reg;
+  // Parse every file first, then ask the toolchains for their versions several at a time:
+  // a JVM or an R answers in a second or two, and forty of them in a row would hold up
+  // the start by a minute. Results are taken in file order, so the log is the same.
+  struct Pending {
+    std::filesystem::path file;
+    LanguageProfile profile;
+  };
+  std::vector<Pending> pending;
   for (const auto& file : files) {
     auto text = readTextFile(file.string(), 256 * 1024);
     if (!text) {
@@ -306,15 +335,29 @@ Result<LanguageRegistry> LanguageRegistry::load(const std::string& dir, const Ve
       reg.problems_.push_back(profile.error().message + "; profile skipped");
       continue;
     }
-    auto version = probe(profile->version_command, profile->env);
+    pending.push_back({file, std::move(profile.value())});
+  }
+  // A few threads take the probes in turn (no batch waits for its slowest member).
+  std::vector<std::optional<Result<std::string>>> versions(pending.size());
+  std::atomic<size_t> next{0};
+  auto worker = [&] {
+    for (size_t i = next++; i < pending.size(); i = next++)
+      versions[i] = probe(pending[i].profile.version_command, pending[i].profile.env);
+  };
+  std::vector<std::thread> threads;
+  for (size_t t = 0; t < std::min<size_t>(6, pending.size()); ++t) threads.emplace_back(worker);
+  for (auto& t : threads) t.join();
+  for (size_t i = 0; i < pending.size(); ++i) {
+    Pending& item = pending[i];
+    const Result<std::string>& version = *versions[i];
     if (!version) {
       reg.problems_.push_back(
-          profile->name + " (" + file.string() +
+          item.profile.name + " (" + item.file.string() +
           ") is not offered: its toolchain did not answer: " + version.error().message);
       continue;
     }
-    profile->version = version.value();
-    reg.add(std::move(profile.value()));
+    item.profile.version = version.value();
+    reg.add(std::move(item.profile));
   }
   return reg;
 }

@@ -22,6 +22,13 @@ struct CompileSpec {
   sandbox::Limits limits;  // fixed by the profile; requests cannot change them
 };
 
+// Programs every language must have, run by the generated language tests
+// (tests/integration/language_test.cc) beside the sample.
+struct ProfileTests {
+  std::string compile_error;  // fails to compile (a syntax error for an interpreter)
+  std::string runtime_error;  // compiles, then ends with a non-zero exit or a signal
+};
+
 struct LanguageProfile {
   std::string name;
   std::vector<std::string> aliases;
@@ -33,9 +40,13 @@ struct LanguageProfile {
   sandbox::Limits default_limits;
   sandbox::Limits max_limits;
   std::string seccomp = "default";  // profiles/seccomp/<name>.policy
-  std::string sample;               // a sample program, shown by clients
-  std::string origin;               // the file it came from
-  std::string version;              // filled at start-up from version_command
+  // A sample program, shown by clients: it reads a name from stdin and prints
+  // "Hello, NAME!", or "Hello, world!" when the input is an empty line.
+  std::string sample;
+  std::vector<std::string> packages;  // the Debian packages of the toolchain (scripts/setup.sh)
+  ProfileTests tests;
+  std::string origin;   // the file it came from
+  std::string version;  // filled at start-up from version_command
 };
 
 // Parses one profile. Errors say which field is wrong and how to fix it.
