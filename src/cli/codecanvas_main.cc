@@ -210,14 +210,23 @@ std::variant<json, Failure> call(Server& s, const std::string& method, const std
   return j;
 }
 
-// The language for FILE: --lang, else the runtime whose source file has FILE's extension,
-// else a few common extensions the profiles' file names do not show.
+// The language for FILE: --lang, else the runtime whose source file has FILE's extension
+// (where several share one, the usual meaning of the extension, when the server offers
+// it), else a few common extensions the profiles' file names do not show.
 std::variant<std::string, Failure> languageFor(Server& s, const Options& o,
                                                const std::string& file) {
   if (auto it = o.values.find("--lang"); it != o.values.end()) return it->second;
   const std::string ext = fs::path(file).extension().string();
   auto runtimes = call(s, "GET", "/api/v1/runtimes");
   if (auto* f = std::get_if<Failure>(&runtimes)) return *f;
+  static const std::map<std::string, std::string> kUsual = {{".py", "python3"},
+                                                            {".pl", "perl"},
+                                                            {".sh", "bash"},
+                                                            {".m", "octave"},
+                                                            {".lisp", "commonlisp"}};
+  if (auto it = kUsual.find(ext); it != kUsual.end())
+    for (const auto& r : std::get<json>(runtimes))
+      if (r.value("language", "") == it->second) return it->second;
   for (const auto& r : std::get<json>(runtimes)) {
     const std::string source = r.value("source_file", "");
     if (!ext.empty() && fs::path(source).extension().string() == ext)

@@ -58,8 +58,8 @@ r = await client.execute({ language: "python3", files: [{ content: "while True: 
   runTimeout: 1000 });
 check("a loop past its time is TO", r.run && r.run.status === "TO" && r.run.signal === "SIGKILL", r);
 
-r = await client.execute("cobol", "DISPLAY 'x'.");
-check("an unknown language is Piston's message", r.message === "cobol-* runtime is unknown", r);
+r = await client.execute("intercal", "DO READ OUT #1");
+check("an unknown language is Piston's message", r.message === "intercal-* runtime is unknown", r);
 
 // The same server as Piston's public instance is addressed: the /api/v2/piston/ prefix,
 // a trailing slash, and Piston's error shape for a request it refuses.

@@ -126,9 +126,9 @@ TEST_F(ClientTest, TheLanguageComesFromTheExtensionOrFromLang) {
   Outcome unknown = cli("run " + write("x.unknown", "?"));
   EXPECT_EQ(unknown.exit_code, 2);
   EXPECT_NE(unknown.err.find("--lang"), std::string::npos);
-  Outcome refused = cli("run " + write("y.txt", "?") + " --lang cobol");
+  Outcome refused = cli("run " + write("y.txt", "?") + " --lang intercal");
   EXPECT_EQ(refused.exit_code, 110);
-  EXPECT_NE(refused.err.find("unknown language \"cobol\""), std::string::npos)
+  EXPECT_NE(refused.err.find("unknown language \"intercal\""), std::string::npos)
       << "the server's sentence";
   EXPECT_EQ(refused.err.find("httplib"), std::string::npos);
 }
