@@ -216,7 +216,8 @@ TEST_P(CompiledLanguageTest, CompileErrorIsReportedAndNothingRuns) {
   EXPECT_EQ(j["compile"]["status"], "compile_error");
   EXPECT_NE(j["compile"]["exit_code"], 0);
   EXPECT_FALSE(j["compile"]["stderr"].get<std::string>().empty());
-  EXPECT_EQ(j["stderr"], j["compile"]["stderr"]);
+  EXPECT_EQ(j["stderr"].get<std::string>(),
+            j["compile"]["stdout"].get<std::string>() + j["compile"]["stderr"].get<std::string>());
   EXPECT_TRUE(j["exit_code"].is_null());
 }
 

@@ -135,9 +135,11 @@ nlohmann::json runAnswer(const LanguageProfile& language, const JobOutcome& outc
   nlohmann::json j = answerHead(language, outcome, limits, encoding);
   if (compileFailed(outcome) || outcome.runs.empty()) {
     // The program did not run. The compiler's messages also go to "stderr", where clients
-    // of the original API look for them.
+    // of the original API look for them: its stdout, then its stderr (fpc and tsc write
+    // their errors to stdout).
     sandbox::RunResult none;
-    if (outcome.compile) none.stderr_data = outcome.compile->stderr_data;
+    if (outcome.compile)
+      none.stderr_data = outcome.compile->stdout_data + outcome.compile->stderr_data;
     j.update(runJson(none, encoding));
     j["status"] = "compile_error";
     j["error"] = "compile error";
