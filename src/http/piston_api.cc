@@ -212,6 +212,11 @@ json stageJson(const RunResult& r) {
     case RunStatus::kSyscallBlocked:
       status = "SG";
       break;
+    case RunStatus::kKilled:
+      status = "SG";
+      signal = "SIGKILL";
+      code = nullptr;
+      break;
     case RunStatus::kInternalError:
       status = "XX";
       break;

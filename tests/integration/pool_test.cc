@@ -2,13 +2,16 @@
 #include <signal.h>
 
 #include <chrono>
+#include <condition_variable>
 #include <filesystem>
 #include <fstream>
 #include <future>
+#include <mutex>
 #include <sstream>
 #include <thread>
 
 #include "jobs/slot_pool.h"
+#include "sandbox/live_io.h"
 #include "test_support.h"
 
 namespace codecanvas::jobs {
@@ -164,6 +167,138 @@ TEST_F(PoolTest, OutputBudgetBoundsWhatAJobKeeps) {
   EXPECT_EQ(o.runs[3].stdout_data.size(), 0u);
   EXPECT_TRUE(o.output_cut);
   EXPECT_EQ(o.stopped, "") << "the output budget cuts, it does not stop";
+}
+
+// The live side of a run as a test sees it: stdin's write end, each chunk as it comes, and
+// `more` called at once (auto_more) or held back until the test releases it.
+class TestLive : public LiveIo {
+ public:
+  explicit TestLive(bool auto_more) : auto_more_(auto_more) {}
+  void started(UniqueFd stdin_write, std::function<void()> kill) override {
+    std::lock_guard lock(mu_);
+    stdin_ = std::move(stdin_write);
+    kill_ = std::move(kill);
+    cv_.notify_all();
+  }
+  void output(int stream, std::string chunk, std::function<void()> more) override {
+    std::function<void()> now;
+    {
+      std::lock_guard lock(mu_);
+      (stream == 2 ? err_ : out_) += chunk;
+      ++chunks_;
+      if (more) (auto_more_ ? now : held_) = std::move(more);
+      cv_.notify_all();
+    }
+    if (now) now();
+  }
+  // Waits (at most 10 s) until `pred` holds under the lock.
+  template <typename Pred>
+  bool await(Pred pred) {
+    std::unique_lock lock(mu_);
+    return cv_.wait_for(lock, 10s, [&] { return pred(); });
+  }
+  void writeStdin(const std::string& s) {
+    std::lock_guard lock(mu_);
+    ASSERT_EQ(::write(stdin_.get(), s.data(), s.size()), static_cast<ssize_t>(s.size()));
+  }
+  void closeStdin() {
+    std::lock_guard lock(mu_);
+    stdin_.reset();
+  }
+  void release() {
+    std::function<void()> more;
+    {
+      std::lock_guard lock(mu_);
+      auto_more_ = true;
+      more = std::move(held_);
+    }
+    if (more) more();
+  }
+  void kill() {
+    std::lock_guard lock(mu_);
+    kill_();
+  }
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool auto_more_;
+  UniqueFd stdin_;
+  std::function<void()> kill_, held_;
+  std::string out_, err_;
+  size_t chunks_ = 0;
+};
+
+// A live run: what is written to its stdin pipe reaches the program as it is written, its
+// output comes back as it is written, and closing stdin ends it.
+TEST_F(PoolTest, ALiveRunReadsItsStdinAsItIsWritten) {
+  auto live = std::make_shared<TestLive>(true);
+  JobPlan plan = job("echo_stdin", 1, 10000);
+  plan.runs[0].live = live;
+  std::vector<std::string> stages;
+  plan.on_stage = [&stages](const char* s) { stages.push_back(s); };
+  auto future = pool_->submit(std::move(plan));
+  ASSERT_TRUE(future);
+  ASSERT_TRUE(live->await([&] { return live->stdin_.get() >= 0; })) << "never started";
+  live->writeStdin("first line\n");
+  EXPECT_TRUE(live->await([&] { return live->out_ == "first line\n"; })) << live->out_;
+  live->writeStdin("second");
+  EXPECT_TRUE(live->await([&] { return live->out_ == "first line\nsecond"; })) << live->out_;
+  live->closeStdin();
+  ASSERT_EQ(future->wait_for(10s), std::future_status::ready);
+  JobOutcome o = future->get();
+  ASSERT_EQ(o.runs.size(), 1u);
+  EXPECT_EQ(o.runs[0].status, RunStatus::kOk) << o.runs[0].error;
+  EXPECT_EQ(o.runs[0].stdout_data, "first line\nsecond");
+  EXPECT_EQ(stages, std::vector<std::string>{"run"});
+}
+
+// Backpressure: while the first chunk is held, the pipe is not read and the program
+// blocks; released, the rest comes, all of it, and the run ends well.
+TEST_F(PoolTest, ALiveRunsOutputWaitsForItsReader) {
+  auto live = std::make_shared<TestLive>(false);
+  JobPlan plan = job("flood", 1, 10000);
+  plan.runs[0].argv = {"./flood", "4"};
+  plan.runs[0].limits.output_kb = 8192;
+  plan.runs[0].live = live;
+  auto future = pool_->submit(std::move(plan));
+  ASSERT_TRUE(future);
+  ASSERT_TRUE(live->await([&] { return live->chunks_ > 0; }));
+  std::this_thread::sleep_for(500ms);
+  {
+    std::lock_guard lock(live->mu_);
+    EXPECT_EQ(live->chunks_, 1u) << "more output was read while the first chunk was held";
+    EXPECT_LE(live->out_.size(), 64u * 1024);
+  }
+  EXPECT_EQ(future->wait_for(0s), std::future_status::timeout) << "the program did not wait";
+  live->release();
+  ASSERT_EQ(future->wait_for(10s), std::future_status::ready);
+  JobOutcome o = future->get();
+  ASSERT_EQ(o.runs.size(), 1u);
+  EXPECT_EQ(o.runs[0].status, RunStatus::kOk) << o.runs[0].error;
+  std::lock_guard lock(live->mu_);
+  EXPECT_EQ(live->out_.size(), 4u << 20);
+  EXPECT_EQ(o.runs[0].stdout_data.size(), 4u << 20);
+}
+
+// The live side's kill ends the run with status killed; the slot takes the next job.
+TEST_F(PoolTest, ALiveRunKilledByItsClientSaysKilled) {
+  auto live = std::make_shared<TestLive>(true);
+  JobPlan plan = job("sleeper", 1, 20000);
+  plan.runs[0].live = live;
+  const auto t0 = std::chrono::steady_clock::now();
+  auto future = pool_->submit(std::move(plan));
+  ASSERT_TRUE(future);
+  ASSERT_TRUE(live->await([&] { return static_cast<bool>(live->kill_); }));
+  live->kill();
+  ASSERT_EQ(future->wait_for(10s), std::future_status::ready);
+  JobOutcome o = future->get();
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 5s);
+  ASSERT_EQ(o.runs.size(), 1u);
+  EXPECT_EQ(o.runs[0].status, RunStatus::kKilled);
+  EXPECT_EQ(o.runs[0].signal, SIGKILL);
+  auto next = pool_->submit(job("hello", 1));
+  ASSERT_TRUE(next);
+  EXPECT_EQ(next->get().runs.at(0).status, RunStatus::kOk);
 }
 
 // A slot whose keeper takes 2 s to start (a wrapper around the processor sleeps first,

@@ -44,6 +44,23 @@ TEST(ResultJson, UnmeasuredFiguresAreNull) {
   EXPECT_EQ(j["errno"], 2);
 }
 
+TEST(ResultJson, AChunkEndsBeforeACharacterThePipeCutInTwo) {
+  const std::string euro = "\xE2\x82\xAC";      // 3 bytes
+  const std::string grin = "\xF0\x9F\x98\x80";  // 4 bytes
+  EXPECT_EQ(completeUtf8Prefix(""), 0u);
+  EXPECT_EQ(completeUtf8Prefix("abc"), 3u);
+  EXPECT_EQ(completeUtf8Prefix("a" + euro), 4u);
+  EXPECT_EQ(completeUtf8Prefix("a" + euro.substr(0, 1)), 1u);
+  EXPECT_EQ(completeUtf8Prefix("a" + euro.substr(0, 2)), 1u);
+  EXPECT_EQ(completeUtf8Prefix("ab" + grin.substr(0, 3)), 2u);
+  EXPECT_EQ(completeUtf8Prefix(grin), 4u);
+  EXPECT_EQ(completeUtf8Prefix("\xC3"), 0u);
+  // Invalid bytes do not wait: a stray continuation byte or 0xFF goes out (as U+FFFD).
+  EXPECT_EQ(completeUtf8Prefix("a\x80"), 2u);
+  EXPECT_EQ(completeUtf8Prefix("a\xFF"), 2u);
+  EXPECT_EQ(completeUtf8Prefix("\x80\x80\x80\x80"), 4u);
+}
+
 TEST(ResultJson, InvalidUtf8IsReplacedNotRejected) {
   RunResult r;
   r.stdout_data = std::string("ok\xff\xfe", 4) + std::string("\0z", 2);

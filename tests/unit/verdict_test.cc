@@ -71,6 +71,16 @@ TEST(Verdict, Table) {
   v = base(exited(0));
   v.cpu_ns = 1'000'000'001;
   cases.push_back({"finished but over cpu", v, RunStatus::kTimeLimit});
+  v = base(signaled(SIGKILL));
+  v.killed = KillReason::kRequested;
+  cases.push_back({"the client's kill", v, RunStatus::kKilled});
+  v = base(exited(0));
+  v.killed = KillReason::kRequested;
+  cases.push_back({"ended on its own before the client's kill", v, RunStatus::kOk});
+  v = base(signaled(SIGKILL));
+  v.killed = KillReason::kRequested;
+  v.oom_kills = 1;
+  cases.push_back({"out of memory before the client's kill", v, RunStatus::kMemoryLimit});
   v = base(exited(0));
   v.started = false;
   cases.push_back({"never started", v, RunStatus::kInternalError});
@@ -86,6 +96,7 @@ TEST(Verdict, StatusNamesMatchTheApi) {
   EXPECT_STREQ(statusName(RunStatus::kMemoryLimit), "memory_limit");
   EXPECT_STREQ(statusName(RunStatus::kOutputLimit), "output_limit");
   EXPECT_STREQ(statusName(RunStatus::kSyscallBlocked), "syscall_blocked");
+  EXPECT_STREQ(statusName(RunStatus::kKilled), "killed");
   EXPECT_STREQ(statusName(RunStatus::kInternalError), "internal_error");
 }
 

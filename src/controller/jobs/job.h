@@ -82,6 +82,9 @@ struct JobPlan {
   // running step is killed, nothing after it runs), the slot is wiped as after any job,
   // and the outcome says `cancelled`.
   std::shared_ptr<JobCancel> cancel;
+  // A live job (an interactive session): called on the pool's event-loop thread as each
+  // stage begins: "compile" (not when the compile cache has the artifacts), then "run".
+  std::function<void(const char* stage)> on_stage;
 };
 
 struct JobOutcome {

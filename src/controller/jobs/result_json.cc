@@ -31,6 +31,26 @@ std::string validUtf8(const std::string& s) {
 
 }  // namespace
 
+size_t completeUtf8Prefix(std::string_view b) {
+  // The lead byte of the last sequence is at most 3 bytes back.
+  const size_t n = b.size();
+  for (size_t back = 1; back <= 3 && back <= n; ++back) {
+    const auto c = static_cast<unsigned char>(b[n - back]);
+    if ((c & 0xC0) == 0x80) continue;  // a continuation byte: look further back
+    size_t need = 0;
+    if ((c & 0xE0) == 0xC0)
+      need = 2;
+    else if ((c & 0xF0) == 0xE0)
+      need = 3;
+    else if ((c & 0xF8) == 0xF0)
+      need = 4;
+    else
+      return n;  // ASCII or an invalid byte: nothing to wait for
+    return back < need ? n - back : n;
+  }
+  return n;  // only continuation bytes at the end: invalid, they go as they are
+}
+
 std::string base64Encode(std::string_view bytes) {
   static constexpr char kAlphabet[] =
       "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";

@@ -21,6 +21,10 @@ const char* encodingName(TextEncoding e);  // "utf-8" or "base64"
 // A program's output as a JSON string in the given encoding.
 nlohmann::json outputText(const std::string& bytes, TextEncoding encoding);
 std::string base64Encode(std::string_view bytes);
+// How much of `bytes` can go out as text now (output streamed in chunks): all of it, except
+// an incomplete UTF-8 sequence at its end, which waits for the next chunk (a character the
+// pipe split in two). Invalid bytes do not wait: they go out and become U+FFFD.
+size_t completeUtf8Prefix(std::string_view bytes);
 
 // The limits a request may set: cpu_ms, wall_ms, memory_kb, output_kb, processes.
 nlohmann::json limitsJson(const sandbox::Limits& l);

@@ -89,6 +89,7 @@ class SlotPool::Execution : public std::enable_shared_from_this<SlotPool::Execut
         return runAll();
       }
     }
+    if (job_->plan.on_stage) job_->plan.on_stage("compile");
     const auto t0 = std::chrono::steady_clock::now();
     slot().asyncRun(step.request, [self = shared_from_this(), t0](sandbox::RunResult r) {
       self->outcome_.compile_ms = msSince(t0);
@@ -115,6 +116,7 @@ class SlotPool::Execution : public std::enable_shared_from_this<SlotPool::Execut
   // The runs go out as one series: each run's plan is ready when the one before ends.
   void runAll() {
     if (job_->plan.runs.empty() || outcome_.cancelled) return wipe();
+    if (job_->plan.on_stage) job_->plan.on_stage("run");
     const auto t0 = std::chrono::steady_clock::now();
     if (const uint64_t wall = job_->plan.budget.wall_ms) {
       budget_timer_.emplace(pool_.io_);
@@ -217,7 +219,7 @@ class SlotPool::Execution : public std::enable_shared_from_this<SlotPool::Execut
     // Nothing is left to cancel; the submitter's token may outlive the pool.
     if (const auto& cancel = job_->plan.cancel) cancel->onRequest({});
     outcome_.total_ms = msSince(job_->submitted);
-    job_->promise.set_value(std::move(outcome_));
+    job_->deliver(std::move(outcome_));
   }
 
   void finish(bool rebuild) {
@@ -261,7 +263,7 @@ SlotPool::~SlotPool() {
     for (auto& p : queue_) {
       JobOutcome o;
       o.rejected = true;
-      p->promise.set_value(std::move(o));
+      p->deliver(std::move(o));
       --admitted_;
     }
     queue_.clear();
@@ -287,16 +289,28 @@ SlotPool::~SlotPool() {
 std::optional<std::future<JobOutcome>> SlotPool::submit(JobPlan plan) {
   auto pending = std::make_unique<Pending>();
   pending->plan = std::move(plan);
-  pending->submitted = std::chrono::steady_clock::now();
   auto future = pending->promise.get_future();
+  if (!admit(std::move(pending))) return std::nullopt;
+  return future;
+}
+
+bool SlotPool::submit(JobPlan plan, std::function<void(JobOutcome)> done) {
+  auto pending = std::make_unique<Pending>();
+  pending->plan = std::move(plan);
+  pending->done = std::move(done);
+  return admit(std::move(pending));
+}
+
+bool SlotPool::admit(std::unique_ptr<Pending> pending) {
+  pending->submitted = std::chrono::steady_clock::now();
   {
     std::lock_guard lock(mu_);
-    if (draining_ || admitted_ >= slot_busy_.size() + options_.queue_capacity) return std::nullopt;
+    if (draining_ || admitted_ >= slot_busy_.size() + options_.queue_capacity) return false;
     ++admitted_;
     queue_.push_back(std::move(pending));
   }
   boost::asio::post(io_, [this] { dispatch(); });
-  return future;
+  return true;
 }
 
 void SlotPool::dispatch() {

@@ -40,6 +40,11 @@ class SlotPool {
 
   // Admits a job, or returns nullopt when the queue is full or the pool is draining.
   std::optional<std::future<JobOutcome>> submit(JobPlan plan);
+  // The same, for a caller that must not block a thread on the job (a live session):
+  // `done` gets the outcome on the pool's event-loop thread (or, for a job still queued
+  // when the pool is destroyed, on the destroying thread). False: not admitted, and `done`
+  // is never called.
+  bool submit(JobPlan plan, std::function<void(JobOutcome)> done);
 
   // Stops admitting jobs: submit() refuses from now on; admitted jobs go on.
   void stopAdmitting();
@@ -62,9 +67,17 @@ class SlotPool {
  private:
   struct Pending {
     JobPlan plan;
-    std::promise<JobOutcome> promise;
+    std::promise<JobOutcome> promise;  // unused when `done` is set
+    std::function<void(JobOutcome)> done;
     std::chrono::steady_clock::time_point submitted;
+    void deliver(JobOutcome o) {
+      if (done)
+        done(std::move(o));
+      else
+        promise.set_value(std::move(o));
+    }
   };
+  bool admit(std::unique_ptr<Pending> pending);
   class Execution;  // one job in its slot (slot_pool.cc)
 
   explicit SlotPool(PoolOptions options)

@@ -29,8 +29,8 @@ RunOperation::RunOperation(SlotPort& slot, RunRequest request, Slot::RunHandler 
     : slot_(slot),
       request_(std::move(request)),
       done_(std::move(done)),
-      out_(slot.io()),
-      err_(slot.io()),
+      out_(slot.io(), 1),
+      err_(slot.io(), 2),
       wall_timer_(slot.io()),
       cpu_timer_(slot.io()) {}
 
@@ -90,6 +90,7 @@ void RunOperation::send() {
   plan_fds_.clear();
   plan_bytes_.clear();
   if (!s) {
+    live_stdin_.reset();
     ended_ = out_.eof = err_.eof = true;
     failInternal(s.error().message, /*slot_broken=*/s.error().errno_value == EPIPE);
     return maybeFinish();
@@ -104,6 +105,13 @@ void RunOperation::send() {
   scheduleCpuPoll();
   readStream(out_);
   readStream(err_);
+  if (request_.live) {
+    request_.live->started(std::move(live_stdin_), [weak = weak_from_this(), &io = slot_.io()] {
+      boost::asio::post(io, [weak] {
+        if (auto self = weak.lock()) self->kill(KillReason::kRequested);
+      });
+    });
+  }
   slot_.awaitMessage(
       [self = shared_from_this()](Result<Message> m) { self->onMessage(std::move(m)); });
   if (auto hook = std::move(on_sent_)) hook();
@@ -151,6 +159,14 @@ void RunOperation::endWithoutRunning(const std::string& why) {
 }
 
 Result<UniqueFd> RunOperation::openStdin() {
+  if (request_.live) {
+    // A pipe: the session writes what its client types, as it comes. Both ends blocking
+    // for now; the session's own I/O makes its end non-blocking.
+    int fds[2];
+    if (::pipe2(fds, O_CLOEXEC) != 0) return sysError("pipe2(stdin)");
+    live_stdin_ = UniqueFd(fds[1]);
+    return UniqueFd(fds[0]);
+  }
   if (request_.stdin_data.empty() && request_.stdin_path.empty()) {
     // Most runs read no input: one sealed empty memfd per slot serves them all, each run
     // with an open file of its own (read-only), so no offset or flag passes between jobs.
@@ -227,6 +243,9 @@ void RunOperation::onMessage(Result<Message> m) {
   ended_ = true;
   wall_timer_.cancel();
   cpu_timer_.cancel();
+  // Every process of the run is gone: what is left in the pipes is bounded by their size.
+  resume(out_);
+  resume(err_);
   auto next = std::move(successor_);
   if (!m) {
     if (next) next->cancel("the run before it failed");
@@ -262,22 +281,44 @@ void RunOperation::onMessage(Result<Message> m) {
 }
 
 void RunOperation::readStream(Stream& s) {
-  s.pipe.async_read_some(
-      boost::asio::buffer(s.buffer),
-      [self = shared_from_this(), &s](const boost::system::error_code& ec, size_t n) {
-        if (ec) {
-          s.eof = true;
-          return self->maybeFinish();
-        }
-        const size_t cap = self->request_.limits.output_kb * 1024;
-        const size_t room = cap > s.data.size() ? cap - s.data.size() : 0;
-        s.data.append(s.buffer.data(), std::min(n, room));
-        if (n > room) {
-          s.truncated = true;
-          self->kill(KillReason::kOutput);
-        }
-        self->readStream(s);
-      });
+  s.pipe.async_read_some(boost::asio::buffer(s.buffer), [self = shared_from_this(), &s](
+                                                            const boost::system::error_code& ec,
+                                                            size_t n) {
+    if (ec) {
+      s.eof = true;
+      return self->maybeFinish();
+    }
+    const size_t cap = self->request_.limits.output_kb * 1024;
+    const size_t room = cap > s.data.size() ? cap - s.data.size() : 0;
+    const size_t kept = std::min(n, room);
+    s.data.append(s.buffer.data(), kept);
+    if (n > room) {
+      s.truncated = true;
+      self->kill(KillReason::kOutput);
+    }
+    if (self->request_.live && kept > 0) {
+      std::string chunk(s.buffer.data(), kept);
+      if (self->ended_) {
+        self->request_.live->output(s.number, std::move(chunk), {});
+      } else {
+        s.paused = true;
+        self->request_.live->output(s.number, std::move(chunk),
+                                    [weak = self->weak_from_this(), &s, &io = self->slot_.io()] {
+                                      boost::asio::post(io, [weak, &s] {
+                                        if (auto op = weak.lock()) op->resume(s);
+                                      });
+                                    });
+        return;
+      }
+    }
+    self->readStream(s);
+  });
+}
+
+void RunOperation::resume(Stream& s) {
+  if (!s.paused) return;
+  s.paused = false;
+  readStream(s);
 }
 
 // The CPU counter is polled rather than waited for: the kernel has no "CPU limit

@@ -16,6 +16,7 @@
 #include <memory>
 #include <optional>
 
+#include "sandbox/live_io.h"
 #include "sandbox/run_status.h"
 #include "sandbox/slot.h"
 
@@ -38,12 +39,16 @@ class RunOperation : public std::enable_shared_from_this<RunOperation> {
 
  private:
   struct Stream {
-    explicit Stream(boost::asio::io_context& io) : pipe(io) {}
+    Stream(boost::asio::io_context& io, int number) : pipe(io), number(number) {}
     boost::asio::posix::stream_descriptor pipe;
+    int number;                      // 1: stdout, 2: stderr
     std::array<char, 65536> buffer;  // not zeroed (two per run): a read fills what it uses
     std::string data;
     bool truncated = false;
     bool eof = false;
+    // A live run: a chunk is with the session, and the pipe is not read until it asks for
+    // more (or the run ends).
+    bool paused = false;
   };
 
   cgroup::RunCgroupLimits cgroupLimits() const;
@@ -55,6 +60,8 @@ class RunOperation : public std::enable_shared_from_this<RunOperation> {
   Result<UniqueFd> openStdin();
   void onMessage(Result<Message> m);
   void readStream(Stream& s);
+  // A live run: reads on from a paused stream (the session asked for more, or the run ended).
+  void resume(Stream& s);
   void scheduleCpuPoll();
   void kill(KillReason reason);
   void maybeFinish();
@@ -80,6 +87,7 @@ class RunOperation : public std::enable_shared_from_this<RunOperation> {
   protocol::Exited exit_;
   std::optional<protocol::StepFailure> start_failure_;
   std::string internal_error_;
+  UniqueFd live_stdin_;  // a live run: the write end of stdin, until the run is sent
 };
 
 }  // namespace codecanvas::sandbox

@@ -28,6 +28,8 @@ const char* statusName(RunStatus s) {
       return "output_limit";
     case RunStatus::kSyscallBlocked:
       return "syscall_blocked";
+    case RunStatus::kKilled:
+      return "killed";
     case RunStatus::kInternalError:
       return "internal_error";
   }
@@ -64,6 +66,10 @@ RunStatus decideStatus(const VerdictInput& in) {
   if (in.cpu_ns && *in.cpu_ns > in.cpu_limit_ns) return RunStatus::kTimeLimit;
   if (signaled && (WTERMSIG(in.wait_status) == SIGXCPU)) return RunStatus::kTimeLimit;
   if (in.killed == KillReason::kWall) return RunStatus::kWallTimeLimit;
+  // The client's kill explains a SIGKILL; a program that ended on its own first keeps its
+  // own status.
+  if (in.killed == KillReason::kRequested && signaled && WTERMSIG(in.wait_status) == SIGKILL)
+    return RunStatus::kKilled;
   if (signaled && WTERMSIG(in.wait_status) == SIGSYS) return RunStatus::kSyscallBlocked;
   if (clean_exit) return RunStatus::kOk;
   if (in.memory_peak_bytes && in.memory_limit_bytes > 0 &&
@@ -87,6 +93,8 @@ std::string statusMessage(RunStatus status, const Limits& l, std::optional<int> 
       return "output limit exceeded (" + std::to_string(l.output_kb) + " KiB)";
     case RunStatus::kSyscallBlocked:
       return "system call blocked by the sandbox policy";
+    case RunStatus::kKilled:
+      return "stopped at the client's request";
     case RunStatus::kRuntimeError:
       return signal ? "killed by signal " + signalName(*signal)
                     : "exited with code " + std::to_string(exit_code.value_or(-1));

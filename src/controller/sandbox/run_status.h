@@ -10,7 +10,8 @@
 namespace codecanvas::sandbox {
 
 // Why the controller itself ended a run early, if it did.
-enum class KillReason { kNone, kCpu, kWall, kOutput };
+// kRequested: the client of a live run asked for it.
+enum class KillReason { kNone, kCpu, kWall, kOutput, kRequested };
 
 struct VerdictInput {
   bool started = true;  // false: an exec-sequence step failed, the program never ran

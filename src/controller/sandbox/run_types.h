@@ -3,11 +3,14 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 namespace codecanvas::sandbox {
+
+class LiveIo;  // live_io.h
 
 // Units as in the HTTP API: milliseconds and KiB.
 struct Limits {
@@ -46,6 +49,9 @@ struct RunRequest {
   // for the runs after it (what it adds is removed after it). False for a compile step,
   // whose output the next run must find.
   bool seal_box = true;
+  // A live run (an interactive session): stdin is a pipe fed by `live`, which also gets
+  // the output as it arrives (live_io.h). stdin_data and stdin_path are then unused.
+  std::shared_ptr<LiveIo> live;
 };
 
 enum class RunStatus {
@@ -56,6 +62,7 @@ enum class RunStatus {
   kMemoryLimit,
   kOutputLimit,
   kSyscallBlocked,
+  kKilled,  // a live run its client stopped (LiveIo's kill)
   kInternalError,
 };
 const char* statusName(RunStatus s);
