@@ -41,6 +41,7 @@ const Api::Route Api::kRoutes[] = {
     {"/api/v1/judge", "POST", &Api::judge},
     {"/api/v1/languages", "GET", &Api::languages},
     {"/api/v1/runtimes", "GET", &Api::runtimes},
+    {"/api/v1/sessions", "GET", &Api::sessionsWithoutUpgrade},
     {"/health", "GET", &Api::health},
     {"/metrics", "GET", &Api::metrics},
     {"/api/v2/runtimes", "GET", &Api::pistonRuntimes},
@@ -268,6 +269,62 @@ HttpResponse Api::judge(const HttpRequest& req) {
   tls_log_fields.status = verdict;
   metrics_.countRun(lang.name, verdict);
   return jsonResponse(200, j);
+}
+
+HttpResponse Api::sessionsWithoutUpgrade(const HttpRequest&) {
+  HttpResponse r = errorResponse(
+      ApiError{426, "upgrade_required",
+               "/api/v1/sessions is a WebSocket: connect with Upgrade: websocket, then send the "
+               "JSON of POST /api/v1/run as the first message"});
+  r.headers.emplace_back("Upgrade", "websocket");
+  r.headers.emplace_back("Connection", "Upgrade");
+  return r;
+}
+
+std::variant<SessionStart, ApiError> Api::planSession(const std::string& message,
+                                                      const Admission& admission) {
+  try {
+    auto parsed = parseRunRequest(message, backend_.languages(), options_.input);
+    if (auto* e = std::get_if<ApiError>(&parsed)) return *e;
+    ParsedRun& p = std::get<ParsedRun>(parsed);
+    p.spec.cache_scope = admission.key_name;
+    if (!p.spec.limits.wall_ms) p.spec.limits.wall_ms = p.spec.language->max_limits.wall_ms;
+    SessionStart start;
+    start.stdin_data = std::move(p.spec.stdin_data);
+    p.spec.stdin_data.clear();
+    start.language = p.spec.language;
+    start.limits = backend_.limitsFor(p.spec);
+    start.encoding = p.encoding;
+    start.plan = backend_.planRun(p.spec);
+    return start;
+  } catch (const std::exception& e) {
+    return ApiError{500, "internal", std::string("internal error: ") + e.what()};
+  }
+}
+
+bool Api::submitSession(jobs::JobPlan plan, std::function<void(JobOutcome)> done) {
+  return backend_.submit(std::move(plan), std::move(done));
+}
+
+nlohmann::json Api::sessionResult(const SessionStart& start, const JobOutcome& o) {
+  auto error = [](const std::string& code, const std::string& message) {
+    return json{{"type", "error"}, {"code", code}, {"message", message}};
+  };
+  metrics_.countRequest("/api/v1/sessions", 101);
+  if (o.rejected) return error("busy", "the server is shutting down; nothing was run");
+  observe(o);
+  if (o.cancelled) return error("cancelled", "the session was stopped where it was");
+  if (o.fault) {
+    metrics_.countRun(start.language->name, "internal_error");
+    return error("internal", "sandbox failure in " + *o.fault + "; please retry");
+  }
+  json answer = jobs::runAnswer(*start.language, o, start.limits, start.encoding);
+  metrics_.countRun(start.language->name, answer["status"].get<std::string>());
+  return json{{"type", "result"}, {"result", std::move(answer)}};
+}
+
+void Api::countSession(int status) {
+  metrics_.countRequest("/api/v1/sessions", status);
 }
 
 HttpResponse Api::languages(const HttpRequest&) {

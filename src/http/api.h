@@ -42,6 +42,12 @@ class Backend {
   virtual jobs::JobPlan planJudge(const jobs::JudgeSpec& spec) const = 0;
   // Nullopt when the queue is full: the API answers 503 and nothing runs.
   virtual std::optional<std::future<jobs::JobOutcome>> submit(jobs::JobPlan plan) = 0;
+  // The same without a thread waiting (a live session): `done` gets the outcome on a
+  // thread of the backend's. False: not admitted (queue full, stopping, or a backend that
+  // runs no live jobs), and `done` is never called.
+  virtual bool submit(jobs::JobPlan /*plan*/, std::function<void(jobs::JobOutcome)> /*done*/) {
+    return false;
+  }
   virtual HealthInfo health() const = 0;
   virtual Metrics::Gauges gauges() const = 0;
   // True once the service refuses new jobs for good (shutting down).
@@ -67,6 +73,15 @@ struct ApiOptions {
 // What precheck() let in: the request may send its body, and handle() answers it.
 struct Admission {
   std::string key_name;  // the API key the request used ("" when none or open)
+};
+
+// A live session's job, planned from its first message (live_session.h).
+struct SessionStart {
+  jobs::JobPlan plan;
+  const jobs::LanguageProfile* language = nullptr;
+  sandbox::Limits limits;
+  jobs::TextEncoding encoding = jobs::TextEncoding::kUtf8;
+  std::string stdin_data;  // the first message's "stdin": the program reads it first
 };
 
 class Api {
@@ -102,6 +117,21 @@ class Api {
   };
   static const LogFields& lastLogFields();
 
+  // Live sessions (GET /api/v1/sessions, upgraded to a WebSocket by the server):
+  // The first message, the JSON of POST /api/v1/run: the job to run, or what is wrong.
+  // Without "wall_ms" the run may take the language's maximum wall time: a person types.
+  std::variant<SessionStart, ApiError> planSession(const std::string& message,
+                                                   const Admission& admission);
+  // Submits the session's job; `done` gets its outcome on a backend thread. False: the
+  // queue is full or the server stops.
+  bool submitSession(jobs::JobPlan plan, std::function<void(jobs::JobOutcome)> done);
+  // The session's last message for `outcome`, counted in the metrics like a run:
+  // {"type": "result", "result": <the answer of POST /api/v1/run>}, or
+  // {"type": "error", "code", "message"} when the sandbox failed or nothing ran.
+  nlohmann::json sessionResult(const SessionStart& start, const jobs::JobOutcome& outcome);
+  // Counts a session that ended before it had a result (refused, or its client left).
+  void countSession(int status);
+
  private:
   // The API's routes, one table: resolve() finds a request's route in it, dispatch()
   // calls its handler, routeOf() names it in the metrics.
@@ -127,6 +157,8 @@ class Api {
   HttpResponse pistonPackages(const HttpRequest&);
   HttpResponse pistonExecute(const HttpRequest& request);
   HttpResponse openApi(const HttpRequest&);
+  // GET /api/v1/sessions without a WebSocket upgrade: 426, which says how to connect.
+  HttpResponse sessionsWithoutUpgrade(const HttpRequest&);
   // The interactive-execution server's REST path (exec_server_api.h).
   HttpResponse execServerExecute(const HttpRequest& request);
   HttpResponse execServerLanguages(const HttpRequest&);

@@ -8,9 +8,11 @@
 #include <boost/beast/core/string.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
 #include <cstdio>
 #include <limits>
 
+#include "live_session.h"
 #include "server.h"
 
 namespace codecanvas::http {
@@ -18,9 +20,10 @@ namespace codecanvas::http {
 namespace net = boost::asio;
 namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
+namespace websocket = boost::beast::websocket;
 using tcp = net::ip::tcp;
 
-SessionRegistry::Entry SessionRegistry::add(std::weak_ptr<HttpSession> session) {
+SessionRegistry::Entry SessionRegistry::add(std::weak_ptr<Connection> session) {
   std::lock_guard lock(mu_);
   return sessions_.insert(sessions_.end(), std::move(session));
 }
@@ -36,7 +39,7 @@ size_t SessionRegistry::size() {
 }
 
 void SessionRegistry::stopAll() {
-  std::vector<std::shared_ptr<HttpSession>> live;
+  std::vector<std::shared_ptr<Connection>> live;
   {
     std::lock_guard lock(mu_);
     for (auto& w : sessions_)
@@ -178,8 +181,6 @@ void HttpSession::onHeader(beast::error_code ec) {
   path_ = request.path;
   version_ = header.version();
   keep_alive_ = header.keep_alive();
-  // A WebSocket upgrade (bhttp websocket::is_upgrade(header)) would be taken here, before
-  // precheck's HTTP routing, with the socket and buffer_ moved into its own session.
   auto checked = ctx_.api.precheck(request);
   if (auto* refusal = std::get_if<HttpResponse>(&checked)) {
     const Api::LogFields fields = Api::lastLogFields();
@@ -192,6 +193,7 @@ void HttpSession::onHeader(beast::error_code ec) {
     return refuse(*refusal, fields);
   }
   admission_ = std::get<Admission>(checked);
+  if (Api::routeOf(path_) == "/api/v1/sessions" && websocket::is_upgrade(header)) return upgrade();
   if (auto n = head_->content_length(); n && *n > ctx_.max_body_bytes) return tooLarge();
   request_ = std::move(request);
   body_.emplace(std::move(*head_));
@@ -208,6 +210,33 @@ void HttpSession::onHeader(beast::error_code ec) {
                             });
   }
   readBody();
+}
+
+void HttpSession::upgrade() {
+  auto busy = [&](const std::string& why) {
+    HttpResponse r = errorResponse(ApiError{503, "busy", why});
+    r.headers.emplace_back("Retry-After", "1");
+    ctx_.api.countSession(503);
+    refuse(r);
+  };
+  if (stop_requested_ || ctx_.stopping) return busy("the server is shutting down");
+  // The client waits for the 101 before it sends a frame; bytes before it are not a
+  // WebSocket client's.
+  if (buffer_.size() > 0)
+    return refuse(errorResponse(
+        ApiError{400, "bad_request", "data after the upgrade request, before the handshake"}));
+  if (ctx_.live_sessions.fetch_add(1) >= ctx_.max_live_sessions) {
+    ctx_.live_sessions.fetch_sub(1);
+    return busy("all " + std::to_string(ctx_.max_live_sessions) +
+                " live sessions are in use; retry later");
+  }
+  disarm();
+  state_ = State::kClosing;
+  closed_ = true;  // this object is done; the socket lives on in the session
+  auto session =
+      std::make_shared<LiveSession>(std::move(socket_), ctx_, remote_, std::move(admission_));
+  session->start(head_->release());
+  head_.reset();
 }
 
 void HttpSession::tooLarge() {

@@ -17,8 +17,8 @@
 // our side (FIN after the answer), then a bounded read-and-discard of what the client still
 // sends, so that it gets to read the answer instead of a reset.
 //
-// A WebSocket upgrade fits at the end of the header step: the socket and the bytes already
-// buffered move into a WebSocket session, which this one then leaves alone.
+// A WebSocket upgrade (GET /api/v1/sessions) is taken at the end of the header step, after
+// precheck: the socket moves into a LiveSession (live_session.h), and this one ends.
 #pragma once
 
 #include <array>
@@ -42,21 +42,27 @@
 
 namespace codecanvas::http {
 
-class HttpSession;
+// A client connection as the server sees it: an HTTP session or a live session.
+class Connection {
+ public:
+  virtual ~Connection() = default;
+  // Any thread: the server stops; the connection ends as soon as it can.
+  virtual void stop() = 0;
+};
 
 // The connections alive, so that stop() can reach the idle ones. Thread-safe.
 class SessionRegistry {
  public:
-  using Entry = std::list<std::weak_ptr<HttpSession>>::iterator;
-  Entry add(std::weak_ptr<HttpSession> session);
+  using Entry = std::list<std::weak_ptr<Connection>>::iterator;
+  Entry add(std::weak_ptr<Connection> session);
   void remove(Entry entry);
-  // Asks every live connection to stop (HttpSession::stop).
+  // Asks every live connection to stop (Connection::stop).
   void stopAll();
   size_t size();
 
  private:
   std::mutex mu_;
-  std::list<std::weak_ptr<HttpSession>> sessions_;
+  std::list<std::weak_ptr<Connection>> sessions_;
 };
 
 // What every connection shares; owned by the HttpServer, which outlives its connections.
@@ -67,6 +73,11 @@ struct SessionContext {
   boost::asio::thread_pool& handlers;
   SessionRegistry& registry;
   std::atomic<bool>& stopping;
+  // Live sessions (live_session.h): how many may be open at once (more get 503), and how
+  // long one may go without a client message or a write reaching its client.
+  size_t max_live_sessions;
+  std::chrono::seconds live_idle;
+  std::atomic<size_t>& live_sessions;
 };
 
 // Limits of the HTTP front (docs/api.md, "Limits").
@@ -91,12 +102,12 @@ constexpr uint64_t kDrainBytes = 64ULL << 20;
 constexpr auto kDrain = std::chrono::seconds(3);
 }  // namespace limits
 
-class HttpSession : public std::enable_shared_from_this<HttpSession> {
+class HttpSession : public Connection, public std::enable_shared_from_this<HttpSession> {
  public:
   // `socket`'s executor must be a strand of ctx.io: every step of the connection runs in
   // it.
   HttpSession(boost::asio::ip::tcp::socket socket, SessionContext& ctx, std::string remote);
-  ~HttpSession();
+  ~HttpSession() override;
   HttpSession(const HttpSession&) = delete;
   HttpSession& operator=(const HttpSession&) = delete;
 
@@ -104,7 +115,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   void start();
   // Any thread: closes the connection now when it waits for a request; a request in
   // progress is answered first (with Connection: close).
-  void stop();
+  void stop() override;
 
  private:
   enum class State { kWaiting, kHeader, kBody, kHandling, kWriting, kClosing };
@@ -115,6 +126,9 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   void readHeader();
   void onHeader(boost::beast::error_code ec);
   void tooLarge();
+  // GET /api/v1/sessions with Upgrade: websocket, admitted by precheck: the socket moves
+  // into a LiveSession (or 503 when the live sessions are at their cap).
+  void upgrade();
   void readBody();
   void onBody(boost::beast::error_code ec);
   void startHandling();

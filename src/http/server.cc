@@ -130,9 +130,17 @@ using tcp = net::ip::tcp;
 
 struct HttpServer::Impl {
   Impl(Api& api, const ServerConfig& config, unsigned threads)
-      : config(config), handlers(threads), ctx{api,      config.input.max_body_bytes,
-                                               io,       handlers,
-                                               registry, stopping} {}
+      : config(config),
+        handlers(threads),
+        ctx{api,
+            config.input.max_body_bytes,
+            io,
+            handlers,
+            registry,
+            stopping,
+            config.max_sessions,
+            std::chrono::seconds(config.session_idle_seconds),
+            live_sessions} {}
 
   void accept();
   void onAcceptable();
@@ -143,6 +151,7 @@ struct HttpServer::Impl {
   SessionRegistry registry;
   std::atomic<bool> stopping{false};
   std::atomic<bool> failed{false};
+  std::atomic<size_t> live_sessions{0};
   net::io_context io;
   // The acceptor and its retry timer live in a strand of their own: accept() and
   // shutdown() may otherwise run at once on the two I/O threads.

@@ -13,7 +13,8 @@ namespace codecanvas::http {
 const char* const kServerUsage = R"(usage: codecanvas-server [options]
 
 Serves the codecanvas HTTP API (POST /api/v1/run, /api/v1/judge; GET /api/v1/languages,
-/api/v1/runtimes, /health, /metrics, /openapi.json), the adapters for other systems'
+/api/v1/runtimes, /health, /metrics, /openapi.json; live sessions over a WebSocket at
+/api/v1/sessions), the adapters for other systems'
 clients (Piston's /api/v2, the interactive-execution server's /execute and /languages)
 and the web page at /. Needs root: it builds sandbox slots.
 
@@ -40,6 +41,10 @@ options (each overrides the config file):
   --cache-mb N         compile cache size (default 256)
   --shutdown-grace-s N on SIGTERM, how long running jobs may take to finish (default 120)
   --http-threads N     request threads (default: slots + queue + 8)
+  --max-sessions N     live sessions (WebSocket /api/v1/sessions) open at once; more get
+                       503 (default 0: as many as slots)
+  --session-idle-s N   a live session with no client message and no output reaching the
+                       client for N seconds ends, its run killed (default 60)
   --allow-origin URL   a web site whose pages may call the API (e.g. https://judge.example.org);
                        repeatable. Browsers' requests from other sites get 403
   --health-style S     the answer of GET /health: native (default), or exec-server for
@@ -110,6 +115,10 @@ const Setting kNumbers[] = {
      [](ServerConfig& c, uint64_t v) { c.max_job.cpu_ms = v; }},
     {"--max-job-output-kb", "max_job_output_kb", 1, 1 << 24,
      [](ServerConfig& c, uint64_t v) { c.max_job.output_bytes = v * 1024; }},
+    {"--max-sessions", "max_sessions", 0, 100000,
+     [](ServerConfig& c, uint64_t v) { c.max_sessions = static_cast<size_t>(v); }},
+    {"--session-idle-s", "session_idle_s", 1, 86400,
+     [](ServerConfig& c, uint64_t v) { c.session_idle_seconds = static_cast<unsigned>(v); }},
 };
 
 // "api_keys": [{"name": "judge", "key": "...", "requests_per_minute": 600, "burst": 50}]

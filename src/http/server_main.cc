@@ -104,6 +104,7 @@ int main(int argc, char** argv) {
                                ? config->http_threads
                                : static_cast<unsigned>(std::min<size_t>(
                                      health.slots + config->queue_capacity + 8, 1024));
+  if (config->max_sessions == 0) config->max_sessions = health.slots;
   HttpServer server(api, config.value(), threads);
   auto port = server.bind();
   if (!port) {

@@ -27,6 +27,9 @@ class Service : public Backend {
   std::optional<std::future<jobs::JobOutcome>> submit(jobs::JobPlan plan) override {
     return pool_->submit(std::move(plan));
   }
+  bool submit(jobs::JobPlan plan, std::function<void(jobs::JobOutcome)> done) override {
+    return pool_->submit(std::move(plan), std::move(done));
+  }
   HealthInfo health() const override;
   Metrics::Gauges gauges() const override;
 

@@ -172,6 +172,75 @@ TEST_F(ApiTest, AliasesStdinArgsAndClampedLimitsReachTheJob) {
   EXPECT_EQ(j["limits"]["memory_kb"], 65536);
 }
 
+TEST_F(ApiTest, ASessionIsPlannedFromTheRunRequestWithItsStdinApart) {
+  auto planned = api_.planSession(
+      R"({"language":"py","source":"x","stdin":"first\n","limits":{"cpu_ms":700}})", {"judge"});
+  ASSERT_TRUE(std::holds_alternative<SessionStart>(planned));
+  const SessionStart& s = std::get<SessionStart>(planned);
+  EXPECT_EQ(s.language->name, "python3");
+  EXPECT_EQ(s.stdin_data, "first\n");
+  EXPECT_EQ(backend_.last_run.stdin_data, "") << "the program reads its stdin from the session";
+  EXPECT_EQ(backend_.last_run.cache_scope, "judge");
+  EXPECT_EQ(s.limits.cpu_ms, 700u);
+  // Without a wall limit a person types: the language's maximum.
+  EXPECT_EQ(s.limits.wall_ms, backend_.languages().find("python3")->max_limits.wall_ms);
+  auto asked = api_.planSession(R"({"language":"py","source":"x","limits":{"wall_ms":1500}})", {});
+  EXPECT_EQ(std::get<SessionStart>(asked).limits.wall_ms, 1500u);
+}
+
+TEST_F(ApiTest, ABadFirstSessionMessageSaysWhatToFix) {
+  for (const auto& [message, hint] : std::vector<std::pair<std::string, std::string>>{
+           {"{not json", "JSON"},
+           {R"({"language":"intercal","source":"x"})", "intercal"},
+           {R"({"language":"py"})", "source"},
+           {"[1]", "object"}}) {
+    auto planned = api_.planSession(message, {});
+    ASSERT_TRUE(std::holds_alternative<ApiError>(planned)) << message;
+    EXPECT_EQ(std::get<ApiError>(planned).status / 100, 4) << message;
+    EXPECT_NE(std::get<ApiError>(planned).message.find(hint), std::string::npos)
+        << message << " -> " << std::get<ApiError>(planned).message;
+  }
+  EXPECT_EQ(backend_.submitted, 0);
+}
+
+TEST_F(ApiTest, ASessionsLastMessageIsTheRunAnswerOrAnError) {
+  auto planned = api_.planSession(R"({"language":"py","source":"x"})", {});
+  const SessionStart& s = std::get<SessionStart>(planned);
+  JobOutcome o;
+  RunResult killed = okRun("partial");
+  killed.status = RunStatus::kKilled;
+  killed.exit_code.reset();
+  killed.signal = 9;
+  o.runs.push_back(killed);
+  json last = api_.sessionResult(s, o);
+  EXPECT_EQ(last["type"], "result");
+  EXPECT_EQ(last["result"]["status"], "killed");
+  EXPECT_EQ(last["result"]["stdout"], "partial");
+  EXPECT_EQ(last["result"]["signal"], 9);
+  JobOutcome fault;
+  fault.fault = "run 1: keeper lost";
+  last = api_.sessionResult(s, fault);
+  EXPECT_EQ(last["type"], "error");
+  EXPECT_EQ(last["code"], "internal");
+  JobOutcome rejected;
+  rejected.rejected = true;
+  EXPECT_EQ(api_.sessionResult(s, rejected)["code"], "busy");
+  // The fake backend runs no live jobs: the default refuses.
+  EXPECT_FALSE(api_.submitSession(jobs::JobPlan{}, [](JobOutcome) {}));
+}
+
+TEST_F(ApiTest, TheSessionsRouteWithoutAnUpgradeSaysHowToConnect) {
+  HttpResponse r = call("GET", "/api/v1/sessions");
+  EXPECT_EQ(r.status, 426);
+  json j = json::parse(r.body);
+  EXPECT_EQ(j["code"], "upgrade_required");
+  EXPECT_NE(j["error"].get<std::string>().find("WebSocket"), std::string::npos);
+  bool upgrade = false;
+  for (const auto& [name, value] : r.headers) upgrade |= name == "Upgrade" && value == "websocket";
+  EXPECT_TRUE(upgrade);
+  EXPECT_EQ(call("POST", "/api/v1/sessions").status, 405);
+}
+
 TEST_F(ApiTest, BadInputGetsA4xxThatSaysWhatToFix) {
   expectRefused("", 400, "bad_request", "empty");
   expectRefused("{not json", 400, "bad_request", "not valid JSON");

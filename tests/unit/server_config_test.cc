@@ -61,6 +61,24 @@ TEST(ServerConfigTest, TheHealthStyleIsNativeOrExecServer) {
   EXPECT_EQ(c.health_style, "exec-server");
 }
 
+TEST(ServerConfigTest, LiveSessionLimits) {
+  bool help = false;
+  auto d = parseServerConfig({}, help);
+  EXPECT_EQ(d->max_sessions, 0u);  // one per slot
+  EXPECT_EQ(d->session_idle_seconds, 60u);
+  auto c = parseServerConfig({"--max-sessions", "40", "--session-idle-s", "300"}, help);
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(c->max_sessions, 40u);
+  EXPECT_EQ(c->session_idle_seconds, 300u);
+  ServerConfig f;
+  ASSERT_TRUE(applyConfigJson(R"({"max_sessions": 8, "session_idle_s": 20})", "f", f));
+  EXPECT_EQ(f.max_sessions, 8u);
+  EXPECT_EQ(f.session_idle_seconds, 20u);
+  auto bad = parseServerConfig({"--session-idle-s", "0"}, help);
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().message.find("--session-idle-s"), std::string::npos);
+}
+
 TEST(ServerConfigTest, MistakesAreNamed) {
   bool help = false;
   struct Case {
