@@ -49,6 +49,8 @@ const Api::Route Api::kRoutes[] = {
     {"/api/v2/packages", "GET", &Api::pistonPackages},
     {"/api/v2/piston/packages", "GET", &Api::pistonPackages},
     {"/api/v2/execute", "POST", &Api::pistonExecute},
+    {"/api/v2/connect", "GET", &Api::sessionsWithoutUpgrade},
+    {"/api/v2/piston/connect", "GET", &Api::sessionsWithoutUpgrade},
     {"/api/v2/piston/execute", "POST", &Api::pistonExecute},
     {"/openapi.json", "GET", &Api::openApi},
     {"/execute", "POST", &Api::execServerExecute},
@@ -274,19 +276,28 @@ HttpResponse Api::judge(const HttpRequest& req) {
 HttpResponse Api::sessionsWithoutUpgrade(const HttpRequest&) {
   HttpResponse r = errorResponse(
       ApiError{426, "upgrade_required",
-               "/api/v1/sessions is a WebSocket: connect with Upgrade: websocket, then send the "
-               "JSON of POST /api/v1/run as the first message"});
+               "this route is a WebSocket: connect with Upgrade: websocket (docs/api.md, "
+               "\"Live sessions\")"});
   r.headers.emplace_back("Upgrade", "websocket");
   r.headers.emplace_back("Connection", "Upgrade");
   return r;
 }
 
 std::variant<SessionStart, ApiError> Api::planSession(const std::string& message,
-                                                      const Admission& admission) {
+                                                      const Admission& admission,
+                                                      SessionDialect dialect) {
   try {
-    auto parsed = parseRunRequest(message, backend_.languages(), options_.input);
-    if (auto* e = std::get_if<ApiError>(&parsed)) return *e;
-    ParsedRun& p = std::get<ParsedRun>(parsed);
+    ParsedRun p;
+    if (dialect == SessionDialect::kPiston) {
+      auto parsed = piston::parseExecute(message, backend_.languages(), options_.input);
+      if (auto* e = std::get_if<ApiError>(&parsed)) return *e;
+      p.spec = std::move(std::get<jobs::RunSpec>(parsed));
+      p.spec.stdin_data.clear();
+    } else {
+      auto parsed = parseRunRequest(message, backend_.languages(), options_.input);
+      if (auto* e = std::get_if<ApiError>(&parsed)) return *e;
+      p = std::move(std::get<ParsedRun>(parsed));
+    }
     p.spec.cache_scope = admission.key_name;
     if (!p.spec.limits.wall_ms) p.spec.limits.wall_ms = p.spec.language->max_limits.wall_ms;
     SessionStart start;

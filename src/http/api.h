@@ -75,6 +75,10 @@ struct Admission {
   std::string key_name;  // the API key the request used ("" when none or open)
 };
 
+// The protocol a live session speaks (live_session.h): codecanvas's own at
+// /api/v1/sessions, or Piston's at /api/v2/connect.
+enum class SessionDialect { kNative, kPiston };
+
 // A live session's job, planned from its first message (live_session.h).
 struct SessionStart {
   jobs::JobPlan plan;
@@ -118,10 +122,13 @@ class Api {
   static const LogFields& lastLogFields();
 
   // Live sessions (GET /api/v1/sessions, upgraded to a WebSocket by the server):
-  // The first message, the JSON of POST /api/v1/run: the job to run, or what is wrong.
-  // Without "wall_ms" the run may take the language's maximum wall time: a person types.
-  std::variant<SessionStart, ApiError> planSession(const std::string& message,
-                                                   const Admission& admission);
+  // The first message, the JSON of POST /api/v1/run (Piston: its "init", the JSON of its
+  // execute, whose "stdin" Piston does not write over the socket either): the job to run,
+  // or what is wrong. Without a wall limit the run may take the language's maximum wall
+  // time: a person types.
+  std::variant<SessionStart, ApiError> planSession(
+      const std::string& message, const Admission& admission,
+      SessionDialect dialect = SessionDialect::kNative);
   // Submits the session's job; `done` gets its outcome on a backend thread. False: the
   // queue is full or the server stops.
   bool submitSession(jobs::JobPlan plan, std::function<void(jobs::JobOutcome)> done);

@@ -193,7 +193,11 @@ void HttpSession::onHeader(beast::error_code ec) {
     return refuse(*refusal, fields);
   }
   admission_ = std::get<Admission>(checked);
-  if (Api::routeOf(path_) == "/api/v1/sessions" && websocket::is_upgrade(header)) return upgrade();
+  if (const std::string route = Api::routeOf(path_);
+      (route == "/api/v1/sessions" || route == "/api/v2/connect" ||
+       route == "/api/v2/piston/connect") &&
+      websocket::is_upgrade(header))
+    return upgrade(route == "/api/v1/sessions" ? SessionDialect::kNative : SessionDialect::kPiston);
   if (auto n = head_->content_length(); n && *n > ctx_.max_body_bytes) return tooLarge();
   request_ = std::move(request);
   body_.emplace(std::move(*head_));
@@ -212,7 +216,7 @@ void HttpSession::onHeader(beast::error_code ec) {
   readBody();
 }
 
-void HttpSession::upgrade() {
+void HttpSession::upgrade(SessionDialect dialect) {
   auto busy = [&](const std::string& why) {
     HttpResponse r = errorResponse(ApiError{503, "busy", why});
     r.headers.emplace_back("Retry-After", "1");
@@ -233,8 +237,8 @@ void HttpSession::upgrade() {
   disarm();
   state_ = State::kClosing;
   closed_ = true;  // this object is done; the socket lives on in the session
-  auto session =
-      std::make_shared<LiveSession>(std::move(socket_), ctx_, remote_, std::move(admission_));
+  auto session = std::make_shared<LiveSession>(std::move(socket_), ctx_, remote_,
+                                               std::move(admission_), dialect);
   session->start(head_->release());
   head_.reset();
 }

@@ -126,9 +126,10 @@ class HttpSession : public Connection, public std::enable_shared_from_this<HttpS
   void readHeader();
   void onHeader(boost::beast::error_code ec);
   void tooLarge();
-  // GET /api/v1/sessions with Upgrade: websocket, admitted by precheck: the socket moves
-  // into a LiveSession (or 503 when the live sessions are at their cap).
-  void upgrade();
+  // GET /api/v1/sessions (or Piston's /api/v2/connect) with Upgrade: websocket, admitted
+  // by precheck: the socket moves into a LiveSession (or 503 when the live sessions are at
+  // their cap).
+  void upgrade(SessionDialect dialect);
   void readBody();
   void onBody(boost::beast::error_code ec);
   void startHandling();

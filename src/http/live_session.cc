@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
+#include "piston_api.h"
 #include "sandbox/live_io.h"
 #include "server.h"
 
@@ -19,6 +20,13 @@ using nlohmann::json;
 using tcp = net::ip::tcp;
 
 namespace {
+
+// A close code of Piston's range (4000-4999) with its sentence.
+websocket::close_reason closeReason(uint16_t code, const char* text) {
+  websocket::close_reason r(code);
+  r.reason = text;
+  return r;
+}
 
 std::string dump(const json& j) {
   return j.dump(-1, ' ', false, json::error_handler_t::replace);
@@ -56,18 +64,24 @@ class LiveChannel : public sandbox::LiveIo {
 }  // namespace
 
 LiveSession::LiveSession(tcp::socket socket, SessionContext& ctx, std::string remote,
-                         Admission admission)
+                         Admission admission, SessionDialect dialect)
     : ws_(std::move(socket)),
       ctx_(ctx),
       remote_(std::move(remote)),
       admission_(std::move(admission)),
+      dialect_(dialect),
       idle_timer_(ws_.get_executor()),
       started_(std::chrono::steady_clock::now()),
       stdin_pipe_(ws_.get_executor()) {}
 
 LiveSession::~LiveSession() {
   if (registered_) ctx_.registry.remove(entry_);
-  ctx_.live_sessions.fetch_sub(1);
+  uncount();
+}
+
+void LiveSession::uncount() {
+  if (counted_in_cap_) ctx_.live_sessions.fetch_sub(1);
+  counted_in_cap_ = false;
 }
 
 void LiveSession::start(Upgrade upgrade) {
@@ -104,6 +118,17 @@ void LiveSession::onAccepted(beast::error_code ec) {
   touch();
   armIdle();
   readMessage();
+  if (dialect_ == SessionDialect::kPiston) {
+    // Piston closes a socket that sent no "init" within a second.
+    auto timer = std::make_shared<net::steady_timer>(ws_.get_executor(), std::chrono::seconds(1));
+    timer->async_wait([weak = weak_from_this(), timer](beast::error_code ec) {
+      auto self = weak.lock();
+      if (ec || !self || self->state_ != State::kAwaitingStart) return;
+      self->status_ = "init_timeout";
+      self->cancelJob();
+      self->closeWith(closeReason(4001, "Initialization Timeout"));
+    });
+  }
 }
 
 // --- the client's messages ------------------------------------------------------------------
@@ -145,12 +170,13 @@ void LiveSession::onMessage(beast::error_code ec, size_t) {
   }
   std::string message = beast::buffers_to_string(in_.data());
   in_.consume(in_.size());
+  if (dialect_ == SessionDialect::kPiston) return onPistonMessage(message);
   if (state_ == State::kAwaitingStart) return startJob(message);
   onClientMessage(message);
 }
 
 void LiveSession::startJob(const std::string& message) {
-  auto planned = ctx_.api.planSession(message, admission_);
+  auto planned = ctx_.api.planSession(message, admission_, dialect_);
   if (auto* e = std::get_if<ApiError>(&planned)) {
     log_status_ = e->status;
     return fail(e->code, e->message,
@@ -165,9 +191,12 @@ void LiveSession::startJob(const std::string& message) {
   plan.cancel = cancel_;
   auto channel = std::make_shared<LiveChannel>(weak_from_this(), ws_.get_executor());
   for (auto& run : plan.runs) run.live = channel;
-  plan.on_stage = [weak = weak_from_this(), strand = ws_.get_executor()](const char* stage) {
-    net::post(strand, [weak, stage] {
-      if (auto s = weak.lock()) s->onStage(stage);
+  plan.on_stage = [weak = weak_from_this(), strand = ws_.get_executor()](
+                      const char* event, const sandbox::RunResult* compile) {
+    std::optional<sandbox::RunResult> copy;
+    if (compile != nullptr) copy = *compile;
+    net::post(strand, [weak, event, copy = std::move(copy)]() mutable {
+      if (auto s = weak.lock()) s->onStage(event, std::move(copy));
     });
   };
   if (!job_->stdin_data.empty()) {
@@ -188,6 +217,7 @@ void LiveSession::startJob(const std::string& message) {
                               : "the job queue is full; nothing was run, retry later",
                 websocket::close_code::try_again_later);
   }
+  if (dialect_ == SessionDialect::kPiston) send(dump(piston::runtimeMessage(*job_->language)));
   readMessage();
 }
 
@@ -224,6 +254,56 @@ void LiveSession::onClientMessage(const std::string& message) {
     return bad("unknown message type \"" + type.substr(0, 40) + "\"; use data, eof or kill");
   }
   readMessage();
+}
+
+// Piston's messages (its api/v2 "connect" socket): unknown types are ignored, as there.
+void LiveSession::onPistonMessage(const std::string& message) {
+  const auto closeOnly = [&](uint16_t code, const char* reason) {
+    if (status_.empty()) status_ = reason;
+    cancelJob();
+    closeWith(closeReason(code, reason));
+  };
+  json m = json::parse(message, nullptr, /*allow_exceptions=*/false);
+  if (m.is_discarded())
+    return fail("bad_message", "Unexpected token in JSON", websocket::close_code::policy_error);
+  const std::string type = m.is_object() && m.contains("type") && m["type"].is_string()
+                               ? m["type"].get<std::string>()
+                               : "";
+  const bool started = state_ != State::kAwaitingStart;
+  if (type == "init") {
+    if (started) return closeOnly(4000, "Already Initialized");
+    return startJob(message);
+  }
+  if (type == "data" || type == "signal") {
+    if (!started) return closeOnly(4003, "Not yet initialized");
+    if (type == "data") {
+      if (m["stream"] != "stdin") return closeOnly(4004, "Can only write to stdin");
+      if (!m.contains("data") || !m["data"].is_string())
+        return fail("bad_message", "data must be a string", websocket::close_code::policy_error);
+      queueStdin(m["data"].get<std::string>());
+    } else {
+      if (!m.contains("signal") || !m["signal"].is_string() ||
+          !piston::isSignalName(m["signal"].get<std::string>()))
+        return closeOnly(4005, "Invalid signal");
+      killRun();  // every signal ends the run: a slot's program gets SIGKILL
+    }
+  }
+  readMessage();
+}
+
+void LiveSession::queueStdin(std::string data) {
+  if (data.empty() || stdin_closed_) return;
+  stdin_pending_ += data.size();
+  stdin_queue_.push_back(std::move(data));
+  writeStdin();
+}
+
+void LiveSession::killRun() {
+  kill_requested_ = true;
+  if (kill_) kill_();
+  // Before the run started (still compiling or queued): the job stops where it is.
+  else if (cancel_)
+    cancel_->request();
 }
 
 // --- the program's stdin --------------------------------------------------------------------
@@ -269,9 +349,22 @@ void LiveSession::closeStdin() {
 
 // --- the job's side -------------------------------------------------------------------------
 
-void LiveSession::onStage(const char* stage) {
+void LiveSession::onStage(const char* event, std::optional<sandbox::RunResult> compile) {
   if (state_ != State::kRunning) return;
-  send(dump(json{{"type", "stage"}, {"stage", stage}}));
+  const std::string e = event;
+  if (e == "compile") compile_stage_sent_ = true;
+  if (e != "compiled") return send(dump(json{{"type", "stage"}, {"stage", event}}));
+  if (dialect_ != SessionDialect::kPiston || !compile) return;
+  // Piston streams the compiler's output and ends the stage with its exit; a compile the
+  // cache answered is reported as if it ran.
+  if (!compile_stage_sent_) send(dump(json{{"type", "stage"}, {"stage", "compile"}}));
+  sendData(1, compile->stdout_data);
+  sendData(2, compile->stderr_data);
+  for (int stream : {1, 2}) {
+    if (carry_[stream].empty()) continue;
+    sendData(stream, "");
+  }
+  send(dump(piston::exitMessage("compile", *compile)));
 }
 
 void LiveSession::onOutput(int stream, std::string chunk, std::function<void()> more) {
@@ -279,13 +372,18 @@ void LiveSession::onOutput(int stream, std::string chunk, std::function<void()> 
     if (more) more();
     return;
   }
+  sendData(stream, chunk, std::move(more));
+}
+
+void LiveSession::sendData(int stream, const std::string& chunk, std::function<void()> more) {
   std::string& carry = carry_[stream == 2 ? 2 : 1];
   json data;
   if (job_->encoding == jobs::TextEncoding::kBase64) {
     data = jobs::base64Encode(chunk);
   } else {
     carry += chunk;
-    const size_t n = jobs::completeUtf8Prefix(carry);
+    // An empty chunk flushes what is held back (the end of a stage).
+    const size_t n = chunk.empty() ? carry.size() : jobs::completeUtf8Prefix(carry);
     data = jobs::outputText(carry.substr(0, n), jobs::TextEncoding::kUtf8);
     carry.erase(0, n);
   }
@@ -300,15 +398,21 @@ void LiveSession::onOutput(int stream, std::string chunk, std::function<void()> 
 void LiveSession::onOutcome(jobs::JobOutcome outcome) {
   if (state_ != State::kRunning) return;
   // A character the program left unfinished goes out as it is (U+FFFD).
-  for (int stream : {1, 2}) {
-    if (carry_[stream].empty()) continue;
-    send(dump(json{{"type", "data"},
-                   {"stream", stream == 2 ? "stderr" : "stdout"},
-                   {"data", jobs::outputText(carry_[stream], jobs::TextEncoding::kUtf8)}}));
-    carry_[stream].clear();
-  }
+  for (int stream : {1, 2})
+    if (!carry_[stream].empty()) sendData(stream, "");
   json last = ctx_.api.sessionResult(*job_, outcome);
   counted_ = true;
+  if (dialect_ == SessionDialect::kPiston) {
+    if (last["type"] == "result") {
+      status_ = last["result"]["status"].get<std::string>();
+      // The compile's exit went out with its stage; a run that never started has none.
+      if (!outcome.runs.empty()) send(dump(piston::exitMessage("run", outcome.runs.front())));
+      return closeWith(closeReason(4999, "Job Completed"));
+    }
+    status_ = last["code"].get<std::string>();
+    send(dump(json{{"type", "error"}, {"message", last["message"]}}));
+    return closeWith(closeReason(4002, "Notified Error"));
+  }
   if (last["type"] == "result") {
     status_ = last["result"]["status"].get<std::string>();
     send(dump(last));
@@ -332,7 +436,7 @@ void LiveSession::writeNext() {
   if (out_.empty()) {
     if (close_after_writes_) {
       close_after_writes_ = false;
-      ws_.async_close(close_code_, [self = shared_from_this()](beast::error_code ec) {
+      ws_.async_close(close_reason_, [self = shared_from_this()](beast::error_code ec) {
         // The client's close frame comes through the pending read, which ends it; an
         // error here means it went away first.
         if (ec || !self->reading_) self->teardown();
@@ -364,13 +468,18 @@ void LiveSession::fail(const std::string& code, const std::string& message,
   if (state_ == State::kClosed || state_ == State::kEnding) return;
   if (status_.empty()) status_ = code;
   cancelJob();
+  if (dialect_ == SessionDialect::kPiston) {
+    // Piston's errors: the message over the socket, then 4002.
+    send(dump(json{{"type", "error"}, {"message", message}}));
+    return closeWith(closeReason(4002, "Notified Error"));
+  }
   send(dump(json{{"type", "error"}, {"code", code}, {"message", message}}));
   closeWith(close_code);
 }
 
-void LiveSession::closeWith(websocket::close_code code) {
+void LiveSession::closeWith(websocket::close_reason reason) {
   state_ = State::kEnding;
-  close_code_ = code;
+  close_reason_ = std::move(reason);
   close_after_writes_ = true;
   writeNext();
 }
@@ -406,6 +515,8 @@ void LiveSession::armIdle() {
 void LiveSession::teardown() {
   if (state_ == State::kClosed) return;
   state_ = State::kClosed;
+  // Its place is free as soon as it ended, not when the last handler lets go of it.
+  uncount();
   cancelJob();
   if (kill_) kill_();
   idle_timer_.cancel();

@@ -11,6 +11,10 @@
 //                                 ◀──────   {"type":"data","stream":"stdout"|"stderr",...}
 //                                 ◀──────   {"type":"result","result":{...}} then close 1000
 //
+// In Piston's dialect (GET /api/v2/connect) the same session speaks Piston's messages:
+// "init" first (its execute's JSON), then "runtime", "stage", "data" (the compiler's output
+// too) and an "exit" per stage, close 4999; "signal" kills; its errors close with 4000-4005.
+//
 // Bounds: a client message is at most kMaxMessageBytes; stdin not yet taken by the program
 // is at most kMaxPendingStdin (beyond it the socket is not read, so the client's sends
 // block); the program's output waits in its pipe while a chunk is with the client
@@ -51,7 +55,7 @@ class LiveSession : public Connection, public std::enable_shared_from_this<LiveS
   using Upgrade = boost::beast::http::request<boost::beast::http::empty_body>;
   // The caller has counted this session in ctx.live_sessions; the destructor uncounts it.
   LiveSession(boost::asio::ip::tcp::socket socket, SessionContext& ctx, std::string remote,
-              Admission admission);
+              Admission admission, SessionDialect dialect = SessionDialect::kNative);
   ~LiveSession() override;
 
   // Any thread: answers the upgrade, then serves the session.
@@ -62,7 +66,8 @@ class LiveSession : public Connection, public std::enable_shared_from_this<LiveS
   // Called by the session's LiveChannel, in the strand.
   void onStarted(UniqueFd stdin_write, std::function<void()> kill);
   void onOutput(int stream, std::string chunk, std::function<void()> more);
-  void onStage(const char* stage);
+  // `compile`: the compile's result, with "compiled".
+  void onStage(const char* event, std::optional<sandbox::RunResult> compile);
   void onOutcome(jobs::JobOutcome outcome);
 
  private:
@@ -77,12 +82,18 @@ class LiveSession : public Connection, public std::enable_shared_from_this<LiveS
   void onMessage(boost::beast::error_code ec, size_t bytes);
   void startJob(const std::string& message);
   void onClientMessage(const std::string& message);
+  void onPistonMessage(const std::string& message);
+  // The job's input and kill, whatever the dialect.
+  void queueStdin(std::string data);
+  void killRun();
+  // Sends a chunk of output as a data message (UTF-8 held back at a cut character).
+  void sendData(int stream, const std::string& chunk, std::function<void()> more = {});
   void send(std::string text, std::function<void()> after = {});
   void writeNext();
   // Sends {"type":"error"} and closes with `code`; the job, if any, is cancelled.
   void fail(const std::string& code, const std::string& message,
             boost::beast::websocket::close_code close_code);
-  void closeWith(boost::beast::websocket::close_code code);
+  void closeWith(boost::beast::websocket::close_reason reason);
   void writeStdin();
   void closeStdin();
   void touch();
@@ -91,6 +102,8 @@ class LiveSession : public Connection, public std::enable_shared_from_this<LiveS
   // Ends the session at once: socket closed, job cancelled, log line written.
   void teardown();
   void log();
+  // Gives back its place among the live sessions (once).
+  void uncount();
 
   boost::beast::websocket::stream<boost::asio::ip::tcp::socket> ws_;
   SessionContext& ctx_;
@@ -98,13 +111,15 @@ class LiveSession : public Connection, public std::enable_shared_from_this<LiveS
   bool registered_ = false;
   const std::string remote_;
   const Admission admission_;
+  const SessionDialect dialect_;
+  bool compile_stage_sent_ = false;
   State state_ = State::kHandshake;
   boost::beast::flat_buffer in_;
   bool reading_ = false, read_paused_ = false;
   std::deque<Outgoing> out_;
   bool writing_ = false;
   bool close_after_writes_ = false;
-  boost::beast::websocket::close_code close_code_ = boost::beast::websocket::close_code::normal;
+  boost::beast::websocket::close_reason close_reason_;
   boost::asio::steady_timer idle_timer_;
   std::chrono::steady_clock::time_point last_activity_;
   std::chrono::steady_clock::time_point started_;
@@ -121,6 +136,7 @@ class LiveSession : public Connection, public std::enable_shared_from_this<LiveS
   std::string language_, status_;  // for the log line
   int log_status_ = 101;
   bool logged_ = false, counted_ = false;
+  bool counted_in_cap_ = true;  // the caller counted it in ctx.live_sessions
 };
 
 }  // namespace codecanvas::http

@@ -378,6 +378,22 @@ json executeAnswer(const jobs::LanguageProfile& language, const jobs::JobOutcome
   return j;
 }
 
+json runtimeMessage(const jobs::LanguageProfile& language) {
+  return {{"type", "runtime"}, {"language", language.name}, {"version", language.version}};
+}
+
+json exitMessage(const char* stage, const RunResult& r) {
+  const json s = stageJson(r);
+  return {{"type", "exit"}, {"stage", stage}, {"code", s["code"]}, {"signal", s["signal"]}};
+}
+
+bool isSignalName(std::string_view name) {
+  // Piston accepts the names of signals 1 to 31.
+  for (int sig = 1; sig <= 31; ++sig)
+    if (sandbox::signalName(sig) == name) return true;
+  return false;
+}
+
 HttpResponse asPistonError(HttpResponse native) {
   if (native.status < 400) return native;
   std::string message = "error";

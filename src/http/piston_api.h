@@ -51,6 +51,15 @@ std::variant<jobs::RunSpec, ApiError> parseExecute(std::string_view body,
 // for a compiled language; when the compile failed, run repeats it, as Piston does).
 nlohmann::json executeAnswer(const jobs::LanguageProfile& language, const jobs::JobOutcome& o);
 
+// Piston's WebSocket (GET /api/v2/connect), served by a LiveSession in this dialect:
+// {"type": "runtime", language, version} once the job is admitted;
+nlohmann::json runtimeMessage(const jobs::LanguageProfile& language);
+// {"type": "exit", stage, code, signal} when a stage ended ("compile" or "run"): the code
+// and signal of that stage in the execute answer.
+nlohmann::json exitMessage(const char* stage, const sandbox::RunResult& r);
+// Piston's signal names ("SIGKILL", ...): a "signal" message naming another is refused.
+bool isSignalName(std::string_view name);
+
 // A native error answer in Piston's shape: {"message": sentence}, same status.
 HttpResponse asPistonError(HttpResponse native);
 

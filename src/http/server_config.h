@@ -28,8 +28,8 @@ struct ServerConfig {
   InputLimits input;
   uint64_t cache_bytes = 256ULL << 20;
   unsigned shutdown_grace_seconds = 120;
-  unsigned http_threads = 0;     // 0: slots + queue capacity + 8
-  size_t max_sessions = 0;       // live sessions open at once; 0: one per slot
+  unsigned http_threads = 0;  // 0: slots + queue capacity + 8
+  size_t max_sessions = 0;    // live sessions open at once; 0: one per slot
   unsigned session_idle_seconds = 60;
   std::string config_path;       // the file that was read, if any
   std::vector<ApiKey> api_keys;  // config file only ("api_keys"); none: the API is open

@@ -235,7 +235,7 @@ TEST_F(PoolTest, ALiveRunReadsItsStdinAsItIsWritten) {
   JobPlan plan = job("echo_stdin", 1, 10000);
   plan.runs[0].live = live;
   std::vector<std::string> stages;
-  plan.on_stage = [&stages](const char* s) { stages.push_back(s); };
+  plan.on_stage = [&stages](const char* s, const RunResult*) { stages.push_back(s); };
   auto future = pool_->submit(std::move(plan));
   ASSERT_TRUE(future);
   ASSERT_TRUE(live->await([&] { return live->stdin_.get() >= 0; })) << "never started";

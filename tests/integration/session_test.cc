@@ -17,6 +17,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include "http_client.h"
@@ -486,6 +487,140 @@ TEST(LiveSession, BadMessagesGetAnErrorAndACloseCode) {
   EXPECT_EQ(a.body["code"], "upgrade_required");
   // The server is still well.
   EXPECT_EQ(healthOf()["slots"]["broken"], 0);
+}
+
+// Piston's WebSocket (api/v2 "connect"), as its source defines it: "init" with the JSON of
+// its execute, "runtime", "stage", "data" and an "exit" per stage, close 4999 "Job
+// Completed"; "signal" ends the run; its own close codes for a misuse.
+int pistonCode(const Client& c) {
+  return static_cast<int>(c.close_code);
+}
+
+json pistonInit(const std::string& language, const std::string& source) {
+  return {{"type", "init"},
+          {"language", language},
+          {"version", "*"},
+          {"files", json::array({{{"content", source}}})}};
+}
+
+TEST(PistonConnect, APythonConversation) {
+  CODECANVAS_REQUIRE_ROOT();
+  ASSERT_GT(server().port(), 0) << server().log();
+  REQUIRE_LANGUAGE("python3");
+  for (const char* path : {"/api/v2/connect", "/api/v2/piston/connect"}) {
+    Client c;
+    ASSERT_TRUE(c.connect(server().port(), 0, path)) << c.refused << " " << c.refusal_body;
+    c.send(pistonInit("python3", kPythonGreeter));
+    auto runtime = c.read();
+    ASSERT_TRUE(runtime);
+    EXPECT_EQ((*runtime)["type"], "runtime");
+    EXPECT_EQ((*runtime)["language"], "python3");
+    EXPECT_TRUE((*runtime)["version"].is_string());
+    ASSERT_TRUE(c.awaitStdout("name? ")) << c.dump();
+    c.stdin("Ada\n");
+    ASSERT_TRUE(c.awaitStdout("hello, Ada\n")) << c.dump();
+    c.send({{"type", "unknown-is-ignored"}});
+    c.send({{"type", "signal"}, {"signal", "SIGTERM"}});
+    auto exit = c.readUntil([](const json& m) { return m["type"] == "exit"; }, 20s);
+    ASSERT_TRUE(exit) << c.dump();
+    EXPECT_EQ((*exit)["stage"], "run");
+    EXPECT_TRUE((*exit)["code"].is_null());
+    EXPECT_EQ((*exit)["signal"], "SIGKILL");
+    EXPECT_FALSE(c.read(5s));
+    EXPECT_EQ(pistonCode(c), 4999);
+    EXPECT_EQ(c.close_text, "Job Completed");
+    EXPECT_EQ(c.transcript.at(0), json({{"type", "stage"}, {"stage", "run"}})) << c.dump();
+  }
+}
+
+TEST(PistonConnect, ACompiledLanguageStreamsItsCompileStage) {
+  CODECANVAS_REQUIRE_ROOT();
+  ASSERT_GT(server().port(), 0) << server().log();
+  REQUIRE_LANGUAGE("c");
+  {
+    Client c;
+    ASSERT_TRUE(c.connect(server().port(), 0, "/api/v2/connect"));
+    c.send(pistonInit("c", "int main(void) { return y; }\n"));
+    ASSERT_TRUE(c.read());  // runtime
+    auto exit = c.readUntil([](const json& m) { return m["type"] == "exit"; }, 60s);
+    ASSERT_TRUE(exit) << c.dump();
+    EXPECT_EQ((*exit)["stage"], "compile");
+    EXPECT_EQ((*exit)["code"], 1);
+    EXPECT_NE(c.output["stderr"].find("y"), std::string::npos) << c.dump();
+    EXPECT_EQ(c.transcript.at(0)["stage"], "compile");
+    EXPECT_FALSE(c.read(5s)) << "no run stage after a failed compile";
+    EXPECT_EQ(pistonCode(c), 4999);
+  }
+  // Twice the same program: the second compile comes from the cache and is reported the same.
+  for (int i = 0; i < 2; ++i) {
+    Client c;
+    ASSERT_TRUE(c.connect(server().port(), 0, "/api/v2/connect"));
+    c.send(pistonInit("c", std::string(kCGreeter)));
+    ASSERT_TRUE(c.read());  // runtime
+    ASSERT_TRUE(c.awaitStdout("name? ")) << c.dump();
+    c.stdin("Cy\n");
+    ASSERT_TRUE(c.awaitStdout("hello, Cy\n")) << c.dump();
+    c.send({{"type", "signal"}, {"signal", "SIGKILL"}});
+    ASSERT_TRUE(c.readUntil([](const json& m) {
+      return m["type"] == "exit" && m["stage"] == "run";
+    })) << c.dump();
+    std::vector<std::string> kinds;
+    for (const auto& m : c.transcript)
+      if (m["type"] != "data")
+        kinds.push_back(m["type"].get<std::string>() + ":" + m["stage"].get<std::string>());
+    EXPECT_EQ(kinds,
+              (std::vector<std::string>{"stage:compile", "exit:compile", "stage:run", "exit:run"}))
+        << c.dump();
+    EXPECT_FALSE(c.read(5s));
+    EXPECT_EQ(pistonCode(c), 4999);
+  }
+}
+
+TEST(PistonConnect, MisusesCloseWithPistonsCodes) {
+  CODECANVAS_REQUIRE_ROOT();
+  ASSERT_GT(server().port(), 0) << server().log();
+  REQUIRE_LANGUAGE("python3");
+  const auto expectClose = [](Client& c, int code, const std::string& text) {
+    while (c.read(10s)) {
+    }
+    EXPECT_FALSE(c.timed_out);
+    EXPECT_EQ(pistonCode(c), code) << text;
+    EXPECT_EQ(c.close_text, text);
+  };
+  {
+    Client c;  // nothing sent within a second
+    ASSERT_TRUE(c.connect(server().port(), 0, "/api/v2/connect"));
+    expectClose(c, 4001, "Initialization Timeout");
+  }
+  {
+    Client c;
+    ASSERT_TRUE(c.connect(server().port(), 0, "/api/v2/connect"));
+    c.send({{"type", "data"}, {"stream", "stdin"}, {"data", "x"}});
+    expectClose(c, 4003, "Not yet initialized");
+  }
+  {
+    Client c;  // an unknown runtime: Piston's error message, then 4002
+    ASSERT_TRUE(c.connect(server().port(), 0, "/api/v2/connect"));
+    c.send(pistonInit("intercal", "x"));
+    auto m = c.read();
+    ASSERT_TRUE(m);
+    EXPECT_EQ(*m, json({{"type", "error"}, {"message", "intercal-* runtime is unknown"}}));
+    expectClose(c, 4002, "Notified Error");
+  }
+  for (const auto& [message, code, text] : std::vector<std::tuple<json, int, std::string>>{
+           {pistonInit("python3", "x"), 4000, "Already Initialized"},
+           {json{{"type", "data"}, {"stream", "stdout"}, {"data", "x"}}, 4004,
+            "Can only write to stdin"},
+           {json{{"type", "signal"}, {"signal", "SIGWHATEVER"}}, 4005, "Invalid signal"}}) {
+    Client c;
+    ASSERT_TRUE(c.connect(server().port(), 0, "/api/v2/connect"));
+    c.send(pistonInit("python3", kPythonGreeter));
+    ASSERT_TRUE(c.awaitStdout("name? ")) << c.dump();
+    c.send(message);
+    expectClose(c, code, text);
+  }
+  EXPECT_TRUE(slotsIdle());
+  EXPECT_EQ(httpCall(server().port(), "GET", "/api/v2/connect").status, 426);
 }
 
 TEST(LiveSession, LogAndMetricsCountSessions) {

@@ -27,8 +27,7 @@ class WsClient {
  public:
   // Connects and upgrades; on a refusal, `refused` holds the HTTP status.
   // `receive_buffer`: SO_RCVBUF in bytes (0: the kernel's autotuning).
-  bool connect(int port, int receive_buffer = 0) {
-    const std::string target = "/api/v1/sessions";
+  bool connect(int port, int receive_buffer = 0, const std::string& target = "/api/v1/sessions") {
     try {
       auto& sock = boost::beast::get_lowest_layer(ws_).socket();
       sock.open(boost::asio::ip::tcp::v4());
@@ -97,8 +96,10 @@ class WsClient {
     io_.restart();
     if (!done || ec) {
       closed = true;
-      if (ec == boost::beast::websocket::error::closed)
+      if (ec == boost::beast::websocket::error::closed) {
         close_code = static_cast<boost::beast::websocket::close_code>(ws_.reason().code);
+        close_text = std::string(ws_.reason().reason.c_str());
+      }
       return std::nullopt;
     }
     return json::parse(boost::beast::buffers_to_string(buffer.data()), nullptr, false);
@@ -152,6 +153,7 @@ class WsClient {
   std::string refusal_body;
   bool closed = false, timed_out = false, write_failed = false;
   boost::beast::websocket::close_code close_code = boost::beast::websocket::close_code::none;
+  std::string close_text;
   std::vector<json> transcript;
   std::map<std::string, std::string> output;
 

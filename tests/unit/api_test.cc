@@ -762,6 +762,43 @@ class PistonTest : public ApiTest {
   }
 };
 
+TEST_F(PistonTest, TheConnectSocketsMessages) {
+  auto planned = api_.planSession(
+      R"({"type":"init","language":"py","version":"*","files":[{"content":"x"}],"stdin":"ignored",
+          "run_timeout":1500})",
+      {}, SessionDialect::kPiston);
+  ASSERT_TRUE(std::holds_alternative<SessionStart>(planned));
+  const SessionStart& s = std::get<SessionStart>(planned);
+  EXPECT_EQ(s.stdin_data, "") << "Piston does not write an init's stdin over the socket";
+  EXPECT_EQ(s.limits.wall_ms, 1500u);
+  EXPECT_EQ(piston::runtimeMessage(*s.language),
+            json({{"type", "runtime"}, {"language", "python3"}, {"version", "1.0"}}));
+  auto unknown = api_.planSession(R"({"type":"init","language":"cobol2","files":[]})", {},
+                                  SessionDialect::kPiston);
+  ASSERT_TRUE(std::holds_alternative<ApiError>(unknown));
+  EXPECT_EQ(std::get<ApiError>(unknown).message, "cobol2-* runtime is unknown");
+
+  RunResult ok = okRun("x");
+  EXPECT_EQ(piston::exitMessage("run", ok),
+            json({{"type", "exit"}, {"stage", "run"}, {"code", 0}, {"signal", nullptr}}));
+  RunResult killed = okRun("");
+  killed.status = RunStatus::kKilled;
+  killed.exit_code.reset();
+  killed.signal = 9;
+  EXPECT_EQ(piston::exitMessage("run", killed)["signal"], "SIGKILL");
+  EXPECT_TRUE(piston::exitMessage("run", killed)["code"].is_null());
+  RunResult failed = okRun("");
+  failed.status = RunStatus::kRuntimeError;
+  failed.exit_code = 1;
+  EXPECT_EQ(piston::exitMessage("compile", failed)["code"], 1);
+  EXPECT_TRUE(piston::isSignalName("SIGKILL"));
+  EXPECT_TRUE(piston::isSignalName("SIGTERM"));
+  EXPECT_FALSE(piston::isSignalName("KILL"));
+  EXPECT_FALSE(piston::isSignalName("SIGWHATEVER"));
+  EXPECT_EQ(call("GET", "/api/v2/connect").status, 426);
+  EXPECT_EQ(call("GET", "/api/v2/piston/connect").status, 426);
+}
+
 TEST_F(PistonTest, RuntimesAndPackagesUnderBothPrefixes) {
   for (const char* path : {"/api/v2/runtimes", "/api/v2/piston/runtimes/", "/api/v2/runtimes/"}) {
     HttpResponse r = call("GET", path);

@@ -82,9 +82,11 @@ struct JobPlan {
   // running step is killed, nothing after it runs), the slot is wiped as after any job,
   // and the outcome says `cancelled`.
   std::shared_ptr<JobCancel> cancel;
-  // A live job (an interactive session): called on the pool's event-loop thread as each
-  // stage begins: "compile" (not when the compile cache has the artifacts), then "run".
-  std::function<void(const char* stage)> on_stage;
+  // A live job (an interactive session): called on the pool's event-loop thread as the job
+  // goes: "compile" as a compile starts (not when the compile cache has the artifacts),
+  // "compiled" with the compile's result when it ended (from the cache too; a compile
+  // error included), "run" as the runs start. `compile` is null but for "compiled".
+  std::function<void(const char* event, const sandbox::RunResult* compile)> on_stage;
 };
 
 struct JobOutcome {

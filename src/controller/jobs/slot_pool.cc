@@ -86,10 +86,11 @@ class SlotPool::Execution : public std::enable_shared_from_this<SlotPool::Execut
         }
         outcome_.compile = hit->compile;
         outcome_.compile_cached = true;
+        if (job_->plan.on_stage) job_->plan.on_stage("compiled", &*outcome_.compile);
         return runAll();
       }
     }
-    if (job_->plan.on_stage) job_->plan.on_stage("compile");
+    if (job_->plan.on_stage) job_->plan.on_stage("compile", nullptr);
     const auto t0 = std::chrono::steady_clock::now();
     slot().asyncRun(step.request, [self = shared_from_this(), t0](sandbox::RunResult r) {
       self->outcome_.compile_ms = msSince(t0);
@@ -102,6 +103,7 @@ class SlotPool::Execution : public std::enable_shared_from_this<SlotPool::Execut
     if (isFault(r)) return fail(faultText("compile step", r));
     const bool ok = r.status == sandbox::RunStatus::kOk;
     outcome_.compile = std::move(r);
+    if (job_->plan.on_stage) job_->plan.on_stage("compiled", &*outcome_.compile);
     if (!ok) return wipe();  // compile error: the program does not run
     CompileStep& step = *job_->plan.compile;
     if (!step.cache_key.empty()) {
@@ -116,7 +118,7 @@ class SlotPool::Execution : public std::enable_shared_from_this<SlotPool::Execut
   // The runs go out as one series: each run's plan is ready when the one before ends.
   void runAll() {
     if (job_->plan.runs.empty() || outcome_.cancelled) return wipe();
-    if (job_->plan.on_stage) job_->plan.on_stage("run");
+    if (job_->plan.on_stage) job_->plan.on_stage("run", nullptr);
     const auto t0 = std::chrono::steady_clock::now();
     if (const uint64_t wall = job_->plan.budget.wall_ms) {
       budget_timer_.emplace(pool_.io_);
