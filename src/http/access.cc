@@ -73,6 +73,35 @@ std::string presentedKey(const HttpRequest& request) {
   }
   if (auto it = request.headers.find("x-api-key"); it != request.headers.end())
     return trim(it->second);
+  // A browser cannot set headers on a WebSocket: the web page offers the subprotocol
+  // "codecanvas.key.<the key in hex>" beside "codecanvas" instead.
+  if (auto it = request.headers.find("sec-websocket-protocol"); it != request.headers.end())
+    return keyOfSubprotocols(it->second);
+  return "";
+}
+
+std::string keyOfSubprotocols(const std::string& header) {
+  constexpr std::string_view kPrefix = "codecanvas.key.";
+  size_t start = 0;
+  while (start <= header.size()) {
+    size_t end = header.find(',', start);
+    if (end == std::string::npos) end = header.size();
+    const std::string item = trim(header.substr(start, end - start));
+    start = end + 1;
+    if (item.compare(0, kPrefix.size(), kPrefix) != 0) continue;
+    const std::string hex = item.substr(kPrefix.size());
+    if (hex.empty() || hex.size() % 2 != 0) return "";
+    std::string key;
+    for (size_t i = 0; i < hex.size(); i += 2) {
+      const auto digit = [](char c) {
+        return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+      };
+      const int hi = digit(hex[i]), lo = digit(hex[i + 1]);
+      if (hi < 0 || lo < 0) return "";
+      key += static_cast<char>(hi * 16 + lo);
+    }
+    return key;
+  }
   return "";
 }
 
@@ -94,8 +123,8 @@ AccessControl::Bucket* AccessControl::find(const std::string& presented) {
 AccessControl::Verdict AccessControl::check(const HttpRequest& request) {
   Verdict v;
   if (open()) return v;
-  const bool has_header =
-      request.headers.count("authorization") != 0 || request.headers.count("x-api-key") != 0;
+  const bool has_header = request.headers.count("authorization") != 0 ||
+                          request.headers.count("x-api-key") != 0 || !presentedKey(request).empty();
   const std::string presented = presentedKey(request);
   std::lock_guard lock(mutex_);
   Bucket* b = presented.empty() ? nullptr : find(presented);

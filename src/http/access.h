@@ -59,8 +59,12 @@ class AccessControl {
   std::vector<Bucket> buckets_;
 };
 
-// The key a request presents: the Bearer token of Authorization, else X-API-Key; "" when
-// it presents none.
+// The key a request presents: the Bearer token of Authorization, else X-API-Key, else (a
+// WebSocket upgrade from a browser) the subprotocol "codecanvas.key.<hex>"; "" when it
+// presents none.
 std::string presentedKey(const HttpRequest& request);
+// The key in a Sec-WebSocket-Protocol list ("codecanvas, codecanvas.key.6a75..."), lower-
+// case hex decoded; "" when there is none or it is not hex.
+std::string keyOfSubprotocols(const std::string& header);
 
 }  // namespace codecanvas::http

@@ -28,6 +28,20 @@ websocket::close_reason closeReason(uint16_t code, const char* text) {
   return r;
 }
 
+bool offersCodecanvas(const std::string& header) {
+  size_t start = 0;
+  while (start <= header.size()) {
+    size_t end = header.find(',', start);
+    if (end == std::string::npos) end = header.size();
+    std::string item = header.substr(start, end - start);
+    item.erase(0, item.find_first_not_of(" \t"));
+    item.erase(item.find_last_not_of(" \t") + 1);
+    if (item == "codecanvas") return true;
+    start = end + 1;
+  }
+  return false;
+}
+
 std::string dump(const json& j) {
   return j.dump(-1, ' ', false, json::error_handler_t::replace);
 }
@@ -94,6 +108,13 @@ void LiveSession::start(Upgrade upgrade) {
     t.keep_alive_pings = false;
     self->ws_.set_option(t);
     self->ws_.read_message_max(live::kMaxMessageBytes);
+    // A browser that offered subprotocols (the web page: "codecanvas" and its key) fails
+    // the handshake unless the answer names one of them; never the key's.
+    const std::string offered(upgrade[beast::http::field::sec_websocket_protocol]);
+    if (offersCodecanvas(offered))
+      self->ws_.set_option(websocket::stream_base::decorator([](websocket::response_type& res) {
+        res.set(beast::http::field::sec_websocket_protocol, "codecanvas");
+      }));
     self->ws_.auto_fragment(false);
     self->ws_.async_accept(upgrade, [self](beast::error_code ec) { self->onAccepted(ec); });
   });

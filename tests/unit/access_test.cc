@@ -55,6 +55,32 @@ TEST(AccessControl, AKeyIsTakenFromBearerOrXApiKey) {
   }
 }
 
+// A browser's WebSocket cannot carry headers: the web page offers the key, in hex, as a
+// subprotocol beside "codecanvas".
+TEST(AccessControl, AWebSocketOffersItsKeyAsASubprotocol) {
+  std::string hex;
+  for (unsigned char c : kKey) {
+    static const char* digits = "0123456789abcdef";
+    hex += digits[c >> 4];
+    hex += digits[c & 15];
+  }
+  AccessControl access({{"judge", kKey, 0, 0}});
+  auto v = access.check(withHeader("sec-websocket-protocol", "codecanvas, codecanvas.key." + hex));
+  EXPECT_FALSE(v.refusal);
+  EXPECT_EQ(v.key_name, "judge");
+  EXPECT_EQ(keyOfSubprotocols("codecanvas.key.414243"), "ABC");
+  EXPECT_EQ(keyOfSubprotocols("codecanvas"), "");
+  EXPECT_EQ(keyOfSubprotocols("codecanvas.key.4"), "");     // odd length
+  EXPECT_EQ(keyOfSubprotocols("codecanvas.key.zz11"), "");  // not hex
+  auto wrong =
+      access.check(withHeader("sec-websocket-protocol", "codecanvas, codecanvas.key.414243"));
+  ASSERT_TRUE(wrong.refusal);
+  EXPECT_EQ(wrong.refusal->status, 401);
+  auto none = access.check(withHeader("sec-websocket-protocol", "codecanvas"));
+  ASSERT_TRUE(none.refusal);
+  EXPECT_EQ(none.refusal->status, 401);
+}
+
 TEST(AccessControl, MissingMalformedAndWrongKeysAre401WithASentence) {
   AccessControl access({{"judge", kKey, 0, 0}});
   struct Case {

@@ -42,6 +42,21 @@ try {
   await page.waitForFunction(() => document.querySelector("#status").dataset.status !== "running");
   check((await page.locator("#status").getAttribute("data-status")) === "ok", "a run with the key: status ok", await text("#message"));
   check((await text("#stdout")).trim() === "keyed run", "a run with the key: stdout", await text("#stdout"));
+  // Interactive mode with the key: the browser sends it as a WebSocket subprotocol.
+  await page.locator("#interactive").check();
+  await page.locator(".cm-content").click();
+  await page.keyboard.press("Control+A");
+  await page.keyboard.press("Delete");
+  await page.keyboard.type("read -r name; echo \"keyed $name\"");
+  await page.locator("#run").click();
+  await page.waitForFunction(() => document.querySelector("#status").textContent === "running…");
+  await page.locator("#terminal").click();
+  await page.keyboard.type("Kay");
+  await page.keyboard.press("Enter");
+  await page.waitForFunction(() => document.querySelector("#status").dataset.status !== "running");
+  check((await page.locator("#status").getAttribute("data-status")) === "ok", "a live session with the key: status ok", await text("#message"));
+  check((await text("#terminal .xterm-rows")).includes("keyed Kay"), "a live session with the key: the answer in the terminal", await text("#terminal .xterm-rows"));
+  await page.locator("#interactive").uncheck();
   const stored = await page.evaluate(() => [sessionStorage.getItem("codecanvas.key"), localStorage.getItem("codecanvas.key")]);
   check(stored[0] === key && stored[1] === null, "the key is kept for this tab only (sessionStorage)", JSON.stringify(stored));
 

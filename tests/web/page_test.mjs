@@ -84,6 +84,37 @@ try {
   check((await text("#message")).includes("compile error"), "c++ compile error: message line", await text("#message"));
   await page.screenshot({ path: join(shotDir, "web-compile-error.png"), fullPage: true });
 
+  // Interactive mode: the output pane becomes a terminal; the user types the program's
+  // input while it runs and sees the answer; Stop ends a running loop.
+  const terminalText = () => text("#terminal .xterm-rows");
+  await page.locator("#language").selectOption("python3");
+  await page.locator("#interactive").check();
+  check(await page.locator("#terminal").isVisible() && await page.locator("#stdin").isHidden(),
+    "interactive: a terminal replaces stdin and the output panes");
+  await typeProgram(['name = input("name? ")', 'print("hello, " + name)']);
+  await page.locator("#run").click();
+  await page.waitForFunction(() => document.querySelector("#terminal .xterm-rows")?.innerText.includes("name?"));
+  check((await text("#run")) === "Stop", "interactive: Run turns into Stop while the program runs", await text("#run"));
+  await page.locator("#terminal").click();
+  await page.keyboard.type("Ada Lovelace");
+  await page.keyboard.press("Enter");
+  await waitDone();
+  check((await status()) === "ok", "interactive: the program ends ok", `${await status()} / ${await text("#message")}`);
+  check((await terminalText()).includes("name? Ada Lovelace\nhello, Ada Lovelace"), "interactive: the typed name and the answer in the terminal", await terminalText());
+  check((await text("#run")) === "Run", "interactive: Stop turns back into Run", await text("#run"));
+  await page.screenshot({ path: join(shotDir, "web-interactive.png"), fullPage: true });
+
+  await typeProgram(["import time", "i = 0", "while True:", "    print('tick', i, flush=True)", "    i += 1", "    time.sleep(0.1)"]);
+  await page.locator("#run").click();
+  await page.waitForFunction(() => document.querySelector("#terminal .xterm-rows")?.innerText.includes("tick 3"));
+  await page.locator("#run").click(); // Stop
+  await waitDone();
+  check((await status()) === "killed", "interactive: Stop kills a running loop", `${await status()} / ${await text("#message")} / ${await terminalText()}`);
+  check(/\[killed\]/.test(await terminalText()), "interactive: the terminal says it was killed", await terminalText());
+  await page.screenshot({ path: join(shotDir, "web-interactive-stopped.png"), fullPage: true });
+  await page.locator("#interactive").uncheck();
+  check(await page.locator("#stdin").isVisible() && await page.locator("#terminal").isHidden(), "interactive off: the batch panes are back");
+
   // A request the server refuses (400): a source over the test server's 4 KiB limit.
   await page.locator("#language").selectOption("python3");
   await typeProgram(["# "]);

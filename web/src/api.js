@@ -98,3 +98,59 @@ export function runProgram({ language, source, stdin }) {
     body: JSON.stringify({ language, source, stdin }),
   });
 }
+
+// A live session (GET /api/v1/sessions, a WebSocket): the program runs while the user
+// types. `on` receives stage(name), data(stream, text), result(result), error(sentence,
+// code) and closed(): exactly one of result and error comes, then closed. A browser cannot
+// send an Authorization header with a WebSocket, so the key (if any) travels as the
+// subprotocol "codecanvas.key.<hex>" beside "codecanvas", which the server answers with.
+export function openSession({ language, source }, on) {
+  const scheme = location.protocol === "https:" ? "wss:" : "ws:";
+  const protocols = ["codecanvas"];
+  if (apiKey) {
+    const hex = Array.from(new TextEncoder().encode(apiKey), (b) => b.toString(16).padStart(2, "0")).join("");
+    protocols.push(`codecanvas.key.${hex}`);
+  }
+  const socket = new WebSocket(`${scheme}//${location.host}/api/v1/sessions`, protocols);
+  let ended = false;
+  const end = (kind, ...values) => {
+    if (ended) return;
+    ended = true;
+    on[kind](...values);
+  };
+  socket.addEventListener("open", () => socket.send(JSON.stringify({ language, source })));
+  socket.addEventListener("message", (event) => {
+    let m;
+    try {
+      m = JSON.parse(event.data);
+    } catch {
+      return;
+    }
+    if (m.type === "stage") on.stage(m.stage);
+    else if (m.type === "data") on.data(m.stream, m.data);
+    else if (m.type === "result") end("result", m.result);
+    else if (m.type === "error") end("error", m.message, m.code);
+  });
+  socket.addEventListener("close", (event) => {
+    // Refused before the upgrade (401, 429, 503 and the like) or cut off on the way: the
+    // browser tells no more than that.
+    end(
+      "error",
+      event.code === 1006
+        ? `The live session could not be opened or was cut off (is the server running, ` +
+            `does it need an API key, are all its live sessions in use?).`
+        : `The live session closed (${event.code}${event.reason ? `: ${event.reason}` : ""}).`,
+      "closed",
+    );
+    on.closed();
+  });
+  const send = (message) => {
+    if (socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify(message));
+  };
+  return {
+    input: (text) => send({ type: "data", stream: "stdin", data: text }),
+    eof: () => send({ type: "eof" }),
+    kill: () => send({ type: "kill" }),
+    close: () => socket.close(),
+  };
+}

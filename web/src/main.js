@@ -1,9 +1,12 @@
 // The codecanvas web page: pick a language, edit, give stdin, Run (or Ctrl+Enter), read
-// stdout, stderr, compile output and the verdict with its time and memory. It talks to
-// the same HTTP API as every other client and keeps drafts in the browser's storage.
+// stdout, stderr, compile output and the verdict with its time and memory. In Interactive
+// mode the program runs in a live session instead and the output pane is a terminal where
+// the user types its input while it runs (Run turns into Stop). It talks to the same API
+// as every other client and keeps drafts in the browser's storage.
 import "./style.css";
-import { ApiFailure, fetchRuntimes, runProgram, setApiKey } from "./api.js";
+import { ApiFailure, fetchRuntimes, openSession, runProgram, setApiKey } from "./api.js";
 import { SourceEditor } from "./editor.js";
+import { LiveTerminal } from "./terminal.js";
 
 const $ = (id) => document.getElementById(id);
 const ui = {
@@ -21,6 +24,10 @@ const ui = {
   stderr: $("stderr"),
   keyForm: $("key-form"),
   key: $("key"),
+  interactive: $("interactive"),
+  batchIo: $("batch-io"),
+  liveIo: $("live-io"),
+  terminal: $("terminal"),
 };
 
 // A server with API keys answers 401: the key field appears, and a key entered there is
@@ -157,7 +164,71 @@ function show(result) {
   );
 }
 
+// --- Interactive mode ------------------------------------------------------------------
+
+let terminal = null; // created the first time Interactive mode is on
+let session = null; // the live session in progress
+
+function setInteractive(on) {
+  ui.interactive.checked = on;
+  ui.batchIo.hidden = on;
+  ui.liveIo.hidden = !on;
+  store.set("interactive", on);
+  if (on && terminal === null) {
+    terminal = new LiveTerminal(ui.terminal, {
+      onLine: (text) => session?.input(text),
+      onEof: () => session?.eof(),
+      onInterrupt: () => session?.kill(),
+    });
+  }
+}
+
+function runLive() {
+  if (session !== null) {
+    session.kill(); // the button says Stop while a session runs
+    return;
+  }
+  running = true;
+  ui.run.textContent = "Stop";
+  ui.run.title = "Stop the program";
+  ui.interactive.disabled = true;
+  setBadge("running", "starting…");
+  ui.time.textContent = "";
+  ui.memory.textContent = "";
+  showMessage("");
+  terminal.reset();
+  terminal.accept(true);
+  terminal.focus();
+  const finish = () => {
+    session = null;
+    running = false;
+    terminal.accept(false);
+    ui.run.textContent = "Run";
+    ui.run.title = "Run (Ctrl+Enter)";
+    ui.interactive.disabled = false;
+  };
+  session = openSession(
+    { language: current, source: editor.text },
+    {
+      stage: (stage) => setBadge("running", stage === "compile" ? "compiling…" : "running…"),
+      data: (stream, text) => terminal.write(stream, text),
+      result: (result) => {
+        show(result);
+        if (result.status === "compile_error") terminal.write("stderr", result.stderr ?? "");
+        terminal.note(`\r\n[${result.status.replaceAll("_", " ")}${result.exit_code != null ? `, exit code ${result.exit_code}` : ""}]`);
+      },
+      error: (message, code) => {
+        setBadge(code === "busy" ? "busy" : code === "closed" ? "unreachable" : "refused");
+        ui.status.title = message;
+        showMessage(message);
+      },
+      closed: finish,
+    },
+  );
+}
+
 async function run() {
+  if (ui.interactive.checked) return runLive();
   if (running || current === null) return;
   running = true;
   ui.run.disabled = true;
@@ -194,13 +265,15 @@ ui.keyForm.addEventListener("submit", (e) => {
   if (runtimes.size === 0) loadRuntimes();
 });
 ui.run.addEventListener("click", () => run());
+ui.interactive.addEventListener("change", () => setInteractive(ui.interactive.checked));
+setInteractive(store.get("interactive", false));
 ui.stdin.value = store.get("stdin", "");
 ui.stdin.addEventListener("input", () => store.set("stdin", ui.stdin.value));
 // Ctrl+Enter runs from anywhere on the page, not only from the editor.
 document.addEventListener("keydown", (e) => {
   if (e.key === "Enter" && (e.ctrlKey || e.metaKey) && !e.defaultPrevented) {
     e.preventDefault();
-    run();
+    if (session === null) run(); // Stop is the button's (or Ctrl+C in the terminal)
   }
 });
 loadRuntimes();
