@@ -49,8 +49,8 @@ const Api::Route Api::kRoutes[] = {
     {"/api/v2/packages", "GET", &Api::pistonPackages},
     {"/api/v2/piston/packages", "GET", &Api::pistonPackages},
     {"/api/v2/execute", "POST", &Api::pistonExecute},
-    {"/api/v2/connect", "GET", &Api::sessionsWithoutUpgrade},
-    {"/api/v2/piston/connect", "GET", &Api::sessionsWithoutUpgrade},
+    {"/api/v2/connect", "GET", &Api::pistonConnectWithoutUpgrade},
+    {"/api/v2/piston/connect", "GET", &Api::pistonConnectWithoutUpgrade},
     {"/api/v2/piston/execute", "POST", &Api::pistonExecute},
     {"/openapi.json", "GET", &Api::openApi},
     {"/execute", "POST", &Api::execServerExecute},
@@ -281,6 +281,10 @@ HttpResponse Api::sessionsWithoutUpgrade(const HttpRequest&) {
   r.headers.emplace_back("Upgrade", "websocket");
   r.headers.emplace_back("Connection", "Upgrade");
   return r;
+}
+
+HttpResponse Api::pistonConnectWithoutUpgrade(const HttpRequest& req) {
+  return piston::asPistonError(sessionsWithoutUpgrade(req));
 }
 
 std::variant<SessionStart, ApiError> Api::planSession(const std::string& message,

@@ -166,6 +166,8 @@ class Api {
   HttpResponse openApi(const HttpRequest&);
   // GET /api/v1/sessions without a WebSocket upgrade: 426, which says how to connect.
   HttpResponse sessionsWithoutUpgrade(const HttpRequest&);
+  // The same 426 in Piston's error shape ({"message": ...}), as every Piston route answers.
+  HttpResponse pistonConnectWithoutUpgrade(const HttpRequest&);
   // The interactive-execution server's REST path (exec_server_api.h).
   HttpResponse execServerExecute(const HttpRequest& request);
   HttpResponse execServerLanguages(const HttpRequest&);

@@ -38,4 +38,13 @@ struct ApiError {
 
 HttpResponse errorResponse(const ApiError& e);
 
+// The refusals every request format gives (the native API and its adapters): 400 for what
+// is wrong in the request, 413 for what is too large.
+inline ApiError badRequest(std::string message) {
+  return ApiError{400, "bad_request", std::move(message)};
+}
+inline ApiError tooLarge(std::string message) {
+  return ApiError{413, "too_large", std::move(message)};
+}
+
 }  // namespace codecanvas::http

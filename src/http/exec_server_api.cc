@@ -66,7 +66,7 @@ std::variant<jobs::RunSpec, ApiError> parseExecute(std::string_view body,
     return it != j.end() && it->is_string() && !it->get_ref<const std::string&>().empty();
   };
   if (!nonEmptyString("language") || !nonEmptyString("code"))
-    return ApiError{400, "bad_request", "Language and code are required"};
+    return badRequest("Language and code are required");
   const std::string& key = j["language"].get_ref<const std::string&>();
   jobs::RunSpec spec;
   spec.language = offered(key, reg);
@@ -74,12 +74,12 @@ std::variant<jobs::RunSpec, ApiError> parseExecute(std::string_view body,
     return ApiError{500, "unsupported_language", "Unsupported language: " + key.substr(0, 100)};
   spec.source = j["code"].get<std::string>();
   if (spec.source.size() > limits.max_source_bytes)
-    return ApiError{413, "too_large", "code is larger than the maximum"};
+    return tooLarge("code is larger than the maximum");
   if (auto in = j.find("input"); in != j.end() && !in->is_null()) {
-    if (!in->is_string()) return ApiError{400, "bad_request", "input must be a string"};
+    if (!in->is_string()) return badRequest("input must be a string");
     spec.stdin_data = in->get<std::string>();
     if (spec.stdin_data.size() > limits.max_stdin_bytes)
-      return ApiError{413, "too_large", "input is larger than the maximum"};
+      return tooLarge("input is larger than the maximum");
     if (!spec.stdin_data.empty() && spec.stdin_data.back() != '\n') spec.stdin_data += '\n';
   }
   spec.limits.wall_ms = 10000;  // that server's timeout; clamped to the maximums as usual

@@ -16,10 +16,6 @@ using nlohmann::json;
 using sandbox::RunResult;
 using sandbox::RunStatus;
 
-ApiError badRequest(std::string message) {
-  return ApiError{400, "bad_request", std::move(message)};
-}
-
 // ---- versions
 
 using Version = std::vector<long>;
@@ -321,9 +317,8 @@ std::variant<jobs::RunSpec, ApiError> parseExecute(std::string_view body,
     if (!bytes) return badRequest(where + ".content is not valid " + encoding);
     total += bytes->size();
     if (total > limits.max_source_bytes)
-      return ApiError{413, "too_large",
-                      "the files add up to more than " +
-                          std::to_string(limits.max_source_bytes / 1024) + " KiB"};
+      return tooLarge("the files add up to more than " +
+                      std::to_string(limits.max_source_bytes / 1024) + " KiB");
     if (!have_program && encoding == "utf8") {
       have_program = true;
       spec.source = std::move(*bytes);
@@ -350,7 +345,7 @@ std::variant<jobs::RunSpec, ApiError> parseExecute(std::string_view body,
   if (auto s = j.find("stdin"); s != j.end() && !s->is_null()) {
     if (!s->is_string()) return badRequest("stdin must be a string");
     if (s->get_ref<const std::string&>().size() > limits.max_stdin_bytes)
-      return ApiError{413, "too_large", "stdin is larger than the maximum"};
+      return tooLarge("stdin is larger than the maximum");
     spec.stdin_data = s->get<std::string>();
   }
   // Piston ends stdin with a newline when it has none (an empty one too): programs that

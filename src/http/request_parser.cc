@@ -12,13 +12,6 @@ using jobs::RequestedLimits;
 using jobs::RunSpec;
 using nlohmann::json;
 
-ApiError badRequest(std::string message) {
-  return ApiError{400, "bad_request", std::move(message)};
-}
-ApiError tooLarge(std::string message) {
-  return ApiError{413, "too_large", std::move(message)};
-}
-
 std::string kib(size_t bytes) {
   return std::to_string(bytes / 1024) + " KiB";
 }

@@ -339,7 +339,7 @@ json checkResponse(const HttpResponse& r, Shape shape = Shape::kNative) {
     FUZZ_CHECK(j.is_object() && j.size() == 1 && j["message"].is_string(), shown);
     FUZZ_CHECK(!j["message"].get<std::string>().empty(), shown);
     FUZZ_CHECK(j["message"].get<std::string>().size() <= kMaxErrorBytes, shown);
-    FUZZ_CHECK(r.status == 400 || r.status == 413 || r.status == 503 ||
+    FUZZ_CHECK(r.status == 400 || r.status == 413 || r.status == 426 || r.status == 503 ||
                    (r.status == 500 && harness().backend.faulted),
                shown);
     return j;
@@ -767,6 +767,42 @@ void checkAccess(std::string_view data) {
   }
 }
 
+// The body as a live session's first message, in both dialects: planning never throws, it
+// refuses exactly what the batch route refuses, and a plan has one live-capable run whose
+// stdin comes from the session (Piston's init stdin is dropped, as Piston drops it).
+void checkSessionStart(std::string_view body) {
+  Harness& h = harness();
+  for (const SessionDialect dialect : {SessionDialect::kNative, SessionDialect::kPiston}) {
+    const bool piston = dialect == SessionDialect::kPiston;
+    g_context = piston ? "first message of /api/v2/connect" : "first message of /api/v1/sessions";
+    std::variant<SessionStart, ApiError> planned;
+    try {
+      planned = h.api.planSession(std::string(body), {}, dialect);
+    } catch (const std::exception& e) {
+      violated("Api::planSession does not throw", e.what());
+    }
+    bool batch_refuses = false;
+    if (piston)
+      batch_refuses = std::holds_alternative<ApiError>(
+          piston::parseExecute(body, h.backend.languages(), h.options.input));
+    else
+      batch_refuses = std::holds_alternative<ApiError>(
+          parseRunRequest(body, h.backend.languages(), h.options.input));
+    FUZZ_CHECK(std::holds_alternative<ApiError>(planned) == batch_refuses,
+               "a session's first message is judged like the batch request");
+    if (auto* e = std::get_if<ApiError>(&planned)) {
+      FUZZ_CHECK(e->status >= 400 && e->status < 500 && !e->message.empty(), e->message);
+      continue;
+    }
+    const SessionStart& s = std::get<SessionStart>(planned);
+    FUZZ_CHECK(s.language != nullptr && s.plan.runs.size() == 1, "one run");
+    FUZZ_CHECK(s.plan.runs[0].stdin_data.empty(), "a session's stdin comes over the socket");
+    if (piston) FUZZ_CHECK(s.stdin_data.empty(), "Piston's init stdin is not written");
+    FUZZ_CHECK(s.limits.wall_ms >= 1 && s.limits.wall_ms <= kOperatorMax.wall_ms,
+               "wall limit within the maximum");
+  }
+}
+
 }  // namespace
 }  // namespace codecanvas::http
 
@@ -785,6 +821,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     checkJudge(input);
     checkPiston(input);
     checkExecServer(input);
+    checkSessionStart(input);
   }
   // However many distinct paths, languages and bodies arrive, the page keeps its size.
   if (++h.calls % 4096 == 0) {

@@ -795,8 +795,13 @@ TEST_F(PistonTest, TheConnectSocketsMessages) {
   EXPECT_TRUE(piston::isSignalName("SIGTERM"));
   EXPECT_FALSE(piston::isSignalName("KILL"));
   EXPECT_FALSE(piston::isSignalName("SIGWHATEVER"));
-  EXPECT_EQ(call("GET", "/api/v2/connect").status, 426);
-  EXPECT_EQ(call("GET", "/api/v2/piston/connect").status, 426);
+  for (const char* path : {"/api/v2/connect", "/api/v2/piston/connect"}) {
+    const HttpResponse r = call("GET", path);
+    EXPECT_EQ(r.status, 426) << path;
+    const json j = json::parse(r.body);  // Piston's error shape, as on its other routes
+    EXPECT_EQ(j.size(), 1u) << r.body;
+    EXPECT_TRUE(j["message"].is_string()) << r.body;
+  }
 }
 
 TEST_F(PistonTest, RuntimesAndPackagesUnderBothPrefixes) {
