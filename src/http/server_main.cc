@@ -3,7 +3,8 @@
 // Start-up: configuration → language profiles and toolchain versions → sandbox slots →
 // listen. SIGTERM or SIGINT: stop accepting connections, answer the requests in progress
 // (their jobs finish, bounded by --shutdown-grace-s), tear the slots down, exit 0. A
-// second signal during shutdown exits at once with status 1.
+// second signal during shutdown exits at once with status 1. Under systemd (Type=notify)
+// it says READY=1 once it listens and STOPPING=1 at the first signal.
 #include <signal.h>
 #include <unistd.h>
 
@@ -15,6 +16,7 @@
 #include "sandbox/sandbox.h"
 #include "server.h"
 #include "service.h"
+#include "service_manager.h"
 
 using namespace codecanvas;
 using namespace codecanvas::http;
@@ -23,6 +25,11 @@ namespace {
 
 void say(const std::string& line) {
   std::fprintf(stderr, "codecanvas: %s\n", line.c_str());
+}
+
+// systemd's Type=notify (deploy/codecanvas-server.service.in); nothing without it.
+void notify(const std::string& state) {
+  if (auto s = notifyServiceManager(state); !s) say("service manager: " + s.error().message);
 }
 
 }  // namespace
@@ -120,6 +127,7 @@ int main(int argc, char** argv) {
     // New jobs are refused at once, also on connections that stay open while the server
     // stops (keep-alive): the jobs that run are the ones admitted before the signal.
     service.value()->stopAdmitting();
+    notify("STOPPING=1\nSTATUS=finishing the jobs in progress");
     say(std::string("received ") + (sig == SIGTERM ? "SIGTERM" : "SIGINT") +
         ": no new connections or jobs; finishing the jobs in progress");
     server.stop();
@@ -132,6 +140,7 @@ int main(int argc, char** argv) {
   say("listening on http://" + config->bind + ":" + std::to_string(port.value()) + " (" +
       std::to_string(health.slots) + " slots, queue " + std::to_string(config->queue_capacity) +
       ", " + std::to_string(threads) + " request threads)");
+  notify("READY=1\nSTATUS=listening on " + config->bind + ":" + std::to_string(port.value()));
   const bool served = server.run();
   if (!stopping) {
     say("the listening socket failed; shutting down");
