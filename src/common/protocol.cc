@@ -136,7 +136,7 @@ void fields(A& a, RunPlan& m) {
   a(m.argv), a(m.env), a(m.cwd);
   a.list(m.rlimits, 64, [&](Rlimit& l) { a(l.resource), a(l.soft), a(l.hard); });
   a(m.nice), a(m.uid), a(m.gid), a(m.seccomp_bpf), a(m.cgroup_v2_dir), a(m.v1_tasks_fds);
-  a(m.seal_box);
+  a(m.seal_box), a(m.output_dir);
 }
 
 template <class A>

@@ -88,6 +88,10 @@ struct RunPlan {
   // A program's run (not a compile step): /box is sealed before it, so that it finds /box
   // as the steps before it left it and cannot change that for the runs after it.
   bool seal_box = false;
+  // A directory at the top of /box the run may write into, left out of the seal and kept
+  // after the run for the controller to read (its output files); "" for none. A plain
+  // name.
+  std::string output_dir;
 };
 
 // The steps of the exec sequence, in order; a failing step is reported by number.

@@ -71,6 +71,7 @@ class Keeper {
     uint64_t start_ns;
     rusage children_before;
     bool sealed_box;
+    std::string output_dir;
   };
 
   int sock_;
@@ -139,8 +140,12 @@ Status Keeper::startRun(Message m) {
   protocol::RunPlan plan;
   if (!protocol::decode(m.bytes, plan)) return fail(Error{"keeper: malformed Run message", EPROTO});
   const bool sealed_box = plan.seal_box;
+  const std::string output_dir = plan.output_dir;
+  if (output_dir == "." || output_dir == ".." || output_dir.find('/') != std::string::npos ||
+      output_dir.find('\0') != std::string::npos)
+    return fail(Error{"keeper: the output directory must be a plain name in /box", EINVAL});
   if (sealed_box) {
-    if (auto s = work_dirs_.seal(); !s) {
+    if (auto s = work_dirs_.seal(output_dir); !s) {
       std::fprintf(stderr, "codecanvas-processor: slot %u: %s\n", init_.slot,
                    s.error().message.c_str());
       return reply(
@@ -164,7 +169,7 @@ Status Keeper::startRun(Message m) {
         protocol::encode(protocol::StepFailure{protocol::Step::kClone, pid.error().errno_value}));
   }
   err_write.reset();
-  running_ = Running{*pid, start, before, sealed_box};
+  running_ = Running{*pid, start, before, sealed_box, output_dir};
   // End of file: the exec succeeded. A record: the step that failed; the child has exited.
   protocol::StepFailure failure;
   ssize_t n;
@@ -177,7 +182,7 @@ Status Keeper::startRun(Message m) {
     running_.reset();
     // Nothing of the program ran, but /tmp may hold what an earlier step left. A slot that
     // cannot be cleaned says so (Failure: the controller marks it broken).
-    if (auto s = work_dirs_.afterRun(false); !s) return fail(s.error());
+    if (auto s = work_dirs_.afterRun(false, ""); !s) return fail(s.error());
     return reply(protocol::encode(failure));
   }
   return {};
@@ -206,7 +211,7 @@ Status Keeper::finishRun(int wait_status, const rusage& main_usage) {
   e.max_rss_kb = static_cast<uint64_t>(main_usage.ru_maxrss);
   // Every process of the run is gone: take back what it added to /box and /tmp before the
   // next run can be sent (it is sent when this report arrives).
-  if (auto s = work_dirs_.afterRun(running_->sealed_box); !s) {
+  if (auto s = work_dirs_.afterRun(running_->sealed_box, running_->output_dir); !s) {
     std::fprintf(stderr, "codecanvas-processor: slot %u: after the run: %s\n", init_.slot,
                  s.error().message.c_str());
     e.reset_errno = s.error().errno_value != 0 ? s.error().errno_value : EIO;

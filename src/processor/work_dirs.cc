@@ -109,13 +109,14 @@ Status removeTree(int box_fd, const std::string& name) {
 
 }  // namespace
 
-Status WorkDirs::seal() {
+Status WorkDirs::seal(const std::string& output_dir) {
   UniqueFd box(::open("/box", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!box) return sysError("open(/box)");
   auto names = namesIn(box.get(), "/box");
   if (!names) return names.error();
   for (const auto& name : *names) {
     if (sealed_.count(name)) continue;  // sealed before; no run can have changed it
+    if (name == output_dir) continue;   // the run's to write into
     if (auto s = sealEntry(box.get(), name, "/box/" + name, 1); !s) return s;
     sealed_.insert(name);
   }
@@ -128,9 +129,9 @@ Status WorkDirs::seal() {
   return {};
 }
 
-Status WorkDirs::afterRun(bool sealed_run) {
+Status WorkDirs::afterRun(bool sealed_run, const std::string& output_dir) {
   if (auto s = emptyTmp(); !s) return s;
-  return sealed_run ? takeBackBox() : Status{};
+  return sealed_run ? takeBackBox(output_dir) : Status{};
 }
 
 Status WorkDirs::emptyTmp() {
@@ -141,7 +142,7 @@ Status WorkDirs::emptyTmp() {
   return freshTmp(init_);
 }
 
-Status WorkDirs::takeBackBox() {
+Status WorkDirs::takeBackBox(const std::string& output_dir) {
   UniqueFd box(::open("/box", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!box) return sysError("open(/box)");
   // Always the names, never the directory's ctime: kernels before 6.13 stamp tmpfs times
@@ -150,7 +151,7 @@ Status WorkDirs::takeBackBox() {
   auto names = namesIn(box.get(), "/box");
   if (!names) return names.error();
   for (const auto& name : *names)
-    if (!sealed_.count(name))
+    if (!sealed_.count(name) && name != output_dir)
       if (auto s = removeTree(box.get(), name); !s) return s;
   return {};
 }

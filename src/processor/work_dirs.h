@@ -9,6 +9,9 @@
 //     remove, rename or chmod what it does not own; the program owns nothing sealed.
 //   - After every run, afterRun(): what the run added to /box is removed, and /tmp, if
 //     the run left anything in it, is replaced with a fresh tmpfs.
+//   - A run's output directory (RunPlan::output_dir) is neither sealed nor taken back:
+//     the program writes its files there and the controller reads them after the run;
+//     the wipe after the job removes them.
 // When a run wrote nothing (the common judge test) the checks are a readdir of /box and a
 // statfs of /tmp.
 #pragma once
@@ -27,17 +30,17 @@ class WorkDirs {
  public:
   explicit WorkDirs(const protocol::Init& init) : init_(init) {}
 
-  // Seals what is in /box now and was not sealed before.
-  Status seal();
-  // Takes back what the run added to /box (only after a sealed run: a compile step's
-  // output is what the next seal keeps) and empties /tmp.
-  Status afterRun(bool sealed_run);
+  // Seals what is in /box now and was not sealed before, but the entry `output_dir`.
+  Status seal(const std::string& output_dir);
+  // Takes back what the run added to /box but `output_dir` (only after a sealed run: a
+  // compile step's output is what the next seal keeps) and empties /tmp.
+  Status afterRun(bool sealed_run, const std::string& output_dir);
   // After the keeper mounted a fresh /box: nothing is sealed.
   void forget() { sealed_.clear(); }
 
  private:
   Status emptyTmp();
-  Status takeBackBox();
+  Status takeBackBox(const std::string& output_dir);
 
   const protocol::Init& init_;
   std::set<std::string> sealed_;  // names at the top of /box that a run must find again

@@ -229,6 +229,55 @@ class TestLive : public LiveIo {
 };
 
 // A live run: what is written to its stdin pipe reaches the program as it is written, its
+// A run's output directory: made before the job, writable by the program though the rest
+// of /box is sealed, and read after the run for its regular files only (the link to the
+// host's /etc/passwd and the FIFO are passed over, and the FIFO does not block). The next
+// job in the slot finds neither the directory nor anything else the run left.
+TEST_F(PoolTest, AnOutputDirectoryGivesBackRegularFilesOnly) {
+  JobPlan plan = job("outputdir", 1);
+  plan.outputs = jobs::OutputCollection{"outputs", 8, 1 << 20};
+  plan.runs[0].output_dir = "outputs";
+  auto future = pool_->submit(std::move(plan));
+  ASSERT_TRUE(future);
+  ASSERT_EQ(future->wait_for(10s), std::future_status::ready) << "the collection blocked";
+  JobOutcome o = future->get();
+  EXPECT_FALSE(o.fault) << *o.fault;
+  ASSERT_EQ(o.runs.size(), 1u);
+  EXPECT_EQ(o.runs[0].stdout_data, "dir ok\nresult ok\nlink ok\nfifo ok\nstray ok\n");
+  ASSERT_EQ(o.outputs.size(), 1u);
+  EXPECT_EQ(o.outputs[0].name, "result.txt");
+  EXPECT_EQ(o.outputs[0].content, "result\n");
+  EXPECT_FALSE(o.outputs_truncated);
+
+  auto next = pool_->submit(job("boxfiles", 1));
+  ASSERT_TRUE(next);
+  JobOutcome n = next->get();
+  ASSERT_EQ(n.runs.size(), 1u);
+  EXPECT_EQ(n.runs[0].stdout_data, "entry boxfiles\ncount 1\nmarker ok\n");
+}
+
+// The caps: files beyond the count or the bytes are left out, and the outcome says so.
+TEST_F(PoolTest, AnOutputDirectoryKeepsToItsCaps) {
+  JobPlan plan = job("outputdir", 1);
+  plan.outputs = jobs::OutputCollection{"outputs", 0, 1 << 20};
+  plan.runs[0].output_dir = "outputs";
+  auto future = pool_->submit(std::move(plan));
+  ASSERT_TRUE(future);
+  JobOutcome o = future->get();
+  EXPECT_TRUE(o.outputs.empty());
+  EXPECT_TRUE(o.outputs_truncated);
+  // Without an output directory in the run, /box/outputs is sealed like the rest.
+  JobPlan sealed = job("outputdir", 1);
+  sealed.outputs = jobs::OutputCollection{"outputs", 8, 1 << 20};
+  auto second = pool_->submit(std::move(sealed));
+  ASSERT_TRUE(second);
+  JobOutcome s = second->get();
+  ASSERT_EQ(s.runs.size(), 1u);
+  EXPECT_EQ(s.runs[0].stdout_data.rfind("dir EACCES\nresult EACCES\n", 0), 0u)
+      << s.runs[0].stdout_data;
+  EXPECT_TRUE(s.outputs.empty());
+}
+
 // output comes back as it is written, and closing stdin ends it.
 TEST_F(PoolTest, ALiveRunReadsItsStdinAsItIsWritten) {
   auto live = std::make_shared<TestLive>(true);

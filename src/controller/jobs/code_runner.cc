@@ -80,6 +80,8 @@ JobPlan CodeRunner::planRun(const RunSpec& spec) const {
   sandbox::RunRequest run = runStep(spec, limitsFor(spec));
   run.stdin_data = spec.stdin_data;
   plan.runs.push_back(std::move(run));
+  plan.outputs = spec.outputs;
+  if (spec.outputs) plan.runs.back().output_dir = spec.outputs->dir;
   // One run is bounded by its own limits; a job wall or CPU budget below them would kill
   // it with no verdict to give. Its output still counts against the budget.
   plan.budget.output_bytes = job_max_.output_bytes;

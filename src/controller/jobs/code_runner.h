@@ -40,6 +40,8 @@ struct RunSpec {
   // Who may share compiled artifacts with this request (the API key's name; "" without
   // keys): requests of different keys never see each other's compile cache entries.
   std::string cache_scope;
+  // Set: the files the program writes under /box/<dir>/ come back (JobPlan::outputs).
+  std::optional<OutputCollection> outputs;
 };
 
 struct JudgeTest {

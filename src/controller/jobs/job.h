@@ -65,6 +65,15 @@ struct JobBudget {
   uint64_t output_bytes = 0;  // stdout and stderr kept for the answer, over all runs
 };
 
+// Files a job's program leaves for its caller: the directory /box/`dir` exists (empty,
+// the slot user's) before the job's first step, and the regular files at its top level
+// are read after the last run, while they fit the caps (Slot::readBoxDirectory).
+struct OutputCollection {
+  std::string dir = "outputs";
+  size_t max_files = 16;
+  uint64_t max_bytes = 8u << 20;
+};
+
 struct JobPlan {
   std::vector<sandbox::BoxFile> files;  // the source
   std::optional<CompileStep> compile;
@@ -87,6 +96,8 @@ struct JobPlan {
   // "compiled" with the compile's result when it ended (from the cache too; a compile
   // error included), "run" as the runs start. `compile` is null but for "compiled".
   std::function<void(const char* event, const sandbox::RunResult* compile)> on_stage;
+  // Set: the program's output files are collected into JobOutcome::outputs.
+  std::optional<OutputCollection> outputs;
 };
 
 struct JobOutcome {
@@ -100,6 +111,10 @@ struct JobOutcome {
   // "job_cpu_ms" (JobBudget). The run a wall stop killed is not in `runs`.
   std::string stopped;
   bool output_cut = false;  // the job's output budget cut what a run printed
+  // With JobPlan::outputs, after the runs (none after a compile error): the files found,
+  // and whether the caps left some out.
+  std::vector<sandbox::BoxFile> outputs;
+  bool outputs_truncated = false;
   // Set when the sandbox itself failed (not the user's program): a sentence that names
   // the step. The slot is rebuilt before it takes another job.
   std::optional<std::string> fault;

@@ -60,6 +60,10 @@ class SlotPool::Execution : public std::enable_shared_from_this<SlotPool::Execut
       if (auto s = slot.copyIn(f); !s)
         return fail("copying " + f.name + " into /box: " + s.error().message);
     }
+    if (const auto& out = job_->plan.outputs) {
+      if (auto s = slot.copyIn(sandbox::BoxFile{out->dir, "", "", 0755, true}); !s)
+        return fail("making /box/" + out->dir + ": " + s.error().message);
+    }
     if (job_->plan.compile) return compile();
     runAll();
   }
@@ -139,6 +143,13 @@ class SlotPool::Execution : public std::enable_shared_from_this<SlotPool::Execut
           self->outcome_.run_ms = msSince(t0);
           if (self->budget_timer_) self->budget_timer_->cancel();
           if (self->fault_ && self->stopped().empty()) return self->fail(std::move(*self->fault_));
+          if (const auto& out = self->job_->plan.outputs; out && !self->outcome_.cancelled) {
+            auto found = self->slot().readBoxDirectory(out->dir, out->max_files, out->max_bytes);
+            if (!found)
+              return self->fail("reading /box/" + out->dir + ": " + found.error().message);
+            self->outcome_.outputs = std::move(found->files);
+            self->outcome_.outputs_truncated = found->truncated;
+          }
           self->wipe();
         });
   }

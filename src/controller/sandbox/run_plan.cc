@@ -72,6 +72,7 @@ protocol::RunPlan buildRunPlan(const RunRequest& request, const PlanContext& con
   if (as_kb) plan.rlimits.push_back(limit(RLIMIT_AS, *as_kb * 1024, *as_kb * 1024));
   if (context.seccomp_bpf != nullptr) plan.seccomp_bpf = *context.seccomp_bpf;
   plan.seal_box = request.seal_box;
+  plan.output_dir = request.output_dir;
   plan.cgroup_v2_dir = context.cgroup_v2_dir;
   plan.v1_tasks_fds = context.v1_tasks_fds;
   return plan;

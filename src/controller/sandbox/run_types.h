@@ -27,12 +27,14 @@ struct Limits {
   std::optional<uint64_t> address_space_kb;
 };
 
-// A file placed in /box before the step runs.
+// A file placed in /box before the step runs (or an empty directory, owned like the
+// files by the slot's user, for the program to write into).
 struct BoxFile {
   std::string name;       // a plain file name in /box, no '/'
   std::string content;    // used when host_path is empty
   std::string host_path;  // copied from the host when set
   uint32_t mode = 0644;
+  bool directory = false;  // an empty directory; content and host_path unused
 };
 
 struct RunRequest {
@@ -49,6 +51,10 @@ struct RunRequest {
   // for the runs after it (what it adds is removed after it). False for a compile step,
   // whose output the next run must find.
   bool seal_box = true;
+  // A directory at the top of /box that the run may write into and whose files stay for
+  // the controller after the run (Slot::readBoxDirectory), until the job's wipe; "" for
+  // none. It is made before the job (BoxFile::directory).
+  std::string output_dir;
   // A live run (an interactive session): stdin is a pipe fed by `live`, which also gets
   // the output as it arrives (live_io.h). stdin_data and stdin_path are then unused.
   std::shared_ptr<LiveIo> live;

@@ -8,8 +8,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <boost/asio/post.hpp>
 #include <cstdio>
+#include <optional>
 
 #include "sandbox/run_series.h"
 
@@ -210,51 +212,109 @@ void Slot::asyncWipe(std::function<void(Status)> done) {
   });
 }
 
-Result<std::vector<BoxFile>> Slot::readBoxFiles(const std::vector<std::string>& patterns,
-                                                uint64_t max_bytes) const {
-  // A directory stream of its own: reading it must not move any other user of box_.
-  UniqueFd dir_fd(::openat(box_.get(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (!dir_fd) return sysError("openat(/box)");
-  DIR* dir = ::fdopendir(dir_fd.get());
-  if (dir == nullptr) return sysError("fdopendir(/box)");
-  (void)dir_fd.release();
+namespace {
+
+// The names in the directory `dir_fd` (not consumed), sorted; a stream of its own, so
+// reading it moves no other user of the descriptor.
+Result<std::vector<std::string>> namesIn(int dir_fd, const std::string& what) {
+  UniqueFd own(::openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!own) return sysError("openat(" + what + ")");
+  DIR* dir = ::fdopendir(own.get());
+  if (dir == nullptr) return sysError("fdopendir(" + what + ")");
+  (void)own.release();
   std::unique_ptr<DIR, int (*)(DIR*)> closer(dir, ::closedir);
-  std::vector<BoxFile> files;
-  uint64_t total = 0;
+  std::vector<std::string> names;
   while (const dirent* e = ::readdir(dir)) {
     const std::string name = e->d_name;
-    if (name == "." || name == "..") continue;
+    if (name != "." && name != "..") names.push_back(name);
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+// The regular file `name` in `dir_fd` when it is one, opened without following a link:
+// the program that made it ran as the slot's uid, so a name may be a link to somewhere
+// the server should not read, or a FIFO that would block the read (O_NONBLOCK).
+struct OpenedFile {
+  UniqueFd fd;
+  uint64_t size = 0;
+  uint32_t mode = 0;
+};
+std::optional<OpenedFile> openRegular(int dir_fd, const std::string& name) {
+  UniqueFd in(::openat(dir_fd, name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
+  if (!in) return std::nullopt;
+  struct stat st {};
+  if (::fstat(in.get(), &st) != 0 || !S_ISREG(st.st_mode)) return std::nullopt;
+  return OpenedFile{std::move(in), static_cast<uint64_t>(st.st_size), st.st_mode & 0777u};
+}
+
+// At most `size` bytes of the file (it may have shrunk since its fstat).
+Result<std::string> readUpTo(int fd, uint64_t size, const std::string& what) {
+  std::string content(static_cast<size_t>(size), '\0');
+  size_t got = 0;
+  while (got < content.size()) {
+    const ssize_t n = ::read(fd, content.data() + got, content.size() - got);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return sysError("read(" + what + ")");
+    if (n == 0) break;
+    got += static_cast<size_t>(n);
+  }
+  content.resize(got);
+  return content;
+}
+
+}  // namespace
+
+Result<std::vector<BoxFile>> Slot::readBoxFiles(const std::vector<std::string>& patterns,
+                                                uint64_t max_bytes) const {
+  auto names = namesIn(box_.get(), "/box");
+  if (!names) return names.error();
+  std::vector<BoxFile> files;
+  uint64_t total = 0;
+  for (const std::string& name : *names) {
     bool wanted = false;
     for (const auto& p : patterns) wanted = wanted || ::fnmatch(p.c_str(), name.c_str(), 0) == 0;
     if (!wanted) continue;
-    // O_NOFOLLOW and the S_ISREG check: the step that made these files ran as the slot's
-    // uid, so a name here may be a link to somewhere the server should not read.
-    UniqueFd in(
-        ::openat(::dirfd(dir), name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
+    auto in = openRegular(box_.get(), name);
     if (!in) continue;
-    struct stat st {};
-    if (::fstat(in.get(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
-    total += static_cast<uint64_t>(st.st_size);
+    total += in->size;
     if (total > max_bytes)
       return Error{"the files in /box matching the artifacts exceed " +
                        std::to_string(max_bytes / 1024) + " KiB",
                    EFBIG};
-    BoxFile f;
-    f.name = name;
-    f.mode = st.st_mode & 0777;
-    f.content.resize(static_cast<size_t>(st.st_size));
-    size_t got = 0;
-    while (got < f.content.size()) {
-      const ssize_t n = ::read(in.get(), f.content.data() + got, f.content.size() - got);
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) return sysError("read(/box/" + name + ")");
-      if (n == 0) break;
-      got += static_cast<size_t>(n);
-    }
-    f.content.resize(got);
-    files.push_back(std::move(f));
+    auto content = readUpTo(in->fd.get(), in->size, "/box/" + name);
+    if (!content) return content.error();
+    files.push_back(BoxFile{name, std::move(*content), "", in->mode});
   }
   return files;
+}
+
+Result<Slot::DirectoryFiles> Slot::readBoxDirectory(const std::string& subdir, size_t max_files,
+                                                    uint64_t max_bytes) const {
+  DirectoryFiles out;
+  if (subdir.empty() || subdir.find('/') != std::string::npos || subdir == "." || subdir == "..")
+    return Error{"box directory name must be a plain name: '" + subdir + "'", EINVAL};
+  // O_NOFOLLOW: the program may have replaced the directory by a link to the host's.
+  UniqueFd dir(
+      ::openat(box_.get(), subdir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!dir) return out;
+  const std::string where = "/box/" + subdir;
+  auto names = namesIn(dir.get(), where);
+  if (!names) return names.error();
+  uint64_t total = 0;
+  for (const std::string& name : *names) {
+    auto in = openRegular(dir.get(), name);
+    if (!in) continue;
+    if (out.files.size() == max_files || total + in->size > max_bytes) {
+      out.truncated = true;
+      continue;
+    }
+    auto content = readUpTo(in->fd.get(), in->size, where + "/" + name);
+    if (!content) return content.error();
+    total += content->size();
+    out.files.push_back(BoxFile{name, std::move(*content), "", in->mode});
+  }
+  return out;
 }
 
 Status Slot::copyIn(const BoxFile& file) {
@@ -263,6 +323,16 @@ Status Slot::copyIn(const BoxFile& file) {
     return Error{"box file name must be a plain file name: '" + file.name + "'", EINVAL};
   // No keeper may be cloned while the file is open for writing (spawnLock).
   std::shared_lock no_spawn(spawnLock());
+  if (file.directory) {
+    if (::mkdirat(box_.get(), file.name.c_str(), file.mode & 0777) != 0)
+      return sysError("mkdirat(/box/" + file.name + ")");
+    UniqueFd d(
+        ::openat(box_.get(), file.name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (!d || ::fchown(d.get(), settings_.init.uid, settings_.init.gid) != 0 ||
+        ::fchmod(d.get(), file.mode & 0777) != 0)
+      return sysError("fchown/fchmod(/box/" + file.name + ")");
+    return {};
+  }
   // /box is a fresh tmpfs that nothing has run in yet, but O_EXCL|O_NOFOLLOW still make
   // sure no name there can redirect the write.
   UniqueFd out(::openat(box_.get(), file.name.c_str(),

@@ -97,6 +97,16 @@ class Slot final : private SlotPort {
   // are ignored; more than `max_bytes` in all is an error.
   Result<std::vector<BoxFile>> readBoxFiles(const std::vector<std::string>& patterns,
                                             uint64_t max_bytes) const;
+  // Reads the regular files at the top level of the directory /box/`subdir` (after the
+  // runs: what the program left there), in name order, while they fit in `max_files` and
+  // `max_bytes` in all; `truncated` says some were left out. Links, directories and other
+  // types are ignored, as is a `subdir` that is missing or not a directory (no files).
+  struct DirectoryFiles {
+    std::vector<BoxFile> files;
+    bool truncated = false;
+  };
+  Result<DirectoryFiles> readBoxDirectory(const std::string& subdir, size_t max_files,
+                                          uint64_t max_bytes) const;
 
   bool broken() const override { return broken_; }
   bool busy() const { return busy_; }
