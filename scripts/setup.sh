@@ -37,6 +37,7 @@ fi
 packages=(
   meson ninja-build pkg-config g++ libc6-dev
   libseccomp-dev libcap-dev libboost-dev libcpp-httplib-dev nlohmann-json3-dev libgtest-dev
+  libssl-dev
   # The libFuzzer target over request parsing (scripts/fuzz.sh): clang only recommends
   # the package with libFuzzer and the sanitizer runtimes.
   clang libclang-rt-14-dev

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 
+#include "code_executor_api.h"
 #include "exec_server_api.h"
 #include "jobs/result_json.h"
 #include "piston_api.h"
@@ -27,6 +28,22 @@ HttpResponse jsonResponse(int status, const json& j) {
   r.status = status;
   r.body = dump(j);
   return r;
+}
+
+// Whether `path` (trailing slashes removed) is the route `pattern`, where a segment
+// "{id}" stands for any one non-empty segment.
+bool routeMatches(std::string_view pattern, std::string_view path) {
+  const size_t brace = pattern.find('{');
+  if (brace == std::string_view::npos) return pattern == path;
+  const std::string_view prefix = pattern.substr(0, brace);
+  if (path.size() <= prefix.size() || path.substr(0, prefix.size()) != prefix) return false;
+  return path.find('/', prefix.size()) == std::string_view::npos;
+}
+
+// The last segment of a path: a route's {id}.
+std::string lastSegment(std::string path) {
+  while (path.size() > 1 && path.back() == '/') path.pop_back();
+  return path.substr(path.rfind('/') + 1);
 }
 
 HttpResponse faultResponse(const JobOutcome& o) {
@@ -55,6 +72,10 @@ const Api::Route Api::kRoutes[] = {
     {"/openapi.json", "GET", &Api::openApi},
     {"/execute", "POST", &Api::execServerExecute},
     {"/languages", "GET", &Api::execServerLanguages},
+    {"/v1/runs", "POST", &Api::executorRun},
+    {"/v1/runs/{id}", "GET", &Api::executorGetRun},
+    {"/v1/files", "POST", &Api::executorUpload},
+    {"/v1/artifacts/{id}", "GET", &Api::executorArtifact},
 };
 
 // src/http/openapi.json, embedded by the build (embed_text.py).
@@ -85,7 +106,7 @@ std::string Api::routeOf(const std::string& raw_path) {
   std::string path = raw_path;
   while (path.size() > 1 && path.back() == '/') path.pop_back();
   for (const Route& r : kRoutes)
-    if (path == r.path) return r.path;
+    if (routeMatches(r.path, path)) return r.path;
   if (path == "/" || path == "/index.html" || path.rfind("/assets/", 0) == 0) return "static";
   return "other";
 }
@@ -101,8 +122,11 @@ std::variant<Admission, HttpResponse> Api::precheck(const HttpRequest& req) {
     // Health checks stay open: load balancers and supervisors probe without a key. So do
     // the web page's files (route null; the page asks for the key itself) and the API's
     // description, which a client reads before it has one.
+    // An artifact's signed URL is its own credential: it is handed to whoever should
+    // fetch the file (a browser, another service), who holds no key.
     const bool open = route == nullptr || std::string(route->path) == "/health" ||
-                      std::string(route->path) == "/openapi.json";
+                      std::string(route->path) == "/openapi.json" ||
+                      std::string(route->path) == "/v1/artifacts/{id}";
     if (options_.access != nullptr && !open) {
       AccessControl::Verdict v = options_.access->check(req);
       tls_log_fields.key = admission.key_name = v.key_name;
@@ -157,7 +181,7 @@ std::variant<const Api::Route*, HttpResponse> Api::resolve(const HttpRequest& re
   while (path.size() > 1 && path.back() == '/') path.pop_back();
   const Route* route = nullptr;
   for (const auto& r : kRoutes)
-    if (path == r.path) route = &r;
+    if (routeMatches(r.path, path)) route = &r;
   if (route == nullptr) {
     // The web page: its files for GET and HEAD, 405 for other methods on them, and for "/"
     // a 404 that says why when this server has no page to serve.
@@ -430,6 +454,187 @@ HttpResponse Api::execServerExecute(const HttpRequest& req) {
   tls_log_fields.status = j["status"].get<std::string>();
   metrics_.countRun(lang.name, tls_log_fields.status);
   return jsonResponse(200, j);
+}
+
+// ---- the code-executor adapter (code_executor_api.h)
+
+namespace {
+
+HttpResponse storeUnavailable() {
+  HttpResponse r = errorResponse(ApiError{
+      503, "busy", "this server keeps no files, so the /v1/ routes are off (see docs/api.md)"});
+  r.headers.emplace_back("Retry-After", "60");
+  return r;
+}
+
+HttpResponse storeFull(const Error& e) {
+  HttpResponse r = errorResponse(ApiError{507, "store_full", e.message});
+  r.headers.emplace_back("Retry-After", "60");
+  return r;
+}
+
+// Where the client reached this server, for absolute artifact URLs: its Host header (the
+// origin policy has vetted it), https when a proxy in front says so.
+std::string baseUrl(const HttpRequest& req) {
+  auto host = req.headers.find("host");
+  if (host == req.headers.end() || host->second.empty()) return "";
+  auto proto = req.headers.find("x-forwarded-proto");
+  const bool https = proto != req.headers.end() && proto->second == "https";
+  return (https ? "https://" : "http://") + host->second;
+}
+
+// A file name as a quoted-string of Content-Disposition: quotes, backslashes and control
+// characters become '_' (the UTF-8 original goes in filename*).
+std::string dispositionOf(const std::string& name) {
+  std::string plain, encoded;
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  for (unsigned char c : name) {
+    plain += (c < 0x20 || c == 0x7f || c == '"' || c == '\\' || c >= 0x80) ? '_' : char(c);
+    if (std::isalnum(c) || c == '.' || c == '-' || c == '_') {
+      encoded += char(c);
+    } else {
+      encoded += '%';
+      encoded += kHex[c >> 4];
+      encoded += kHex[c & 15];
+    }
+  }
+  return "attachment; filename=\"" + plain + "\"; filename*=UTF-8''" + encoded;
+}
+
+std::optional<int64_t> unixSeconds(const std::string& text) {
+  if (text.empty() || text.size() > 12) return std::nullopt;
+  int64_t v = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') return std::nullopt;
+    v = v * 10 + (c - '0');
+  }
+  return v;
+}
+
+// All the uploaded files one run may bring, together.
+constexpr uint64_t kMaxRunFileBytes = 64ULL << 20;
+
+}  // namespace
+
+HttpResponse Api::executorRun(const HttpRequest& req) {
+  if (!options_.executor) return storeUnavailable();
+  const CodeExecutorOptions& ex = *options_.executor;
+  auto parsed = code_executor::parseRun(req.body, backend_.languages(), options_.input);
+  if (auto* e = std::get_if<ApiError>(&parsed)) return errorResponse(*e);
+  auto& p = std::get<code_executor::ParsedRun>(parsed);
+  const std::string owner = tls_log_fields.key;
+  const jobs::LanguageProfile& lang = *p.spec.language;
+  uint64_t file_bytes = 0;
+  for (const auto& ref : p.files) {
+    auto object = ex.store->find(ref.id, owner);
+    if (!object || ref.id.rfind("file_", 0) != 0)
+      return errorResponse(badRequest("no uploaded file \"" + ref.id.substr(0, 64) +
+                                      "\" (uploads are kept " +
+                                      std::to_string(ex.file_retention_seconds) + " s)"));
+    const std::string name = ref.name.value_or(object->name);
+    if (auto e = code_executor::checkBoxName(name, lang)) return errorResponse(*e);
+    for (const auto& f : p.spec.files)
+      if (f.name == name) return errorResponse(badRequest("two files named \"" + name + "\""));
+    file_bytes += object->size;
+    if (file_bytes > kMaxRunFileBytes)
+      return errorResponse(tooLarge("a run's files may hold " +
+                                    std::to_string(kMaxRunFileBytes >> 20) + " MiB in all"));
+    auto content = ex.store->read(*object);
+    if (!content)
+      return errorResponse(
+          ApiError{500, "internal", "reading an upload: " + content.error().message});
+    p.spec.files.push_back(sandbox::BoxFile{name, std::move(*content), "", 0644});
+  }
+  p.spec.cache_scope = owner;
+  p.spec.outputs = ex.outputs;
+  auto executed = execute(backend_.planRun(p.spec), lang, req);
+  if (auto* r = std::get_if<HttpResponse>(&executed)) return *r;
+  const JobOutcome& outcome = std::get<JobOutcome>(executed);
+
+  const std::string id = randomId("run_");
+  const int64_t created = ex.store->now();
+  std::vector<code_executor::Artifact> artifacts;
+  bool truncated = outcome.outputs_truncated;
+  const std::string base = baseUrl(req);
+  for (const auto& file : outcome.outputs) {
+    auto stored = ex.store->put("art_", owner, file.name, file.content, ex.file_retention_seconds);
+    if (!stored) {  // the store is full: the run's answer still goes out, without the file
+      truncated = true;
+      continue;
+    }
+    artifacts.push_back(
+        {*stored, base + code_executor::artifactPath(stored->id, stored->expires, *ex.signer)});
+  }
+  json j = code_executor::runAnswer(id, created, lang, outcome, artifacts, truncated);
+  ex.runs->put(id, owner, j, created);
+  tls_log_fields.status = j["verdict"].get<std::string>();
+  metrics_.countRun(lang.name, tls_log_fields.status);
+  return jsonResponse(200, j);
+}
+
+HttpResponse Api::executorGetRun(const HttpRequest& req) {
+  if (!options_.executor) return storeUnavailable();
+  const std::string id = lastSegment(req.path);
+  auto found =
+      options_.executor->runs->find(id, tls_log_fields.key, options_.executor->store->now());
+  if (!found)
+    return errorResponse(ApiError{404, "not_found",
+                                  "no run \"" + id.substr(0, 64) + "\" (runs are kept " +
+                                      std::to_string(options_.executor->file_retention_seconds) +
+                                      " s, and only the API key that made one sees it)"});
+  return jsonResponse(200, *found);
+}
+
+HttpResponse Api::executorUpload(const HttpRequest& req) {
+  if (!options_.executor) return storeUnavailable();
+  const CodeExecutorOptions& ex = *options_.executor;
+  auto parsed = code_executor::parseUpload(req, options_.input);
+  if (auto* e = std::get_if<ApiError>(&parsed)) return errorResponse(*e);
+  auto& upload = std::get<code_executor::Upload>(parsed);
+  auto stored = ex.store->put("file_", tls_log_fields.key, upload.name, upload.content,
+                              ex.file_retention_seconds);
+  if (!stored) {
+    if (stored.error().errno_value == ENOSPC) return storeFull(stored.error());
+    return errorResponse(ApiError{500, "internal", "storing the file: " + stored.error().message});
+  }
+  return jsonResponse(201, code_executor::fileObject(*stored));
+}
+
+HttpResponse Api::executorArtifact(const HttpRequest& req) {
+  if (!options_.executor) return storeUnavailable();
+  const CodeExecutorOptions& ex = *options_.executor;
+  const std::string id = lastSegment(req.path);
+  auto forbidden = [](const std::string& why) {
+    return errorResponse(ApiError{403, "forbidden", why});
+  };
+  const auto expires_text = queryParam(req.query, "expires");
+  const auto sig = queryParam(req.query, "sig");
+  if (!expires_text || !sig)
+    return forbidden(
+        "an artifact's URL carries its expiry and signature (?expires=...&sig=...); "
+        "use the url of the run's answer as it is");
+  const auto expires = unixSeconds(*expires_text);
+  if (!expires || !ex.signer->valid(id, *expires, *sig))
+    return forbidden("the signature does not match this artifact and expiry");
+  if (*expires <= ex.store->now())
+    return forbidden("this link expired at " + std::to_string(*expires) +
+                     " (Unix time); run the program again for a new one");
+  auto object = ex.store->find(id);
+  if (!object || id.rfind("art_", 0) != 0)
+    return errorResponse(ApiError{404, "not_found", "the artifact is gone"});
+  auto content = ex.store->read(*object);
+  if (!content)
+    return errorResponse(
+        ApiError{500, "internal", "reading an artifact: " + content.error().message});
+  HttpResponse r;
+  r.content_type = "application/octet-stream";
+  r.body = std::move(*content);
+  r.headers.emplace_back("Content-Disposition", dispositionOf(object->name));
+  r.headers.emplace_back("X-Content-Type-Options", "nosniff");
+  r.headers.emplace_back(
+      "Cache-Control",
+      "private, max-age=" + std::to_string(std::max<int64_t>(0, *expires - ex.store->now())));
+  return r;
 }
 
 }  // namespace codecanvas::http

@@ -19,6 +19,7 @@
 #include "api_types.h"
 #include "jobs/code_runner.h"
 #include "metrics.h"
+#include "object_store.h"
 #include "origin_policy.h"
 #include "request_parser.h"
 #include "static_site.h"
@@ -54,6 +55,15 @@ class Backend {
   virtual bool stopping() const { return false; }
 };
 
+// The code-executor adapter's state (code_executor_api.h), owned by the server.
+struct CodeExecutorOptions {
+  ObjectStore* store = nullptr;  // uploads and artifacts
+  RunStore* runs = nullptr;
+  const UrlSigner* signer = nullptr;
+  int64_t file_retention_seconds = 3600;  // uploads and artifacts
+  jobs::OutputCollection outputs;         // the caps on one run's artifacts
+};
+
 struct ApiOptions {
   InputLimits input;
   int retry_after_seconds = 1;
@@ -68,6 +78,8 @@ struct ApiOptions {
   // GET /health answers {"status": "UP"} (200) or {"status": "DOWN"} (503) as the
   // interactive-execution server's monitors expect, instead of the native shape.
   bool exec_server_health = false;
+  // Unset: the /v1/ routes answer 503 (this server keeps no files).
+  std::optional<CodeExecutorOptions> executor;
 };
 
 // What precheck() let in: the request may send its body, and handle() answers it.
@@ -104,7 +116,8 @@ class Api {
   // precheck(), then handle() when it lets the request in.
   HttpResponse handle(const HttpRequest& request);
 
-  // The route a path belongs to, for logs and metrics ("static" for the web page's files,
+  // The route a path belongs to (its pattern, "/v1/runs/{id}", for a route with an id), for
+  // logs and metrics ("static" for the web page's files,
   // "other" for unknown paths, so a scan of random URLs cannot grow the metrics without
   // bound).
   static std::string routeOf(const std::string& path);
@@ -171,6 +184,11 @@ class Api {
   // The interactive-execution server's REST path (exec_server_api.h).
   HttpResponse execServerExecute(const HttpRequest& request);
   HttpResponse execServerLanguages(const HttpRequest&);
+  // The code-executor adapter (code_executor_api.h).
+  HttpResponse executorRun(const HttpRequest& request);
+  HttpResponse executorGetRun(const HttpRequest& request);
+  HttpResponse executorUpload(const HttpRequest& request);
+  HttpResponse executorArtifact(const HttpRequest& request);
   // Submits a job and waits for it: its outcome, or the answer to give instead (503 when
   // the queue is full or the server stops, 500 on a sandbox fault).
   std::variant<jobs::JobOutcome, HttpResponse> execute(jobs::JobPlan plan,

@@ -4,7 +4,9 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -20,6 +22,7 @@ struct HttpRequest {
   // Set by the server when it can tell that the client went away: the job the request
   // started is cancelled through it (nothing would read its answer). Null: never.
   std::shared_ptr<jobs::JobCancel> cancel;
+  std::string query;  // the request target after '?', as sent (not decoded)
 };
 
 struct HttpResponse {
@@ -46,5 +49,11 @@ inline ApiError badRequest(std::string message) {
 inline ApiError tooLarge(std::string message) {
   return ApiError{413, "too_large", std::move(message)};
 }
+
+// %XX sequences decoded (a '%' not followed by two hex digits stays as it is); '+' is a
+// space when `plus_is_space` (a query string's form encoding).
+std::string percentDecode(std::string_view text, bool plus_is_space = false);
+// The decoded value of the first `name=value` in a query string; nullopt when absent.
+std::optional<std::string> queryParam(std::string_view query, std::string_view name);
 
 }  // namespace codecanvas::http

@@ -57,33 +57,18 @@ std::string lower(beast::string_view s) {
   return out;
 }
 
-int hexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 // The path of a request target, without the query string, %XX decoded.
 std::string pathOf(beast::string_view target) {
   const auto raw = target.substr(0, target.find('?'));
-  std::string path;
-  for (size_t i = 0; i < raw.size(); ++i) {
-    if (raw[i] == '%' && i + 2 < raw.size() && hexValue(raw[i + 1]) >= 0 &&
-        hexValue(raw[i + 2]) >= 0) {
-      path += static_cast<char>(hexValue(raw[i + 1]) * 16 + hexValue(raw[i + 2]));
-      i += 2;
-    } else {
-      path += raw[i];
-    }
-  }
-  return path;
+  return percentDecode(std::string_view(raw.data(), raw.size()));
 }
 
 HttpRequest requestOf(const bhttp::request_header<>& h) {
   HttpRequest r;
   r.method = std::string(h.method_string());
   r.path = pathOf(h.target());
+  if (const size_t q = h.target().find('?'); q != beast::string_view::npos)
+    r.query = std::string(h.target().substr(q + 1));
   for (const auto& field : h) r.headers[lower(field.name_string())] = std::string(field.value());
   return r;
 }

@@ -107,36 +107,6 @@ std::string_view trim(std::string_view s) {
 
 // ---- files
 
-std::optional<std::string> decodeBase64(std::string_view in) {
-  std::string out;
-  uint32_t acc = 0;
-  int bits = 0;
-  for (char c : in) {
-    int v;
-    if (c >= 'A' && c <= 'Z')
-      v = c - 'A';
-    else if (c >= 'a' && c <= 'z')
-      v = c - 'a' + 26;
-    else if (c >= '0' && c <= '9')
-      v = c - '0' + 52;
-    else if (c == '+' || c == '-')
-      v = 62;
-    else if (c == '/' || c == '_')
-      v = 63;
-    else if (c == '=' || c == '\n' || c == '\r')
-      continue;
-    else
-      return std::nullopt;
-    acc = (acc << 6) | static_cast<uint32_t>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out.push_back(static_cast<char>((acc >> bits) & 0xff));
-    }
-  }
-  return out;
-}
-
 std::optional<std::string> decodeHex(std::string_view in) {
   if (in.size() % 2 != 0) return std::nullopt;
   std::string out;
@@ -309,7 +279,7 @@ std::variant<jobs::RunSpec, ApiError> parseExecute(std::string_view body,
     if (encoding == "utf8")
       bytes = text;
     else if (encoding == "base64")
-      bytes = decodeBase64(text);
+      bytes = jobs::base64Decode(text);
     else if (encoding == "hex")
       bytes = decodeHex(text);
     else

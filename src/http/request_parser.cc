@@ -42,30 +42,6 @@ std::variant<std::optional<std::string>, ApiError> stringField(const json& obj, 
   return std::optional<std::string>(s);
 }
 
-// A positive whole number named `name` in messages: 1000.0 is accepted as 1000, 1000.5 is
-// not. The range comes first: casting a double beyond int64_t (1e300) is undefined.
-std::variant<uint64_t, ApiError> positiveInteger(const json& v, const std::string& name) {
-  uint64_t value = 0;
-  if (v.is_number_float()) {
-    const double d = v.get<double>();
-    if (d < 1 || d > 1e15 || d != static_cast<double>(static_cast<int64_t>(d)))
-      return badRequest("\"" + name + "\" must be a positive integer");
-    value = static_cast<uint64_t>(d);
-  } else if (v.is_number_unsigned()) {
-    value = v.get<uint64_t>();
-  } else if (v.is_number_integer()) {
-    return badRequest("\"" + name + "\" must be a positive integer, not " + v.dump());
-  } else {
-    return badRequest("\"" + name + "\" must be a positive integer");
-  }
-  if (value == 0) return badRequest("\"" + name + "\" must be at least 1");
-  if (value > kLimitCeiling)
-    return badRequest("\"" + name + "\" is out of range (" + std::to_string(value) +
-                      "); values above the operator's maximum are clamped, but not beyond " +
-                      std::to_string(kLimitCeiling));
-  return value;
-}
-
 std::variant<RequestedLimits, ApiError> limitsField(const json& obj) {
   RequestedLimits out;
   auto it = obj.find("limits");
@@ -154,6 +130,29 @@ std::optional<ApiError> parseCommon(const json& j, const LanguageRegistry& langu
 }
 
 }  // namespace
+
+// The range comes first: casting a double beyond int64_t (1e300) is undefined.
+std::variant<uint64_t, ApiError> positiveInteger(const json& v, const std::string& name) {
+  uint64_t value = 0;
+  if (v.is_number_float()) {
+    const double d = v.get<double>();
+    if (d < 1 || d > 1e15 || d != static_cast<double>(static_cast<int64_t>(d)))
+      return badRequest("\"" + name + "\" must be a positive integer");
+    value = static_cast<uint64_t>(d);
+  } else if (v.is_number_unsigned()) {
+    value = v.get<uint64_t>();
+  } else if (v.is_number_integer()) {
+    return badRequest("\"" + name + "\" must be a positive integer, not " + v.dump());
+  } else {
+    return badRequest("\"" + name + "\" must be a positive integer");
+  }
+  if (value == 0) return badRequest("\"" + name + "\" must be at least 1");
+  if (value > kLimitCeiling)
+    return badRequest("\"" + name + "\" is out of range (" + std::to_string(value) +
+                      "); values above the operator's maximum are clamped, but not beyond " +
+                      std::to_string(kLimitCeiling));
+  return value;
+}
 
 // The body as a JSON object. nlohmann's parser rejects invalid UTF-8 in strings, so every
 // string that gets past here is valid UTF-8.
@@ -274,6 +273,44 @@ std::variant<ParsedJudge, ApiError> parseJudgeRequest(std::string_view body,
   if (auto* e = std::get_if<ApiError>(&budget)) return *e;
   out.spec.budget = std::get<jobs::JobBudget>(budget);
   return out;
+}
+
+namespace {
+int hexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+}  // namespace
+
+std::string percentDecode(std::string_view raw, bool plus_is_space) {
+  std::string out;
+  out.reserve(raw.size());
+  for (size_t i = 0; i < raw.size(); ++i) {
+    if (raw[i] == '%' && i + 2 < raw.size() && hexValue(raw[i + 1]) >= 0 &&
+        hexValue(raw[i + 2]) >= 0) {
+      out += static_cast<char>(hexValue(raw[i + 1]) * 16 + hexValue(raw[i + 2]));
+      i += 2;
+    } else {
+      out += plus_is_space && raw[i] == '+' ? ' ' : raw[i];
+    }
+  }
+  return out;
+}
+
+std::optional<std::string> queryParam(std::string_view query, std::string_view name) {
+  while (!query.empty()) {
+    const size_t amp = query.find('&');
+    const std::string_view pair = query.substr(0, amp);
+    const size_t eq = pair.find('=');
+    if (percentDecode(pair.substr(0, eq), true) == name)
+      return eq == std::string_view::npos ? std::string()
+                                          : percentDecode(pair.substr(eq + 1), true);
+    if (amp == std::string_view::npos) break;
+    query.remove_prefix(amp + 1);
+  }
+  return std::nullopt;
 }
 
 }  // namespace codecanvas::http

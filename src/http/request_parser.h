@@ -54,6 +54,10 @@ std::variant<nlohmann::json, ApiError> parseJsonObject(std::string_view body,
 std::optional<ApiError> parseArgs(const nlohmann::json& request, const InputLimits& limits,
                                   std::vector<std::string>& args);
 
+// A positive whole number within kLimitCeiling, named `name` in messages: 1000.0 is
+// accepted as 1000, 1000.5 is not.
+std::variant<uint64_t, ApiError> positiveInteger(const nlohmann::json& v, const std::string& name);
+
 std::variant<ParsedRun, ApiError> parseRunRequest(std::string_view body,
                                                   const jobs::LanguageRegistry& languages,
                                                   const InputLimits& limits);

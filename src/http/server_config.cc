@@ -51,6 +51,13 @@ options (each overrides the config file):
                        monitors of the interactive-execution server ({"status": "UP"})
   --allow-host NAME    a host name the server answers to; repeatable. Bound to loopback it
                        answers only to localhost, 127.x.x.x and [::1] otherwise (DNS rebinding)
+  --store-dir DIR      where uploads (POST /v1/files) and run artifacts are kept; locked, one
+                       server each (default: /var/tmp/codecanvas-store-<pid>, removed at exit;
+                       none: the /v1/ routes are off)
+  --file-retention-s N how long uploads, artifacts and runs are kept (default 3600)
+  --store-mb N         the store's size in all (default 1024)
+  --max-artifacts N    files one run may leave in /box/outputs/ (default 16)
+  --max-artifact-kb N  their size in all (default 8192)
   --help               this text
 )";
 
@@ -119,6 +126,14 @@ const Setting kNumbers[] = {
      [](ServerConfig& c, uint64_t v) { c.max_sessions = static_cast<size_t>(v); }},
     {"--session-idle-s", "session_idle_s", 1, 86400,
      [](ServerConfig& c, uint64_t v) { c.session_idle_seconds = static_cast<unsigned>(v); }},
+    {"--file-retention-s", "file_retention_s", 1, 30 * 86400,
+     [](ServerConfig& c, uint64_t v) { c.file_retention_seconds = v; }},
+    {"--store-mb", "store_mb", 1, 1 << 24,
+     [](ServerConfig& c, uint64_t v) { c.store_bytes = v << 20; }},
+    {"--max-artifacts", "max_artifacts", 0, 1000,
+     [](ServerConfig& c, uint64_t v) { c.max_artifacts = static_cast<size_t>(v); }},
+    {"--max-artifact-kb", "max_artifact_kb", 0, 1 << 20,
+     [](ServerConfig& c, uint64_t v) { c.max_artifact_bytes = v * 1024; }},
 };
 
 // "api_keys": [{"name": "judge", "key": "...", "requests_per_minute": 600, "burst": 50}]
@@ -184,12 +199,17 @@ Status applyConfigJson(const std::string& text, const std::string& origin, Serve
       (origins ? config.allowed_origins : config.allowed_hosts) = std::move(list.value());
       continue;
     }
-    if (key == "bind" || key == "data_dir" || key == "web_dir" || key == "health_style") {
+    if (key == "bind" || key == "data_dir" || key == "web_dir" || key == "health_style" ||
+        key == "store_dir" || key == "artifact_key") {
       if (!value.is_string()) return Error{origin + ": \"" + key + "\" must be a string", EINVAL};
-      (key == "bind"       ? config.bind
-       : key == "data_dir" ? config.data_dir
-       : key == "web_dir"  ? config.web_dir
-                           : config.health_style) = value.get<std::string>();
+      (key == "bind"           ? config.bind
+       : key == "data_dir"     ? config.data_dir
+       : key == "web_dir"      ? config.web_dir
+       : key == "store_dir"    ? config.store_dir
+       : key == "artifact_key" ? config.artifact_key
+                               : config.health_style) = value.get<std::string>();
+      if (key == "artifact_key" && config.artifact_key.size() < 16)
+        return Error{origin + ": \"artifact_key\" must have at least 16 characters", EINVAL};
       continue;
     }
     const Setting* s = nullptr;
@@ -249,6 +269,10 @@ Result<ServerConfig> parseServerConfig(const std::vector<std::string>& args, boo
     }
     if (a == "--health-style") {
       config.health_style = v;
+      continue;
+    }
+    if (a == "--store-dir") {
+      config.store_dir = v;
       continue;
     }
     if (a == "--allow-origin" || a == "--allow-host") {

@@ -40,6 +40,13 @@ struct ServerConfig {
   // The shape of GET /health: "native" (docs/api.md), or "exec-server" for monitors written
   // for the interactive-execution server ({"status": "UP"}).
   std::string health_style = "native";
+  // The code-executor adapter's files (object_store.h): uploads and artifacts.
+  std::string store_dir;                   // empty: /var/tmp/codecanvas-store-<pid>; "none": off
+  std::string artifact_key;                // config file only; empty: a random key per process
+  uint64_t file_retention_seconds = 3600;  // uploads, artifacts and runs
+  uint64_t store_bytes = 1ULL << 30;
+  size_t max_artifacts = 16;                 // files one run may leave in /box/outputs/
+  uint64_t max_artifact_bytes = 8ULL << 20;  // and their bytes in all
 };
 
 // Parses flags (argv without the program name) on top of the defaults and the config

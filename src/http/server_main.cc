@@ -105,6 +105,35 @@ int main(int argc, char** argv) {
     say("api keys: " + std::to_string(config->api_keys.size()) +
         " configured; every request but GET /health and the web page's files needs one");
   }
+  // The code-executor adapter's files (/v1/files, /v1/runs' artifacts).
+  std::unique_ptr<ObjectStore> store;
+  std::optional<RunStore> runs;
+  std::optional<UrlSigner> signer;
+  if (config->store_dir != "none") {
+    auto opened = ObjectStore::open({config->store_dir, config->store_bytes, 10000});
+    if (!opened) {
+      std::fprintf(stderr, "codecanvas-server: %s\n", opened.error().message.c_str());
+      return 1;
+    }
+    store = std::move(opened.value());
+    runs.emplace(10000, static_cast<int64_t>(config->file_retention_seconds));
+    signer.emplace(config->artifact_key);
+    CodeExecutorOptions ex;
+    ex.store = store.get();
+    ex.runs = &*runs;
+    ex.signer = &*signer;
+    ex.file_retention_seconds = static_cast<int64_t>(config->file_retention_seconds);
+    ex.outputs =
+        jobs::OutputCollection{"outputs", config->max_artifacts, config->max_artifact_bytes};
+    api_options.executor = ex;
+    say("file store: " + store->dir() + " (" + std::to_string(config->store_bytes >> 20) +
+        " MiB, kept " + std::to_string(config->file_retention_seconds) + " s)" +
+        (config->artifact_key.empty()
+             ? "; artifact URLs signed with a random key: they end with this process"
+             : ""));
+  } else {
+    say("file store: off (--store-dir none): the /v1/ routes answer 503");
+  }
   Api api(*service.value(), metrics, api_options);
   const auto health = service.value()->health();
   const unsigned threads = config->http_threads != 0

@@ -11,9 +11,11 @@
 // starts with 'O' is header lines for Api::precheck's Host, Origin and Content-Encoding
 // checks, as on a server bound to loopback with one more allowed host and origin.
 //
-// Every body also goes to POST /api/v2/execute (the Piston adapter) and to POST /execute
+// Every body also goes to POST /api/v2/execute (the Piston adapter), to POST /execute
 // (the interactive-execution server's adapter, whose one 500 that is not a sandbox fault
-// is its "Unsupported language" refusal, code unsupported_language).
+// is its "Unsupported language" refusal, code unsupported_language), and to POST /v1/runs
+// and /v1/files (the code-executor adapter, with a real file store in a temporary
+// directory; a full store answers 507 store_full).
 //
 // It checks the contract of docs/api.md, not only that nothing crashes, and abort()s with
 // a sentence when any of these fails:
@@ -55,6 +57,7 @@
 
 #include "access.h"
 #include "api.h"
+#include "code_executor_api.h"
 #include "exec_server_api.h"
 #include "judge/checker.h"
 #include "piston_api.h"
@@ -256,12 +259,37 @@ std::optional<std::future<JobOutcome>> EchoBackend::submit(jobs::JobPlan plan) {
 struct Harness {
   EchoBackend backend;
   Metrics metrics;
+  std::unique_ptr<ObjectStore> store;
+  RunStore runs{1000, 3600};
+  UrlSigner signer{"a fuzzing key, not a secret"};
   ApiOptions options;
   Api api;
   size_t calls = 0;
 
   explicit Harness(jobs::LanguageRegistry languages)
-      : backend(std::move(languages)), options{fuzzInputLimits()}, api(backend, metrics, options) {}
+      : backend(std::move(languages)),
+        store(openStore()),
+        options(withExecutor(store.get(), runs, signer)),
+        api(backend, metrics, options) {}
+
+  // A store of this process's own (removed at exit), small so that it fills while fuzzing.
+  static std::unique_ptr<ObjectStore> openStore() {
+    auto s = ObjectStore::open({"", 16 << 20, 200});
+    if (!s) {
+      std::fprintf(stderr, "request_fuzz: %s\n", s.error().message.c_str());
+      std::exit(2);
+    }
+    return std::move(s.value());
+  }
+  static ApiOptions withExecutor(ObjectStore* store, RunStore& runs, const UrlSigner& signer) {
+    ApiOptions o{fuzzInputLimits()};
+    CodeExecutorOptions ex;
+    ex.store = store;
+    ex.runs = &runs;
+    ex.signer = &signer;
+    o.executor = ex;
+    return o;
+  }
 };
 
 Harness& harness() {
@@ -306,6 +334,8 @@ const char* codeFor(int status) {
       return "internal";
     case 503:
       return "busy";
+    case 507:
+      return "store_full";
   }
   return nullptr;
 }
@@ -622,6 +652,59 @@ void checkExecServer(std::string_view body) {
              r.body);
 }
 
+// The body as the code-executor adapter's POST /v1/runs and POST /v1/files: the parsers
+// never throw, the routes refuse exactly what they refuse, a run names only files that
+// were uploaded (a fuzzed id never is), and an answer is a run or a file object.
+void checkExecutor(std::string_view body) {
+  Harness& h = harness();
+  g_context = "POST /v1/runs";
+  h.backend.faulted = false;
+  std::variant<code_executor::ParsedRun, ApiError> parsed;
+  try {
+    parsed = code_executor::parseRun(body, h.backend.languages(), h.options.input);
+  } catch (const std::exception& e) {
+    violated("code_executor::parseRun does not throw", e.what());
+  }
+  int submitted = h.backend.submitted;
+  HttpRequest req{"POST", "/v1/runs", std::string(body), {{"content-type", "application/json"}}};
+  HttpResponse r = h.api.handle(req);
+  json j = checkResponse(r);
+  if (auto* e = std::get_if<ApiError>(&parsed)) {
+    FUZZ_CHECK(r.status == e->status && j["error"] == json::parse(quote(e->message)),
+               "refused differently: " + r.body);
+    FUZZ_CHECK(h.backend.submitted == submitted, "a job was submitted for a refused request");
+  } else if (!std::get<code_executor::ParsedRun>(parsed).files.empty()) {
+    FUZZ_CHECK(r.status == 400 && h.backend.submitted == submitted,
+               "a run of files nobody uploaded: " + r.body);
+  } else if (r.status == 200) {
+    FUZZ_CHECK(
+        j["object"] == "run" && j["id"].is_string() && j["artifacts"].is_array() &&
+            (j["status"] == "completed" || j["status"] == "failed" || j["status"] == "timeout"),
+        r.body);
+  }
+
+  g_context = "POST /v1/files";
+  std::variant<code_executor::Upload, ApiError> upload;
+  try {
+    upload = code_executor::parseUpload(req, h.options.input);
+  } catch (const std::exception& e) {
+    violated("code_executor::parseUpload does not throw", e.what());
+  }
+  req.path = "/v1/files";
+  r = h.api.handle(req);
+  j = checkResponse(r);
+  if (auto* e = std::get_if<ApiError>(&upload)) {
+    FUZZ_CHECK(r.status == e->status && j["error"] == json::parse(quote(e->message)),
+               "refused differently: " + r.body);
+    return;
+  }
+  FUZZ_CHECK(r.status == 201 || r.status == 507, r.body);
+  if (r.status == 201)
+    FUZZ_CHECK(j["object"] == "file" && j["name"] == std::get<code_executor::Upload>(upload).name &&
+                   j["size"] == std::get<code_executor::Upload>(upload).content.size(),
+               r.body);
+}
+
 // "PATH\nBODY": the routing, with every method an API client might use.
 void checkRoute(std::string_view data) {
   Harness& h = harness();
@@ -821,6 +904,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     checkJudge(input);
     checkPiston(input);
     checkExecServer(input);
+    checkExecutor(input);
     checkSessionStart(input);
   }
   // However many distinct paths, languages and bodies arrive, the page keeps its size.

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -21,6 +22,9 @@ const char* encodingName(TextEncoding e);  // "utf-8" or "base64"
 // A program's output as a JSON string in the given encoding.
 nlohmann::json outputText(const std::string& bytes, TextEncoding encoding);
 std::string base64Encode(std::string_view bytes);
+// The bytes of base64 text (either alphabet, '+/' or '-_'; padding and line breaks
+// ignored); nullopt for any other character.
+std::optional<std::string> base64Decode(std::string_view text);
 // How much of `bytes` can go out as text now (output streamed in chunks): all of it, except
 // an incomplete UTF-8 sequence at its end, which waits for the next chunk (a character the
 // pipe split in two). Invalid bytes do not wait: they go out and become U+FFFD.
