@@ -1,6 +1,7 @@
 #include "api.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <nlohmann/json.hpp>
 
@@ -8,6 +9,7 @@
 #include "exec_server_api.h"
 #include "jobs/result_json.h"
 #include "piston_api.h"
+#include "queue_runner_api.h"
 
 namespace codecanvas::http {
 
@@ -76,6 +78,7 @@ const Api::Route Api::kRoutes[] = {
     {"/v1/runs/{id}", "GET", &Api::executorGetRun},
     {"/v1/files", "POST", &Api::executorUpload},
     {"/v1/artifacts/{id}", "GET", &Api::executorArtifact},
+    {"/api", "POST", &Api::queueRunnerRun},
 };
 
 // src/http/openapi.json, embedded by the build (embed_text.py).
@@ -225,9 +228,12 @@ HttpResponse Api::dispatch(const HttpRequest& req) {
 
 std::variant<JobOutcome, HttpResponse> Api::execute(jobs::JobPlan plan,
                                                     const jobs::LanguageProfile& lang,
-                                                    const HttpRequest& request) {
+                                                    const HttpRequest& request,
+                                                    std::optional<uint64_t> deadline_ms) {
   tls_log_fields.language = lang.name;
   plan.cancel = request.cancel;
+  if (deadline_ms && !plan.cancel) plan.cancel = std::make_shared<jobs::JobCancel>();
+  const std::shared_ptr<jobs::JobCancel> cancel = plan.cancel;
   auto busy = [&](const std::string& why) {
     HttpResponse r = errorResponse(ApiError{503, "busy", why});
     r.headers.emplace_back("Retry-After", std::to_string(options_.retry_after_seconds));
@@ -238,9 +244,22 @@ std::variant<JobOutcome, HttpResponse> Api::execute(jobs::JobPlan plan,
   if (!future)
     return busy(backend_.stopping() ? stopping
                                     : "the job queue is full; nothing was run, retry later");
+  bool late = false;
+  if (deadline_ms &&
+      future->wait_for(std::chrono::milliseconds(*deadline_ms)) == std::future_status::timeout) {
+    late = true;
+    cancel->request();
+  }
   JobOutcome o = future->get();
   if (o.rejected) return busy(stopping);
   observe(o);
+  if (late && o.cancelled) {
+    tls_log_fields.status = "timeout";
+    return errorResponse(ApiError{504, "timeout",
+                                  "the job did not finish within " + std::to_string(*deadline_ms) +
+                                      " ms (its limits and the time it may wait in the queue); "
+                                      "it was stopped"});
+  }
   if (o.cancelled) {
     // Nobody reads this answer; the status (nginx's "client closed request") is for the
     // log and the metrics.
@@ -635,6 +654,40 @@ HttpResponse Api::executorArtifact(const HttpRequest& req) {
       "Cache-Control",
       "private, max-age=" + std::to_string(std::max<int64_t>(0, *expires - ex.store->now())));
   return r;
+}
+
+// ---- the queue-based runner's POST /api (queue_runner_api.h)
+
+HttpResponse Api::queueRunnerRun(const HttpRequest& req) {
+  auto parsed = queue_runner::parseRun(req.body, backend_.languages(), options_.input);
+  if (auto* e = std::get_if<ApiError>(&parsed)) return errorResponse(*e);
+  jobs::RunSpec& spec = std::get<jobs::RunSpec>(parsed);
+  spec.cache_scope = tls_log_fields.key;
+  const jobs::LanguageProfile& lang = *spec.language;
+  jobs::JobPlan plan = backend_.planRun(spec);
+  // What the job may take by its own limits, and the wait in the queue on top.
+  uint64_t deadline = options_.queue_runner_wait_ms;
+  if (plan.compile) deadline += plan.compile->request.limits.wall_ms;
+  for (const auto& r : plan.runs) deadline += r.limits.wall_ms;
+  auto executed = execute(std::move(plan), lang, req, deadline);
+  if (auto* r = std::get_if<HttpResponse>(&executed)) {
+    // A full queue is the client's cue to slow down, as that runner says it: 429.
+    if (r->status == 503 && !backend_.stopping()) {
+      HttpResponse slow = errorResponse(
+          ApiError{429, "rate_limited", "the job queue is full; nothing was run, retry later"});
+      slow.headers = r->headers;  // Retry-After
+      return slow;
+    }
+    return *r;
+  }
+  const JobOutcome& outcome = std::get<JobOutcome>(executed);
+  json j = queue_runner::runAnswer(outcome);
+  const bool ran = !outcome.runs.empty() &&
+                   !(outcome.compile && outcome.compile->status != sandbox::RunStatus::kOk);
+  tls_log_fields.status =
+      ran ? sandbox::statusName(outcome.runs.front().status) : std::string("compile_error");
+  metrics_.countRun(lang.name, tls_log_fields.status);
+  return jsonResponse(200, j);
 }
 
 }  // namespace codecanvas::http

@@ -80,6 +80,9 @@ struct ApiOptions {
   bool exec_server_health = false;
   // Unset: the /v1/ routes answer 503 (this server keeps no files).
   std::optional<CodeExecutorOptions> executor;
+  // POST /api (the queue-based runner's route): how long a job may wait in the queue,
+  // beyond its own limits, before the answer is 504.
+  uint64_t queue_runner_wait_ms = 30000;
 };
 
 // What precheck() let in: the request may send its body, and handle() answers it.
@@ -189,11 +192,14 @@ class Api {
   HttpResponse executorGetRun(const HttpRequest& request);
   HttpResponse executorUpload(const HttpRequest& request);
   HttpResponse executorArtifact(const HttpRequest& request);
+  // The queue-based runner's POST /api (queue_runner_api.h).
+  HttpResponse queueRunnerRun(const HttpRequest& request);
   // Submits a job and waits for it: its outcome, or the answer to give instead (503 when
-  // the queue is full or the server stops, 500 on a sandbox fault).
-  std::variant<jobs::JobOutcome, HttpResponse> execute(jobs::JobPlan plan,
-                                                       const jobs::LanguageProfile& lang,
-                                                       const HttpRequest& request);
+  // the queue is full or the server stops, 500 on a sandbox fault). With `deadline_ms`,
+  // a job not done by then is stopped and the answer is 504.
+  std::variant<jobs::JobOutcome, HttpResponse> execute(
+      jobs::JobPlan plan, const jobs::LanguageProfile& lang, const HttpRequest& request,
+      std::optional<uint64_t> deadline_ms = std::nullopt);
   void observe(const jobs::JobOutcome& o);
 
   Backend& backend_;

@@ -2,8 +2,10 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <string>
+#include <thread>
 
 #include "../integration/http_client.h"
 #include "../integration/server_process.h"
@@ -169,3 +171,74 @@ TEST(ExecServer, ItsRestPathAnswersInItsShapes) {
 }
 
 }  // namespace
+
+// The queue-based runner's POST /api over the wire: a run with stdin, a non-zero exit, a
+// time limit, a compile error, and its refusals: 400, 405, and 429 when the queue is full
+// (one slot, no queue: a second job while one runs; a job right after another may find
+// the slot still being wiped, and waits as a client told 429 would).
+TEST(QueueRunner, ItsApiAnswersInItsShapes) {
+  CODECANVAS_REQUIRE_ROOT();
+  ServerProcess server(SERVER_PATH, {"--slots", "1", "--queue", "0", "--uid-base", "60870"});
+  ASSERT_NE(server.port(), 0) << server.log();
+  const int port = server.port();
+  using codecanvas::testing::httpCall;
+  using nlohmann::json;
+  auto once = [&](const json& request) { return httpCall(port, "POST", "/api", request.dump()); };
+  auto run = [&](const json& request) {
+    auto a = once(request);
+    for (int i = 0; i < 40 && a.status == 429; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      a = once(request);
+    }
+    return a;
+  };
+
+  const auto hello = run(
+      {{"language", "python3"}, {"source_code", "print('Hello', input())"}, {"stdin", "Ada\n"}});
+  ASSERT_EQ(hello.status, 200) << hello.raw;
+  EXPECT_EQ(hello.body.size(), 5u) << hello.raw;
+  EXPECT_EQ(hello.body["stdout"], "Hello Ada\n");
+  EXPECT_EQ(hello.body["stderr"], "");
+  EXPECT_EQ(hello.body["exit_code"], 0);
+  EXPECT_EQ(hello.body["timeout"], false);
+  EXPECT_TRUE(hello.body["exec_time_ms"].is_number_integer()) << hello.raw;
+
+  const auto exit3 =
+      run({{"language", "c"},
+           {"source_code", "#include <stdio.h>\nint main(void){puts(\"x\");return 3;}"}});
+  EXPECT_EQ(exit3.body["exit_code"], 3) << exit3.raw;
+  EXPECT_EQ(exit3.body["stdout"], "x\n");
+
+  const auto compile = run({{"language", "c"}, {"source_code", "int main( {"}});
+  ASSERT_EQ(compile.status, 200) << compile.raw;
+  EXPECT_NE(compile.body["exit_code"], 0);
+  EXPECT_NE(compile.body["stderr"].get<std::string>().find("error"), std::string::npos)
+      << compile.raw;
+
+  // A loop: stopped by its time limit while a second job finds the queue full.
+  std::thread loop_thread;
+  codecanvas::testing::HttpAnswer loop;
+  loop_thread = std::thread([&] {
+    loop = run({{"language", "python3"}, {"source_code", "while True: pass"}});
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  codecanvas::testing::HttpAnswer busy;
+  for (int i = 0; i < 100 && busy.status != 429; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    busy = once({{"language", "python3"}, {"source_code", "print(1)"}});
+  }
+  loop_thread.join();
+  EXPECT_EQ(busy.status, 429) << busy.raw;
+  EXPECT_FALSE(busy.retry_after.empty());
+  EXPECT_TRUE(busy.body["error"].is_string()) << busy.raw;
+  ASSERT_EQ(loop.status, 200) << loop.raw;
+  EXPECT_EQ(loop.body["timeout"], true) << loop.raw;
+  EXPECT_EQ(loop.body["exit_code"], 137) << loop.raw;
+
+  const auto missing = run({{"language", "python3"}});
+  EXPECT_EQ(missing.status, 400);
+  EXPECT_TRUE(missing.body["error"].is_string()) << missing.raw;
+  EXPECT_EQ(run({{"language", "brainfork"}, {"source_code", "+"}}).status, 400);
+  EXPECT_EQ(httpCall(port, "GET", "/api").status, 405);
+  EXPECT_EQ(server.terminate(), 0) << server.log();
+}

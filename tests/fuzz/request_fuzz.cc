@@ -15,7 +15,8 @@
 // (the interactive-execution server's adapter, whose one 500 that is not a sandbox fault
 // is its "Unsupported language" refusal, code unsupported_language), and to POST /v1/runs
 // and /v1/files (the code-executor adapter, with a real file store in a temporary
-// directory; a full store answers 507 store_full).
+// directory; a full store answers 507 store_full), and to POST /api (the queue-based
+// runner's route).
 //
 // It checks the contract of docs/api.md, not only that nothing crashes, and abort()s with
 // a sentence when any of these fails:
@@ -61,6 +62,7 @@
 #include "exec_server_api.h"
 #include "judge/checker.h"
 #include "piston_api.h"
+#include "queue_runner_api.h"
 #include "request_parser.h"
 
 namespace codecanvas::http {
@@ -334,6 +336,8 @@ const char* codeFor(int status) {
       return "internal";
     case 503:
       return "busy";
+    case 504:
+      return "timeout";
     case 507:
       return "store_full";
   }
@@ -652,6 +656,34 @@ void checkExecServer(std::string_view body) {
              r.body);
 }
 
+// The body as the queue-based runner's POST /api: the parser never throws, the route
+// refuses exactly what it refuses, and an answer has the runner's five fields.
+void checkQueueRunner(std::string_view body) {
+  Harness& h = harness();
+  g_context = "POST /api";
+  h.backend.faulted = false;
+  std::variant<jobs::RunSpec, ApiError> parsed;
+  try {
+    parsed = queue_runner::parseRun(body, h.backend.languages(), h.options.input);
+  } catch (const std::exception& e) {
+    violated("queue_runner::parseRun does not throw", e.what());
+  }
+  const int submitted = h.backend.submitted;
+  const HttpResponse r = h.api.handle(HttpRequest{"POST", "/api", std::string(body), {}});
+  const json j = checkResponse(r);
+  if (auto* e = std::get_if<ApiError>(&parsed)) {
+    FUZZ_CHECK(r.status == e->status && j["error"] == json::parse(quote(e->message)),
+               "refused differently: " + r.body);
+    FUZZ_CHECK(h.backend.submitted == submitted, "a job was submitted for a refused request");
+    return;
+  }
+  if (r.status != 200) return;  // busy or a sandbox fault the backend chose to play
+  FUZZ_CHECK(j.size() == 5 && j["stdout"].is_string() && j["stderr"].is_string() &&
+                 j["exit_code"].is_number_integer() && j["timeout"].is_boolean() &&
+                 j["exec_time_ms"].is_number_integer(),
+             r.body);
+}
+
 // The body as the code-executor adapter's POST /v1/runs and POST /v1/files: the parsers
 // never throw, the routes refuse exactly what they refuse, a run names only files that
 // were uploaded (a fuzzed id never is), and an answer is a run or a file object.
@@ -905,6 +937,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     checkPiston(input);
     checkExecServer(input);
     checkExecutor(input);
+    checkQueueRunner(input);
     checkSessionStart(input);
   }
   // However many distinct paths, languages and bodies arrive, the page keeps its size.
