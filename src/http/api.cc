@@ -48,6 +48,13 @@ std::string lastSegment(std::string path) {
   return path.substr(path.rfind('/') + 1);
 }
 
+// An adapter's run in the native terms, for the log and the metrics: the run's status, or
+// compile_error.
+std::string nativeStatus(const JobOutcome& o) {
+  const bool ran = !o.runs.empty() && !(o.compile && o.compile->status != sandbox::RunStatus::kOk);
+  return ran ? sandbox::statusName(o.runs.front().status) : std::string("compile_error");
+}
+
 HttpResponse faultResponse(const JobOutcome& o) {
   return errorResponse(
       ApiError{500, "internal", "sandbox failure in " + *o.fault + "; please retry"});
@@ -447,10 +454,7 @@ HttpResponse Api::pistonExecute(const HttpRequest& req) {
   const auto& outcome = std::get<JobOutcome>(executed);
   json j = piston::executeAnswer(lang, outcome);
   // The log and the metrics count it in the native terms, like a run of /api/v1/run.
-  const bool ran = !outcome.runs.empty() &&
-                   !(outcome.compile && outcome.compile->status != sandbox::RunStatus::kOk);
-  tls_log_fields.status =
-      ran ? sandbox::statusName(outcome.runs.front().status) : std::string("compile_error");
+  tls_log_fields.status = nativeStatus(outcome);
   metrics_.countRun(lang.name, tls_log_fields.status);
   return jsonResponse(200, j);
 }
@@ -682,10 +686,7 @@ HttpResponse Api::queueRunnerRun(const HttpRequest& req) {
   }
   const JobOutcome& outcome = std::get<JobOutcome>(executed);
   json j = queue_runner::runAnswer(outcome);
-  const bool ran = !outcome.runs.empty() &&
-                   !(outcome.compile && outcome.compile->status != sandbox::RunStatus::kOk);
-  tls_log_fields.status =
-      ran ? sandbox::statusName(outcome.runs.front().status) : std::string("compile_error");
+  tls_log_fields.status = nativeStatus(outcome);
   metrics_.countRun(lang.name, tls_log_fields.status);
   return jsonResponse(200, j);
 }

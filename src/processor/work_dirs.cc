@@ -1,6 +1,5 @@
 #include "work_dirs.h"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
@@ -9,6 +8,7 @@
 #include <memory>
 #include <vector>
 
+#include "dir_names.h"
 #include "mounts.h"
 #include "unique_fd.h"
 
@@ -19,25 +19,6 @@ namespace {
 // A sealed tree deeper than this was not made by a compiler; refusing it keeps the walk's
 // open directories bounded.
 constexpr int kMaxSealDepth = 32;
-
-// The names in the directory `dir_fd` (without "." and ".."), read through a stream of
-// its own so that `dir_fd`'s offset is untouched.
-Result<std::vector<std::string>> namesIn(int dir_fd, const std::string& what) {
-  UniqueFd own(::openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (!own) return sysError("openat(" + what + ")");
-  DIR* dir = ::fdopendir(own.get());
-  if (dir == nullptr) return sysError("fdopendir(" + what + ")");
-  (void)own.release();
-  std::unique_ptr<DIR, int (*)(DIR*)> closer(dir, ::closedir);
-  std::vector<std::string> names;
-  errno = 0;
-  while (const dirent* e = ::readdir(dir)) {
-    const std::string name = e->d_name;
-    if (name != "." && name != "..") names.push_back(name);
-  }
-  if (errno != 0) return sysError("readdir(" + what + ")");
-  return names;
-}
 
 // Root's, readable by everyone, writable by nobody but root; execute bits kept (a
 // directory gets them all, or it could not be entered).

@@ -671,12 +671,7 @@ void checkQueueRunner(std::string_view body) {
   const int submitted = h.backend.submitted;
   const HttpResponse r = h.api.handle(HttpRequest{"POST", "/api", std::string(body), {}});
   const json j = checkResponse(r);
-  if (auto* e = std::get_if<ApiError>(&parsed)) {
-    FUZZ_CHECK(r.status == e->status && j["error"] == json::parse(quote(e->message)),
-               "refused differently: " + r.body);
-    FUZZ_CHECK(h.backend.submitted == submitted, "a job was submitted for a refused request");
-    return;
-  }
+  if (auto* e = std::get_if<ApiError>(&parsed)) return checkRefused(*e, r, j, submitted);
   if (r.status != 200) return;  // busy or a sandbox fault the backend chose to play
   FUZZ_CHECK(j.size() == 5 && j["stdout"].is_string() && j["stderr"].is_string() &&
                  j["exit_code"].is_number_integer() && j["timeout"].is_boolean() &&
@@ -702,9 +697,7 @@ void checkExecutor(std::string_view body) {
   HttpResponse r = h.api.handle(req);
   json j = checkResponse(r);
   if (auto* e = std::get_if<ApiError>(&parsed)) {
-    FUZZ_CHECK(r.status == e->status && j["error"] == json::parse(quote(e->message)),
-               "refused differently: " + r.body);
-    FUZZ_CHECK(h.backend.submitted == submitted, "a job was submitted for a refused request");
+    checkRefused(*e, r, j, submitted);
   } else if (!std::get<code_executor::ParsedRun>(parsed).files.empty()) {
     FUZZ_CHECK(r.status == 400 && h.backend.submitted == submitted,
                "a run of files nobody uploaded: " + r.body);
@@ -723,13 +716,10 @@ void checkExecutor(std::string_view body) {
     violated("code_executor::parseUpload does not throw", e.what());
   }
   req.path = "/v1/files";
+  submitted = h.backend.submitted;
   r = h.api.handle(req);
   j = checkResponse(r);
-  if (auto* e = std::get_if<ApiError>(&upload)) {
-    FUZZ_CHECK(r.status == e->status && j["error"] == json::parse(quote(e->message)),
-               "refused differently: " + r.body);
-    return;
-  }
+  if (auto* e = std::get_if<ApiError>(&upload)) return checkRefused(*e, r, j, submitted);
   FUZZ_CHECK(r.status == 201 || r.status == 507, r.body);
   if (r.status == 201)
     FUZZ_CHECK(j["object"] == "file" && j["name"] == std::get<code_executor::Upload>(upload).name &&

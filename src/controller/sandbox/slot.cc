@@ -1,6 +1,5 @@
 #include "sandbox/slot.h"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <fnmatch.h>
 #include <poll.h>
@@ -13,6 +12,7 @@
 #include <cstdio>
 #include <optional>
 
+#include "dir_names.h"
 #include "sandbox/run_series.h"
 
 namespace codecanvas::sandbox {
@@ -214,21 +214,10 @@ void Slot::asyncWipe(std::function<void(Status)> done) {
 
 namespace {
 
-// The names in the directory `dir_fd` (not consumed), sorted; a stream of its own, so
-// reading it moves no other user of the descriptor.
-Result<std::vector<std::string>> namesIn(int dir_fd, const std::string& what) {
-  UniqueFd own(::openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (!own) return sysError("openat(" + what + ")");
-  DIR* dir = ::fdopendir(own.get());
-  if (dir == nullptr) return sysError("fdopendir(" + what + ")");
-  (void)own.release();
-  std::unique_ptr<DIR, int (*)(DIR*)> closer(dir, ::closedir);
-  std::vector<std::string> names;
-  while (const dirent* e = ::readdir(dir)) {
-    const std::string name = e->d_name;
-    if (name != "." && name != "..") names.push_back(name);
-  }
-  std::sort(names.begin(), names.end());
+// The names in the directory, sorted.
+Result<std::vector<std::string>> sortedNamesIn(int dir_fd, const std::string& what) {
+  auto names = namesIn(dir_fd, what);
+  if (names) std::sort(names->begin(), names->end());
   return names;
 }
 
@@ -267,7 +256,7 @@ Result<std::string> readUpTo(int fd, uint64_t size, const std::string& what) {
 
 Result<std::vector<BoxFile>> Slot::readBoxFiles(const std::vector<std::string>& patterns,
                                                 uint64_t max_bytes) const {
-  auto names = namesIn(box_.get(), "/box");
+  auto names = sortedNamesIn(box_.get(), "/box");
   if (!names) return names.error();
   std::vector<BoxFile> files;
   uint64_t total = 0;
@@ -299,7 +288,7 @@ Result<Slot::DirectoryFiles> Slot::readBoxDirectory(const std::string& subdir, s
       ::openat(box_.get(), subdir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
   if (!dir) return out;
   const std::string where = "/box/" + subdir;
-  auto names = namesIn(dir.get(), where);
+  auto names = sortedNamesIn(dir.get(), where);
   if (!names) return names.error();
   uint64_t total = 0;
   for (const std::string& name : *names) {
