@@ -37,7 +37,7 @@ fi
 packages=(
   meson ninja-build pkg-config g++ libc6-dev
   libseccomp-dev libcap-dev libboost-dev libcpp-httplib-dev nlohmann-json3-dev libgtest-dev
-  libssl-dev
+  libssl-dev librabbitmq-dev
   # The libFuzzer target over request parsing (scripts/fuzz.sh): clang only recommends
   # the package with libFuzzer and the sanitizer runtimes.
   clang libclang-rt-14-dev
@@ -68,6 +68,26 @@ install_missing() {  # install_missing WHAT PACKAGE...
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 install_missing "build and test dependencies" "${packages[@]}"
+
+# The worker mode's tests start brokers of their own (tests/integration/rabbitmq_server.h);
+# the package's default instance must not start, on install or ever: policy-rc.d refuses
+# the start for the install, and the service is masked where systemd runs.
+if [ $tests = 1 ] && ! dpkg-query -W -f='${Status}' rabbitmq-server 2>/dev/null |
+                      grep -q 'install ok installed'; then
+  say "installing the test broker: rabbitmq-server (its default instance stays stopped)"
+  policy=/usr/sbin/policy-rc.d
+  had_policy=0
+  [ -e $policy ] && had_policy=1
+  [ $had_policy = 1 ] || { printf '#!/bin/sh\nexit 101\n' > $policy; chmod 755 $policy; }
+  [ $updated = 1 ] || { apt-get update -qq; updated=1; }
+  apt-get install -y -qq --no-install-recommends rabbitmq-server >/dev/null ||
+    { [ $had_policy = 1 ] || rm -f $policy; say "apt-get install rabbitmq-server failed"; exit 1; }
+  [ $had_policy = 1 ] || rm -f $policy
+  if [ -d /run/systemd/system ]; then
+    systemctl stop rabbitmq-server >/dev/null 2>&1 || true
+    systemctl mask rabbitmq-server >/dev/null 2>&1 || true
+  fi
+fi
 
 # The toolchains: each profile's "packages" (python3 reads the JSON).
 toolchains=$(python3 - "$languages" <<'PY'
