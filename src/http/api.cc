@@ -215,7 +215,8 @@ std::variant<const Api::Route*, HttpResponse> Api::resolve(const HttpRequest& re
   if (req.method != route->method && !head) {
     HttpResponse r = errorResponse(ApiError{
         405, "method_not_allowed",
-        req.method.substr(0, 16) + " is not allowed on " + path + "; use " + route->method});
+        // The route's name, not the path: "/v1/runs/{id}" matches paths of any length.
+        req.method.substr(0, 16) + " is not allowed on " + route->path + "; use " + route->method});
     r.headers.emplace_back("Allow", route->method);
     return r;
   }

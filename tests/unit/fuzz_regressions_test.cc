@@ -4,6 +4,8 @@
 
 #include <string>
 
+#include "api.h"
+#include "fake_backend.h"
 #include "request_parser.h"
 
 namespace codecanvas::http {
@@ -86,6 +88,19 @@ TEST(FuzzRegressions, AShortenedParseErrorEndsOnACharacterBoundary) {
     const size_t len = lead < 0x80 ? 1 : lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : 2;
     EXPECT_EQ(m.size() - 3 - (i - 1), len) << shift;
   }
+}
+
+// A route with an {id} segment matches paths of any length: the 405 for such a path
+// echoed all of it. It names the route now.
+TEST(FuzzRegressions, A405OnARouteWithAnIdDoesNotEchoThePath) {
+  unit::FakeBackend backend;
+  Metrics metrics;
+  Api api(backend, metrics, ApiOptions{});
+  const std::string path = "/v1/artifacts/art_" + std::string(5000, '5');
+  const HttpResponse r = api.handle(HttpRequest{"POST", path, "", {}});
+  EXPECT_EQ(r.status, 405);
+  EXPECT_LT(r.body.size(), 300u) << r.body.substr(0, 300);
+  EXPECT_NE(r.body.find("/v1/artifacts/{id}"), std::string::npos) << r.body;
 }
 
 }  // namespace
