@@ -432,7 +432,14 @@ HttpResponse Api::health(const HttpRequest&) {
 HttpResponse Api::metrics(const HttpRequest&) {
   HttpResponse r;
   r.content_type = "text/plain; version=0.0.4; charset=utf-8";
-  r.body = metrics_.render(backend_.gauges());
+  Metrics::Gauges g = backend_.gauges();
+  if (options_.executor) {
+    options_.executor->store->sweep();  // what has expired is not counted
+    g.file_store = true;
+    g.file_store_files = options_.executor->store->count();
+    g.file_store_bytes = options_.executor->store->bytes();
+  }
+  r.body = metrics_.render(g);
   return r;
 }
 

@@ -115,6 +115,12 @@ std::string Metrics::render(const Gauges& g) const {
         g.cache_hits);
   gauge("codecanvas_compile_cache_misses_total", "Compiles that ran the compiler.", "counter",
         g.cache_misses);
+  if (g.file_store) {
+    gauge("codecanvas_file_store_files", "Uploads and artifacts kept (POST /v1/files, /v1/runs).",
+          "gauge", g.file_store_files);
+    gauge("codecanvas_file_store_bytes", "Bytes the file store holds.", "gauge",
+          g.file_store_bytes);
+  }
   return o.str();
 }
 

@@ -29,6 +29,9 @@ class Metrics {
   struct Gauges {
     size_t slots = 0, busy = 0, broken = 0, queued = 0, queue_capacity = 0;
     uint64_t rebuilds = 0, cache_entries = 0, cache_bytes = 0, cache_hits = 0, cache_misses = 0;
+    // The code-executor adapter's file store (uploads and artifacts), when it has one.
+    bool file_store = false;
+    uint64_t file_store_files = 0, file_store_bytes = 0;
   };
   std::string render(const Gauges& g) const;
 

@@ -135,6 +135,14 @@ TEST_F(ExecutorTest, UploadsAsJsonOrRawBytesAndRefusesBadOnes) {
   EXPECT_EQ(call("POST", "/v1/files", "bytes", kKeyA, "application/octet-stream").status, 400)
       << "a raw upload needs ?name=";
   EXPECT_EQ(call("POST", "/v1/files", "x", "", "text/plain").status, 401) << "uploads need a key";
+
+  // The store in the metrics: three files, 6 + 4 + 3 bytes; none once they expired.
+  const std::string page = call("GET", "/metrics").body;
+  EXPECT_NE(page.find("\ncodecanvas_file_store_files 3\n"), std::string::npos) << page;
+  EXPECT_NE(page.find("\ncodecanvas_file_store_bytes 13\n"), std::string::npos) << page;
+  now_ += 601;
+  EXPECT_NE(call("GET", "/metrics").body.find("\ncodecanvas_file_store_files 0\n"),
+            std::string::npos);
 }
 
 TEST_F(ExecutorTest, ARunGetsItsFilesAndItsArtifactsComeBackAtSignedUrls) {
