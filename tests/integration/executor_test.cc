@@ -15,6 +15,7 @@
 
 #include "http_client.h"
 #include "server_process.h"
+#include "test_support.h"
 
 namespace codecanvas::testing {
 namespace {
@@ -40,7 +41,7 @@ ServerProcess* executorServer() {
 class ExecutorE2E : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (::geteuid() != 0) GTEST_SKIP() << "needs root: the server builds sandbox slots";
+    CODECANVAS_REQUIRE_ROOT();
     server_ = executorServer();
     ASSERT_NE(server_->port(), 0) << server_->log();
   }
@@ -201,7 +202,7 @@ TEST_F(ExecutorE2E, SignedUrlsRefuseTamperingAndTraversal) {
 }
 
 TEST(ExecutorExpiry, ArtifactsAndRunsEndWithTheirRetention) {
-  if (::geteuid() != 0) GTEST_SKIP() << "needs root: the server builds sandbox slots";
+  CODECANVAS_REQUIRE_ROOT();
   ServerProcess server(SERVER_PATH,
                        {"--slots", "1", "--uid-base", "63010", "--file-retention-s", "3"});
   ASSERT_NE(server.port(), 0) << server.log();
