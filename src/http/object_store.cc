@@ -137,7 +137,6 @@ void ObjectStore::sweep() {
 Result<StoredObject> ObjectStore::put(std::string_view prefix, const std::string& owner,
                                       const std::string& name, std::string_view content,
                                       int64_t ttl_seconds) {
-  sweep();
   StoredObject o;
   o.id = randomId(prefix);
   o.owner = owner;
@@ -146,8 +145,18 @@ Result<StoredObject> ObjectStore::put(std::string_view prefix, const std::string
   o.created = now_();
   o.expires = o.created + ttl_seconds;
   {
-    std::lock_guard lock(mu_);
-    if (objects_.size() >= options_.max_objects || bytes_ + o.size > options_.max_bytes)
+    // Expired objects are dropped as they are found; a sweep of all of them only when
+    // they might be what stands in the way.
+    auto full = [&] {
+      return objects_.size() >= options_.max_objects || bytes_ + o.size > options_.max_bytes;
+    };
+    std::unique_lock lock(mu_);
+    if (full()) {
+      lock.unlock();
+      sweep();
+      lock.lock();
+    }
+    if (full())
       return Error{"the server's file store is full (" + std::to_string(objects_.size()) +
                        " files, " + std::to_string(bytes_ >> 20) + " MiB); retry later",
                    ENOSPC};

@@ -59,7 +59,7 @@ class ObjectStore {
   std::optional<StoredObject> find(const std::string& id,
                                    const std::optional<std::string>& owner = std::nullopt);
   Result<std::string> read(const StoredObject& object) const;
-  // Drops what has expired (put() calls it too).
+  // Drops what has expired (put() calls it when the caps are reached).
   void sweep();
   size_t count() const;
   uint64_t bytes() const;
