@@ -1,7 +1,11 @@
 #include "broker/amqp_client.h"
 
 #include <amqp_tcp_socket.h>
+#include <poll.h>
 #include <sys/time.h>
+
+#include <algorithm>
+#include <cerrno>
 
 #include <cstring>
 #include <vector>
@@ -71,7 +75,9 @@ Result<BrokerUrl> parseBrokerUrl(const std::string& url) {
   out.password = info.password;
   out.host = info.host;
   out.port = info.port;
-  out.vhost = info.vhost;
+  // "amqp://host/" names the vhost "" by the URI's letter; nobody means that, and RabbitMQ
+  // has no such vhost: it is the default one, "/", as without a path.
+  out.vhost = *info.vhost != '\0' ? info.vhost : "/";
   return out;
 }
 
@@ -131,6 +137,31 @@ Status AmqpClient::declareDurable(const std::string& queue) {
   return checkReply(("queue.declare " + queue).c_str());
 }
 
+Status AmqpClient::declareQuorum(const std::string& queue, unsigned delivery_limit) {
+  if (!open_) return Error{"the broker connection is closed", EPIPE};
+  amqp_table_entry_t entries[2];
+  entries[0].key = amqp_cstring_bytes("x-queue-type");
+  entries[0].value.kind = AMQP_FIELD_KIND_UTF8;
+  entries[0].value.value.bytes = amqp_cstring_bytes("quorum");
+  entries[1].key = amqp_cstring_bytes("x-delivery-limit");
+  entries[1].value.kind = AMQP_FIELD_KIND_I64;
+  entries[1].value.value.i64 = delivery_limit;
+  const amqp_table_t args{2, entries};
+  amqp_queue_declare(conn_, kChannel, bytesView(queue), 0, /*durable=*/1, 0, 0, args);
+  return checkReply(("queue.declare " + queue + " (quorum, x-delivery-limit " +
+                     std::to_string(delivery_limit) + ")")
+                        .c_str());
+}
+
+Result<QueueStatus> AmqpClient::status(const std::string& queue) {
+  if (!open_) return Error{"the broker connection is closed", EPIPE};
+  amqp_queue_declare_ok_t* ok = amqp_queue_declare(conn_, kChannel, bytesView(queue),
+                                                   /*passive=*/1, 0, 0, 0, amqp_empty_table);
+  if (auto s = checkReply(("queue.declare " + queue + " (passive)").c_str()); !s)
+    return s.error();
+  return QueueStatus{ok->message_count, ok->consumer_count};
+}
+
 Result<std::string> AmqpClient::declareReplyQueue() {
   if (!open_) return Error{"the broker connection is closed", EPIPE};
   amqp_queue_declare_ok_t* ok =
@@ -145,7 +176,7 @@ Status AmqpClient::publish(const std::string& queue, const std::string& body,
   if (!open_) return Error{"the broker connection is closed", EPIPE};
   amqp_basic_properties_t props{};
   props._flags = AMQP_BASIC_CONTENT_TYPE_FLAG | AMQP_BASIC_DELIVERY_MODE_FLAG;
-  props.content_type = amqp_cstring_bytes("application/json");
+  props.content_type = bytesView(o.content_type);
   props.delivery_mode = o.persistent ? 2 : 1;
   if (!o.correlation_id.empty()) {
     props._flags |= AMQP_BASIC_CORRELATION_ID_FLAG;
@@ -171,14 +202,39 @@ Status AmqpClient::consume(const std::string& queue, uint16_t prefetch) {
   if (!open_) return Error{"the broker connection is closed", EPIPE};
   amqp_basic_qos(conn_, kChannel, 0, prefetch, 0);
   if (auto s = checkReply("basic.qos"); !s) return s;
-  amqp_basic_consume(conn_, kChannel, bytesView(queue), amqp_empty_bytes, 0, /*no_ack=*/0, 0,
-                     amqp_empty_table);
-  return checkReply(("basic.consume " + queue).c_str());
+  amqp_basic_consume_ok_t* ok = amqp_basic_consume(
+      conn_, kChannel, bytesView(queue), amqp_empty_bytes, 0, /*no_ack=*/0, 0, amqp_empty_table);
+  if (auto s = checkReply(("basic.consume " + queue).c_str()); !s) return s;
+  consumer_tag_ = bytesOf(ok->consumer_tag);
+  return {};
 }
 
-Result<std::optional<Message>> AmqpClient::next(std::chrono::milliseconds timeout) {
+Status AmqpClient::cancelConsume() {
+  if (!open_) return Error{"the broker connection is closed", EPIPE};
+  if (consumer_tag_.empty()) return {};
+  amqp_basic_cancel(conn_, kChannel, bytesView(consumer_tag_));
+  consumer_tag_.clear();
+  return checkReply("basic.cancel");
+}
+
+Result<std::optional<Message>> AmqpClient::next(std::chrono::milliseconds timeout,
+                                                int wake_fd) {
   if (!open_) return Error{"the broker connection is closed", EPIPE};
   amqp_maybe_release_buffers(conn_);
+  // Wait on the socket and the wake-up descriptor together, unless the library already
+  // holds what was read.
+  if (!amqp_frames_enqueued(conn_) && !amqp_data_in_buffer(conn_)) {
+    pollfd fds[2] = {{amqp_get_sockfd(conn_), POLLIN, 0}, {wake_fd, POLLIN, 0}};
+    const int n = ::poll(fds, wake_fd >= 0 ? 2 : 1, static_cast<int>(timeout.count()));
+    if (n < 0 && errno != EINTR) {
+      const Status s = fail(std::string("poll on the broker connection: ") + std::strerror(errno));
+      return s.error();
+    }
+    if (n <= 0 || fds[0].revents == 0) return std::optional<Message>();
+    // The rest of a frame that began to arrive follows at once; a broker that stops
+    // mid-frame is given a while.
+    timeout = std::chrono::milliseconds(2000);
+  }
   amqp_envelope_t envelope{};
   timeval tv = toTimeval(timeout);
   const amqp_rpc_reply_t r = amqp_consume_message(conn_, &envelope, &tv, 0);
@@ -195,6 +251,25 @@ Result<std::optional<Message>> AmqpClient::next(std::chrono::milliseconds timeou
   if (p._flags & AMQP_BASIC_REPLY_TO_FLAG) m.reply_to = bytesOf(p.reply_to);
   m.delivery_tag = envelope.delivery_tag;
   m.redelivered = envelope.redelivered != 0;
+  if (p._flags & AMQP_BASIC_HEADERS_FLAG) {
+    for (int i = 0; i < p.headers.num_entries; ++i) {
+      const amqp_table_entry_t& e = p.headers.entries[i];
+      if (bytesOf(e.key) != "x-delivery-count") continue;
+      int64_t earlier = 0;
+      switch (e.value.kind) {
+        case AMQP_FIELD_KIND_I8: earlier = e.value.value.i8; break;
+        case AMQP_FIELD_KIND_U8: earlier = e.value.value.u8; break;
+        case AMQP_FIELD_KIND_I16: earlier = e.value.value.i16; break;
+        case AMQP_FIELD_KIND_U16: earlier = e.value.value.u16; break;
+        case AMQP_FIELD_KIND_I32: earlier = e.value.value.i32; break;
+        case AMQP_FIELD_KIND_U32: earlier = e.value.value.u32; break;
+        case AMQP_FIELD_KIND_I64: earlier = e.value.value.i64; break;
+        case AMQP_FIELD_KIND_U64: earlier = static_cast<int64_t>(e.value.value.u64); break;
+        default: break;
+      }
+      if (earlier > 0) m.deliveries = static_cast<unsigned>(std::min<int64_t>(earlier, 1000000)) + 1;
+    }
+  }
   amqp_destroy_envelope(&envelope);
   return std::optional<Message>(std::move(m));
 }

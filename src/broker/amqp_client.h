@@ -18,7 +18,8 @@
 
 namespace codecanvas::broker {
 
-// amqp://USER:PASS@HOST:PORT/VHOST (RabbitMQ's URI form; defaults guest:guest, 5672, "/").
+// amqp://USER:PASS@HOST:PORT/VHOST (RabbitMQ's URI form; defaults guest:guest, 5672, "/";
+// an empty path, "amqp://host/", is the vhost "/" too; another vhost "/x" is written %2Fx).
 struct BrokerUrl {
   std::string user = "guest", password = "guest", host = "localhost", vhost = "/";
   int port = 5672;
@@ -31,6 +32,15 @@ struct Message {
   std::string reply_to;
   uint64_t delivery_tag = 0;
   bool redelivered = false;
+  // How often the broker has delivered this message, this time included: a quorum queue
+  // counts them (its x-delivery-count header holds the earlier attempts).
+  unsigned deliveries = 1;
+};
+
+// A queue as the broker sees it now.
+struct QueueStatus {
+  uint32_t messages = 0;   // ready, not yet delivered to a consumer
+  uint32_t consumers = 0;  // workers consuming it
 };
 
 struct PublishOptions {
@@ -38,6 +48,7 @@ struct PublishOptions {
   std::string reply_to;
   bool persistent = true;          // delivery mode 2: survives a broker restart
   std::optional<uint64_t> ttl_ms;  // the message's expiration
+  std::string content_type = "application/json";
 };
 
 class AmqpClient {
@@ -50,14 +61,24 @@ class AmqpClient {
 
   // A durable queue of that name (idempotent).
   Status declareDurable(const std::string& queue);
+  // A durable quorum queue (replicated in a cluster; it counts deliveries) that drops a
+  // message delivered more than `delivery_limit` times. Declaring an existing queue with
+  // other arguments fails with the broker's reason.
+  Status declareQuorum(const std::string& queue, unsigned delivery_limit);
+  // How many messages wait in `queue` and how many consumers it has (a passive declare).
+  Result<QueueStatus> status(const std::string& queue);
   // A queue the broker names, for this connection only and deleted with it: where the
   // results of this connection's requests come back.
   Result<std::string> declareReplyQueue();
   Status publish(const std::string& queue, const std::string& body, const PublishOptions& o);
   // Starts consuming `queue`, at most `prefetch` messages unacknowledged at once.
   Status consume(const std::string& queue, uint16_t prefetch);
-  // The next message, or nullopt after `timeout` without one.
-  Result<std::optional<Message>> next(std::chrono::milliseconds timeout);
+  // Stops the consume() of this connection: no more messages come (those delivered and
+  // not acknowledged stay this client's to ack).
+  Status cancelConsume();
+  // The next message, or nullopt after `timeout` without one, or as soon as `wake_fd`
+  // (when not -1) is readable: another thread has work for the one that owns the client.
+  Result<std::optional<Message>> next(std::chrono::milliseconds timeout, int wake_fd = -1);
   Status ack(uint64_t delivery_tag);
   // Back to the queue (requeue) or dropped.
   Status reject(uint64_t delivery_tag, bool requeue);
@@ -70,6 +91,7 @@ class AmqpClient {
 
   amqp_connection_state_t conn_;
   bool open_ = true;
+  std::string consumer_tag_;
 };
 
 }  // namespace codecanvas::broker

@@ -195,6 +195,13 @@ TEST(BrokerUrlTest, ParsesRabbitMqUris) {
   EXPECT_EQ(d->port, 5672);
   EXPECT_EQ(d->user, "guest");
   EXPECT_EQ(d->vhost, "/");
+  // A bare "/" path is the default vhost as well, not one named "".
+  auto slash = broker::parseBrokerUrl("amqp://localhost:5672/");
+  ASSERT_TRUE(slash);
+  EXPECT_EQ(slash->vhost, "/");
+  auto escaped = broker::parseBrokerUrl("amqp://localhost/%2Fjudge");
+  ASSERT_TRUE(escaped);
+  EXPECT_EQ(escaped->vhost, "/judge");
   EXPECT_FALSE(broker::parseBrokerUrl("http://localhost/"));
   EXPECT_FALSE(broker::parseBrokerUrl("amqps://localhost/"));
   EXPECT_FALSE(broker::parseBrokerUrl("amqp://host:notaport/"));

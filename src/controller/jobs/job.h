@@ -98,6 +98,9 @@ struct JobPlan {
   std::function<void(const char* event, const sandbox::RunResult* compile)> on_stage;
   // Set: the program's output files are collected into JobOutcome::outputs.
   std::optional<OutputCollection> outputs;
+  // The job as the broker carries it (broker/job_wire.h), set by a planner whose jobs may
+  // run on another machine (the worker mode); empty otherwise.
+  std::string wire;
 };
 
 struct JobOutcome {
@@ -119,6 +122,9 @@ struct JobOutcome {
   // the step. The slot is rebuilt before it takes another job.
   std::optional<std::string> fault;
   bool rejected = false;   // the pool shut down before the job got a slot; nothing ran
+  // Why, when it was not that: a sentence for the client (the worker mode's broker lost the
+  // job's answer, or no worker answered in time).
+  std::string rejected_reason;
   bool cancelled = false;  // JobPlan::cancel was requested; `runs` holds what finished before
   unsigned slot = 0;
   double queue_ms = 0;    // from submit to a slot
