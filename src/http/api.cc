@@ -249,9 +249,11 @@ std::variant<JobOutcome, HttpResponse> Api::execute(jobs::JobPlan plan,
   };
   const char* const stopping = "the server is shutting down; nothing was run, retry later";
   auto future = backend_.submit(std::move(plan));
-  if (!future)
-    return busy(backend_.stopping() ? stopping
-                                    : "the job queue is full; nothing was run, retry later");
+  if (!future) {
+    if (backend_.stopping()) return busy(stopping);
+    const std::string why = backend_.refusal();
+    return busy(!why.empty() ? why : "the job queue is full; nothing was run, retry later");
+  }
   bool late = false;
   if (deadline_ms &&
       future->wait_for(std::chrono::milliseconds(*deadline_ms)) == std::future_status::timeout) {
@@ -259,7 +261,7 @@ std::variant<JobOutcome, HttpResponse> Api::execute(jobs::JobPlan plan,
     cancel->request();
   }
   JobOutcome o = future->get();
-  if (o.rejected) return busy(stopping);
+  if (o.rejected) return busy(o.rejected_reason.empty() ? stopping : o.rejected_reason);
   observe(o);
   if (late && o.cancelled) {
     tls_log_fields.status = "timeout";
@@ -417,8 +419,13 @@ HttpResponse Api::runtimes(const HttpRequest&) {
 
 HttpResponse Api::health(const HttpRequest&) {
   const HealthInfo h = backend_.health();
-  const bool degraded = h.broken > 0 || h.cpu == "none" || h.memory == "none" || h.pids == "none" ||
-                        backend_.languages().all().empty();
+  // A server without slots of its own (the worker mode's API node) has no cgroups to
+  // check; it is degraded while the broker is unreachable or no worker consumes its queue.
+  const bool slots_degraded =
+      h.slots > 0 && (h.broken > 0 || h.cpu == "none" || h.memory == "none" || h.pids == "none");
+  const bool broker_degraded = !h.broker.empty() && (h.broker != "connected" || h.workers == 0);
+  const bool degraded =
+      slots_degraded || broker_degraded || backend_.languages().all().empty();
   if (options_.exec_server_health)
     return jsonResponse(degraded ? 503 : 200, {{"status", degraded ? "DOWN" : "UP"}});
   json j = {{"status", degraded ? "degraded" : "ok"},
@@ -426,6 +433,8 @@ HttpResponse Api::health(const HttpRequest&) {
             {"queue", {{"length", h.queued}, {"capacity", h.queue_capacity}}},
             {"cgroup", {{"cpu", h.cpu}, {"memory", h.memory}, {"pids", h.pids}}},
             {"warnings", h.warnings}};
+  if (!h.broker.empty())
+    j["broker"] = {{"status", h.broker}, {"queue", h.broker_queue}, {"workers", h.workers}};
   return jsonResponse(200, j);
 }
 

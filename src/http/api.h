@@ -30,6 +30,10 @@ struct HealthInfo {
   size_t slots = 0, busy = 0, broken = 0, queued = 0, queue_capacity = 0;
   std::string cpu = "none", memory = "none", pids = "none";  // "v1", "v2" or "none"
   std::vector<std::string> warnings;
+  // The worker mode (broker_backend.h): whether the broker is reachable, the jobs waiting
+  // in its queue and the workers consuming it. `broker` is empty without one.
+  std::string broker;  // "", "connected" or "unreachable"
+  size_t broker_queue = 0, workers = 0;
 };
 
 // What the API needs from the rest of the service. The server's implementation wraps the
@@ -51,6 +55,9 @@ class Backend {
   }
   virtual HealthInfo health() const = 0;
   virtual Metrics::Gauges gauges() const = 0;
+  // Why submit() refuses right now when that is neither a full queue nor a shutdown (the
+  // worker mode: the broker is unreachable, or its queue is too deep); "" otherwise.
+  virtual std::string refusal() const { return ""; }
   // True once the service refuses new jobs for good (shutting down).
   virtual bool stopping() const { return false; }
 };

@@ -121,6 +121,23 @@ std::string Metrics::render(const Gauges& g) const {
     gauge("codecanvas_file_store_bytes", "Bytes the file store holds.", "gauge",
           g.file_store_bytes);
   }
+  if (g.broker) {
+    gauge("codecanvas_broker_up", "1 while the connection to the broker is open.", "gauge",
+          g.broker_up ? 1 : 0);
+    gauge("codecanvas_broker_queue_depth", "Jobs waiting in the broker's queue for a worker.",
+          "gauge", g.broker_queue);
+    gauge("codecanvas_broker_workers", "Workers consuming the broker's queue.", "gauge",
+          g.broker_workers);
+    gauge("codecanvas_broker_jobs_total", "Jobs this server published to the broker.", "counter",
+          g.broker_jobs);
+    gauge("codecanvas_broker_redeliveries_total",
+          "Answers of jobs the broker delivered more than once (a worker died or lost them).",
+          "counter", g.broker_redeliveries);
+    gauge("codecanvas_broker_lost_total",
+          "Jobs whose answer never came back (the broker connection broke, or no worker "
+          "answered in time).",
+          "counter", g.broker_lost);
+  }
   return o.str();
 }
 

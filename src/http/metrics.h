@@ -32,6 +32,11 @@ class Metrics {
     // The code-executor adapter's file store (uploads and artifacts), when it has one.
     bool file_store = false;
     uint64_t file_store_files = 0, file_store_bytes = 0;
+    // The worker mode's broker (broker_backend.h), when the server has one.
+    bool broker = false;
+    bool broker_up = false;
+    uint64_t broker_queue = 0, broker_workers = 0, broker_jobs = 0, broker_redeliveries = 0,
+             broker_lost = 0;
   };
   std::string render(const Gauges& g) const;
 

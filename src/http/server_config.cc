@@ -58,6 +58,15 @@ options (each overrides the config file):
   --store-mb N         the store's size in all (default 1024)
   --max-artifacts N    files one run may leave in /box/outputs/ (default 16)
   --max-artifact-kb N  their size in all (default 8192)
+  --broker URL         the worker mode: jobs go to this RabbitMQ broker
+                       (amqp://USER:PASS@HOST:PORT/VHOST) and codecanvas-worker processes
+                       run them; the server builds no slots of its own but --local-slots
+  --local-slots N      with --broker: slots of this server's own, used first (default 0)
+  --broker-queue NAME  the broker's job queue (default codecanvas.jobs)
+  --max-queue-depth N  with --broker: more jobs waiting in its queue get 503 (default 256)
+  --max-deliveries N   a job the broker delivered more often (its workers died running
+                       it) is answered with an error, not run again (default 3)
+  --broker-wait-s N    how long beyond its limits a job's answer is waited for (default 60)
   --help               this text
 )";
 
@@ -134,6 +143,14 @@ const Setting kNumbers[] = {
      [](ServerConfig& c, uint64_t v) { c.max_artifacts = static_cast<size_t>(v); }},
     {"--max-artifact-kb", "max_artifact_kb", 0, 1 << 20,
      [](ServerConfig& c, uint64_t v) { c.max_artifact_bytes = v * 1024; }},
+    {"--local-slots", "local_slots", 0, 256,
+     [](ServerConfig& c, uint64_t v) { c.local_slots = static_cast<unsigned>(v); }},
+    {"--max-queue-depth", "max_queue_depth", 0, 1000000,
+     [](ServerConfig& c, uint64_t v) { c.max_queue_depth = v; }},
+    {"--max-deliveries", "max_deliveries", 1, 100,
+     [](ServerConfig& c, uint64_t v) { c.max_deliveries = static_cast<unsigned>(v); }},
+    {"--broker-wait-s", "broker_wait_s", 1, 86400,
+     [](ServerConfig& c, uint64_t v) { c.broker_wait_seconds = v; }},
 };
 
 // "api_keys": [{"name": "judge", "key": "...", "requests_per_minute": 600, "burst": 50}]
@@ -200,13 +217,16 @@ Status applyConfigJson(const std::string& text, const std::string& origin, Serve
       continue;
     }
     if (key == "bind" || key == "data_dir" || key == "web_dir" || key == "health_style" ||
-        key == "store_dir" || key == "artifact_key") {
+        key == "store_dir" || key == "artifact_key" || key == "broker" ||
+        key == "broker_queue") {
       if (!value.is_string()) return Error{origin + ": \"" + key + "\" must be a string", EINVAL};
       (key == "bind"           ? config.bind
        : key == "data_dir"     ? config.data_dir
        : key == "web_dir"      ? config.web_dir
        : key == "store_dir"    ? config.store_dir
        : key == "artifact_key" ? config.artifact_key
+       : key == "broker"       ? config.broker
+       : key == "broker_queue" ? config.broker_queue
                                : config.health_style) = value.get<std::string>();
       if (key == "artifact_key" && config.artifact_key.size() < 16)
         return Error{origin + ": \"artifact_key\" must have at least 16 characters", EINVAL};
@@ -275,6 +295,14 @@ Result<ServerConfig> parseServerConfig(const std::vector<std::string>& args, boo
       config.store_dir = v;
       continue;
     }
+    if (a == "--broker") {
+      config.broker = v;
+      continue;
+    }
+    if (a == "--broker-queue") {
+      config.broker_queue = v;
+      continue;
+    }
     if (a == "--allow-origin" || a == "--allow-host") {
       const bool origin = a == "--allow-origin";
       auto n = origin ? normalizeOrigin(v) : normalizeHost(v);
@@ -291,6 +319,15 @@ Result<ServerConfig> parseServerConfig(const std::vector<std::string>& args, boo
     s->set(config, n.value());
   }
   if (config.bind.empty()) return Error{"--bind must not be empty", EINVAL};
+  // AMQP names are short strings; a queue name of other characters is a typo.
+  if (config.broker_queue.empty() || config.broker_queue.size() > 200 ||
+      config.broker_queue.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                            "0123456789._-:") != std::string::npos ||
+      config.broker_queue.rfind("amq.", 0) == 0)
+    return Error{"the broker queue must be 1 to 200 letters, digits or . _ - : and not begin "
+                 "with amq., not \"" +
+                     config.broker_queue.substr(0, 40) + "\"",
+                 EINVAL};
   if (config.health_style != "native" && config.health_style != "exec-server")
     return Error{"health style must be native or exec-server, not \"" +
                      config.health_style.substr(0, 40) + "\"",

@@ -47,6 +47,13 @@ struct ServerConfig {
   uint64_t store_bytes = 1ULL << 30;
   size_t max_artifacts = 16;                 // files one run may leave in /box/outputs/
   uint64_t max_artifact_bytes = 8ULL << 20;  // and their bytes in all
+  // The worker mode (docs/deploy.md): jobs go to a RabbitMQ broker, workers run them.
+  std::string broker;                         // amqp://USER:PASS@HOST:PORT/VHOST; "" none
+  std::string broker_queue = "codecanvas.jobs";
+  unsigned local_slots = 0;       // the API node's own slots beside the workers
+  uint64_t max_queue_depth = 256;  // more jobs waiting in the broker's queue: 503
+  unsigned max_deliveries = 3;     // a job delivered more often is answered, not run
+  uint64_t broker_wait_seconds = 60;  // beyond a job's limits, before its answer is given up
 };
 
 // Parses flags (argv without the program name) on top of the defaults and the config

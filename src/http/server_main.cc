@@ -13,6 +13,8 @@
 #include <optional>
 #include <thread>
 
+#include "broker/amqp_client.h"
+#include "broker_backend.h"
 #include "sandbox/sandbox.h"
 #include "server.h"
 #include "service.h"
@@ -61,11 +63,35 @@ int main(int argc, char** argv) {
     return 1;
   }
 
-  auto service = Service::create(config.value());
+  // The worker mode: the broker's URL is checked before anything is built.
+  std::optional<BrokerOptions> broker;
+  if (!config->broker.empty()) {
+    auto url = broker::parseBrokerUrl(config->broker);
+    if (!url) {
+      std::fprintf(stderr, "codecanvas-server: --broker: %s\n", url.error().message.c_str());
+      return 2;
+    }
+    broker = BrokerOptions{url.value(), config->broker_queue, config->max_queue_depth,
+                           config->max_deliveries, config->broker_wait_seconds * 1000};
+  }
+  auto service = Service::create(
+      config.value(), broker ? std::optional<unsigned>(config->local_slots) : std::nullopt);
   if (!service) {
     std::fprintf(stderr, "codecanvas-server: cannot start: %s\n", service.error().message.c_str());
     return 1;
   }
+  std::unique_ptr<BrokerBackend> remote;
+  if (broker) {
+    remote = std::make_unique<BrokerBackend>(*service.value(), *broker);
+    say("worker mode: jobs go to the queue " + broker->queue + " at " + broker->url.host + ":" +
+        std::to_string(broker->url.port) + broker->url.vhost +
+        (config->local_slots > 0 ? " when none of the " + std::to_string(config->local_slots) +
+                                       " local slots is free"
+                                 : ""));
+    if (!remote->waitConnected(std::chrono::seconds(5)))
+      say("the broker does not answer yet; jobs get 503 until it does (/health: degraded)");
+  }
+  Backend& backend = remote ? static_cast<Backend&>(*remote) : *service.value();
   Metrics metrics;
   ApiOptions api_options;
   api_options.input = config->input;
@@ -134,7 +160,7 @@ int main(int argc, char** argv) {
   } else {
     say("file store: off (--store-dir none): the /v1/ routes answer 503");
   }
-  Api api(*service.value(), metrics, api_options);
+  Api api(backend, metrics, api_options);
   const auto health = service.value()->health();
   const unsigned threads = config->http_threads != 0
                                ? config->http_threads
@@ -176,6 +202,7 @@ int main(int argc, char** argv) {
   }
   const bool drained = service.value()->drain(std::chrono::seconds(config->shutdown_grace_seconds));
   if (!drained) say("jobs still running after the grace period; they end at their own limits");
+  remote.reset();
   service.value().reset();
   say("slots torn down; bye");
   return served || stopping ? 0 : 1;

@@ -107,6 +107,8 @@ class RabbitMqServer {
     run("epmd -kill");
   }
 
+  bool running() const { return pid_ > 0; }
+
   broker::BrokerUrl url() const {
     broker::BrokerUrl u;
     u.host = "127.0.0.1";

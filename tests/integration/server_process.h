@@ -21,7 +21,9 @@ class ServerProcess {
  public:
   // Starts `server` with `args` plus --port 0 and waits (up to 120 s: toolchain probes and
   // slot set-up) for its "listening on" line. port() is 0 when it did not come up.
-  ServerProcess(const std::string& server, std::vector<std::string> args) {
+  // `ready`: another line to wait for (a worker's), whose first group, if any, is the port.
+  ServerProcess(const std::string& server, std::vector<std::string> args,
+                const std::string& ready = R"(listening on http://[^:]+:([0-9]+))") {
     int fds[2];
     if (::pipe2(fds, O_CLOEXEC) != 0) return;
     pid_ = ::fork();
@@ -39,13 +41,13 @@ class ServerProcess {
     err_fd_ = fds[0];
     reader_ = std::thread([this] { readStderr(); });
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
-    static const std::regex kListening(R"(listening on http://[^:]+:([0-9]+))");
+    const std::regex listening(ready);
     while (std::chrono::steady_clock::now() < deadline) {
       {
         std::lock_guard lock(mu_);
         std::smatch m;
-        if (std::regex_search(log_, m, kListening)) {
-          port_ = std::stoi(m[1]);
+        if (std::regex_search(log_, m, listening)) {
+          port_ = m.size() > 1 && m[1].matched ? std::stoi(m[1]) : 1;
           return;
         }
         if (eof_) return;
@@ -63,6 +65,8 @@ class ServerProcess {
     if (err_fd_ >= 0) ::close(err_fd_);
   }
 
+  // The port it listens on; for a process started with a `ready` line without one, 1 once
+  // that line came.
   int port() const { return port_; }
   pid_t pid() const { return pid_; }
   std::string log() const {
