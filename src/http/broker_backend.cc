@@ -81,23 +81,25 @@ std::optional<std::future<jobs::JobOutcome>> BrokerBackend::submit(jobs::JobPlan
   p->ttl_ms = ttl;
   p->deadline = Clock::now() + milliseconds(ttl);
   std::future<jobs::JobOutcome> future = p->promise.get_future();
+  std::string id;
   {
     std::lock_guard lock(mu_);
     if (!connected_ || depth_ > options_.max_queue_depth) return std::nullopt;
-    p->id = node_ + "-" + std::to_string(++next_id_);
-    if (plan.cancel) {
-      // The worker runs the job to its limits; the requester stops waiting at once.
-      plan.cancel->onRequest([this, id = p->id] {
-        {
-          std::lock_guard lock(mu_);
-          cancelled_.push_back(id);
-        }
-        wake();
-      });
-    }
+    id = p->id = node_ + "-" + std::to_string(++next_id_);
     outbox_.push_back(std::move(p));
   }
   wake();
+  if (plan.cancel) {
+    // The worker runs the job to its limits; the requester stops waiting at once. Outside
+    // the lock: a cancel requested already runs this at once, and it takes the lock.
+    plan.cancel->onRequest([this, id] {
+      {
+        std::lock_guard lock(mu_);
+        cancelled_.push_back(id);
+      }
+      wake();
+    });
+  }
   return future;
 }
 
@@ -215,14 +217,6 @@ bool BrokerBackend::serve(broker::AmqpClient& client, const std::string& reply_q
       outbox.swap(outbox_);
       cancelled.swap(cancelled_);
     }
-    for (const std::string& id : cancelled) {
-      auto it = in_flight_.find(id);
-      if (it == in_flight_.end()) continue;
-      jobs::JobOutcome o;
-      o.cancelled = true;
-      finish(*it->second, std::move(o));
-      in_flight_.erase(it);
-    }
     while (!outbox.empty() && broke.empty()) {
       std::unique_ptr<Pending> p = std::move(outbox.front());
       outbox.pop_front();
@@ -247,6 +241,15 @@ bool BrokerBackend::serve(broker::AmqpClient& client, const std::string& reply_q
     for (auto& p : outbox)
       lose(*p, "the connection to the broker broke; nothing was run, retry later");
     if (!broke.empty()) break;
+    // After the publishing: a job cancelled before it was sent is in flight by now.
+    for (const std::string& id : cancelled) {
+      auto it = in_flight_.find(id);
+      if (it == in_flight_.end()) continue;
+      jobs::JobOutcome o;
+      o.cancelled = true;
+      finish(*it->second, std::move(o));
+      in_flight_.erase(it);
+    }
 
     const Clock::time_point now = Clock::now();
     if (now >= next_status) {

@@ -192,6 +192,31 @@ TEST_F(WorkerModeTest, AJudgeCompileErrorsAndLimitsAnswerAsOnASingleServer) {
   EXPECT_EQ(raw_remote.body["stdout"], raw_local.body["stdout"]);
 }
 
+TEST_F(WorkerModeTest, AClientThatLeavesStopsItsWaitAtOnce) {
+  json slow = runBody("python", "import time\ntime.sleep(4)\nprint('late')\n", "");
+  slow["limits"] = {{"wall_ms", 20000}};
+  const auto before = std::chrono::steady_clock::now();
+  {
+    httplib::Client cli("127.0.0.1", api_->port());
+    cli.set_read_timeout(1, 0);
+    auto res = cli.Post("/api/v1/run", slow.dump(), "application/json");
+    EXPECT_FALSE(res) << "the job should still run when the client gives up";
+  }
+  // The node counts the request as cancelled (499) as soon as it sees the client gone,
+  // not when the worker's answer comes 3 s later.
+  const HttpAnswer m = waitFor(
+      api_->port(), "/metrics",
+      [](const HttpAnswer& a) { return a.raw.find("code=\"499\"") != std::string::npos; }, 10s);
+  EXPECT_NE(m.raw.find("route=\"/api/v1/run\",code=\"499\""), std::string::npos) << m.raw;
+  EXPECT_LT(std::chrono::steady_clock::now() - before, 3500ms);
+  // The worker's late answer is dropped; the next job runs normally.
+  std::this_thread::sleep_for(3500ms);
+  const HttpAnswer next =
+      httpCall(api_->port(), "POST", "/api/v1/run", runBody("python", "print(2)\n", "").dump());
+  ASSERT_EQ(next.status, 200) << next.raw;
+  EXPECT_EQ(next.body["stdout"], "2\n");
+}
+
 TEST_F(WorkerModeTest, ADeepQueueIsRefusedAndAnUnansweredJobIsGivenUp) {
   // An API node of its own on a queue nobody consumes, refusing more than 0 waiting jobs.
   ServerProcess lonely(SERVER_PATH,
