@@ -6,12 +6,14 @@
 #   scripts/install.sh --uninstall   remove what it installed; keeps /etc/codecanvas
 #   scripts/install.sh --uninstall --purge   also remove /etc/codecanvas
 #
-# Installs, under PREFIX (default /usr/local): bin/codecanvas-server, codecanvas-processor,
-# codecanvas-run and codecanvas; share/codecanvas/ (profiles, rootfs manifest, web page);
-# share/doc/codecanvas/deploy.md. Then /etc/systemd/system/codecanvas-server.service and,
-# when it does not exist yet, /etc/codecanvas/server.json (an operator's file is never
-# overwritten). Idempotent: run it again after a `git pull` to update. It enables nothing:
-# `systemctl enable --now codecanvas-server` is the operator's step.
+# Installs, under PREFIX (default /usr/local): bin/codecanvas-server, codecanvas-worker,
+# codecanvas-processor, codecanvas-run and codecanvas; share/codecanvas/ (profiles, rootfs
+# manifest, web page); share/doc/codecanvas/deploy.md. Then codecanvas-server.service and
+# codecanvas-worker.service in /etc/systemd/system and, where they do not exist yet,
+# /etc/codecanvas/server.json and worker.json (an operator's file is never overwritten).
+# Idempotent: run it again after a `git pull` to update. It enables nothing: `systemctl
+# enable --now codecanvas-server` (and, on a worker machine, codecanvas-worker) is the
+# operator's step.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -34,15 +36,17 @@ say() { echo "codecanvas-install: $*" >&2; }
 systemd_running() { [ -d /run/systemd/system ]; }
 
 if [ $uninstall = 1 ]; then
-  if systemd_running && systemctl list-unit-files codecanvas-server.service >/dev/null 2>&1; then
-    systemctl disable --now codecanvas-server.service >/dev/null 2>&1 || true
-  fi
+  for unit in codecanvas-server codecanvas-worker; do
+    if systemd_running && systemctl list-unit-files $unit.service >/dev/null 2>&1; then
+      systemctl disable --now $unit.service >/dev/null 2>&1 || true
+    fi
+  done
   if [ -f "$build/meson-logs/install-log.txt" ]; then
     say "removing the files listed in $build/meson-logs/install-log.txt"
     grep -v '^#' "$build/meson-logs/install-log.txt" | while read -r f; do rm -f -- "$f"; done
   fi
   rm -rf -- "$prefix/share/codecanvas" "$prefix/share/doc/codecanvas"
-  rm -f -- /etc/systemd/system/codecanvas-server.service
+  rm -f -- /etc/systemd/system/codecanvas-server.service /etc/systemd/system/codecanvas-worker.service
   if [ $purge = 1 ]; then
     rm -rf -- /etc/codecanvas
     say "removed /etc/codecanvas"
@@ -70,15 +74,19 @@ say "building $build/"
 meson compile -C "$build" >/dev/null
 say "installing to $prefix and /etc/systemd/system"
 meson install -C "$build" --no-rebuild --quiet
-if [ ! -f /etc/codecanvas/server.json ]; then
-  install -D -m 0644 deploy/server.json /etc/codecanvas/server.json
-  say "wrote /etc/codecanvas/server.json (edit it, then restart the service)"
-else
-  say "kept /etc/codecanvas/server.json"
-fi
+for conf in server worker; do
+  if [ ! -f /etc/codecanvas/$conf.json ]; then
+    install -D -m 0644 deploy/$conf.json /etc/codecanvas/$conf.json
+    say "wrote /etc/codecanvas/$conf.json (edit it, then restart codecanvas-$conf)"
+  else
+    say "kept /etc/codecanvas/$conf.json"
+  fi
+done
 if systemd_running; then
   systemctl daemon-reload
   say "installed; start it with: systemctl enable --now codecanvas-server"
+  say "on a worker machine (set \"broker\" in /etc/codecanvas/worker.json first):"
+  say "  systemctl enable --now codecanvas-worker"
 else
   say "installed; systemd is not running here: start $prefix/bin/codecanvas-server by hand"
 fi
