@@ -102,11 +102,7 @@ std::variant<ParsedRun, ApiError> parseRun(std::string_view body,
   if (auto e = optionalString(j, "language", 256, language)) return *e;
   if (language.empty()) return badRequest("\"language\" is required");
   p.spec.language = languages.find(language);
-  if (p.spec.language == nullptr) {
-    std::string known;
-    for (const auto& l : languages.all()) known += (known.empty() ? "" : ", ") + l.name;
-    return badRequest("unknown language \"" + language.substr(0, 100) + "\"; available: " + known);
-  }
+  if (p.spec.language == nullptr) return unknownLanguage(language, languages);
   if (!j.contains("code") || !j["code"].is_string())
     return badRequest("\"code\" is required, as a string");
   if (auto e = optionalString(j, "code", limits.max_source_bytes, p.spec.source)) return *e;

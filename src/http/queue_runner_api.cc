@@ -30,12 +30,7 @@ std::variant<jobs::RunSpec, ApiError> parseRun(std::string_view body,
     return badRequest("\"language\" and \"source_code\" are required, as non-empty strings");
   jobs::RunSpec spec;
   spec.language = languages.find(*language);
-  if (spec.language == nullptr) {
-    std::string known;
-    for (const auto& l : languages.all()) known += (known.empty() ? "" : ", ") + l.name;
-    return badRequest("unsupported language \"" + language->substr(0, 100) +
-                      "\"; available: " + known);
-  }
+  if (spec.language == nullptr) return unknownLanguage(*language, languages, "unsupported");
   if (source->size() > limits.max_source_bytes) return tooLarge("source_code is too large");
   spec.source = *source;
   if (auto it = j.find("stdin"); it != j.end() && !it->is_null()) {

@@ -102,6 +102,18 @@ std::variant<jobs::TextEncoding, ApiError> encodingField(const json& obj) {
   return badRequest("\"encoding\" must be \"utf-8\" or \"base64\", not \"" + *v + "\"");
 }
 
+}  // namespace
+
+ApiError unknownLanguage(std::string_view name, const LanguageRegistry& languages,
+                         std::string_view word) {
+  std::string known;
+  for (const auto& l : languages.all()) known += (known.empty() ? "" : ", ") + l.name;
+  return badRequest(std::string(word) + " language \"" + std::string(name.substr(0, 100)) +
+                    "\"; available: " + known);
+}
+
+namespace {
+
 // language, source, args, limits, encoding: what /run and /judge share.
 std::optional<ApiError> parseCommon(const json& j, const LanguageRegistry& languages,
                                     const InputLimits& limits, RunSpec& spec,
@@ -113,11 +125,7 @@ std::optional<ApiError> parseCommon(const json& j, const LanguageRegistry& langu
   if (auto* e = std::get_if<ApiError>(&lang)) return *e;
   const std::string& name = *std::get<0>(lang);
   spec.language = languages.find(name);
-  if (spec.language == nullptr) {
-    std::string known;
-    for (const auto& l : languages.all()) known += (known.empty() ? "" : ", ") + l.name;
-    return badRequest("unknown language \"" + name + "\"; available: " + known);
-  }
+  if (spec.language == nullptr) return unknownLanguage(name, languages);
   auto source = stringField(j, "source", true, limits.max_source_bytes, "");
   if (auto* e = std::get_if<ApiError>(&source)) return *e;
   spec.source = *std::get<0>(source);

@@ -54,6 +54,11 @@ std::variant<nlohmann::json, ApiError> parseJsonObject(std::string_view body,
 std::optional<ApiError> parseArgs(const nlohmann::json& request, const InputLimits& limits,
                                   std::vector<std::string>& args);
 
+// The 400 for a language the registry does not hold: "<word> language "NAME"; available:
+// ..." with the name cut to 100 bytes and every language the registry offers.
+ApiError unknownLanguage(std::string_view name, const jobs::LanguageRegistry& languages,
+                         std::string_view word = "unknown");
+
 // A positive whole number within kLimitCeiling, named `name` in messages: 1000.0 is
 // accepted as 1000, 1000.5 is not.
 std::variant<uint64_t, ApiError> positiveInteger(const nlohmann::json& v, const std::string& name);

@@ -164,7 +164,16 @@ TEST_F(ApiTest, BadInputGetsA4xxThatSaysWhatToFix) {
   expectRefused(R"({"source":"x"})", 400, "bad_request", "\"language\" is required");
   expectRefused(R"({"language":"python3"})", 400, "bad_request", "\"source\" is required");
   expectRefused(R"({"language":42,"source":"x"})", 400, "bad_request", "must be a string");
-  expectRefused(R"({"language":"cobol","source":"x"})", 400, "bad_request", "unknown language");
+  expectRefused(R"({"language":"cobol","source":"x"})", 400, "bad_request",
+                "unknown language \"cobol\"; available: ");
+  {
+    // A long unknown name is cut in the message to 100 bytes.
+    const json e = post("/api/v1/run",
+                        json{{"language", std::string(200, 'x')}, {"source", "x"}}.dump(), 400);
+    const std::string message = e.value("error", "");
+    EXPECT_NE(message.find(std::string(100, 'x') + "\""), std::string::npos) << message;
+    EXPECT_EQ(message.find(std::string(101, 'x')), std::string::npos) << message;
+  }
   expectRefused(R"({"language":"python3","source":["x"]})", 400, "bad_request",
                 "\"source\" must be a string");
   expectRefused(R"({"language":"python3","source":"x","stdin":5})", 400, "bad_request", "stdin");
