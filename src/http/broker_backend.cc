@@ -106,8 +106,7 @@ std::optional<std::future<jobs::JobOutcome>> BrokerBackend::submit(jobs::JobPlan
 std::string BrokerBackend::refusal() const {
   std::lock_guard lock(mu_);
   if (!connected_)
-    return "the job broker is unreachable (" + last_error_ +
-           "); nothing was run, retry later";
+    return "the job broker is unreachable (" + last_error_ + "); nothing was run, retry later";
   if (depth_ > options_.max_queue_depth)
     return "the job queue holds " + std::to_string(depth_) + " jobs (at most " +
            std::to_string(options_.max_queue_depth) + " may wait); nothing was run, retry later";
@@ -125,7 +124,8 @@ HealthInfo BrokerBackend::health() const {
   h.broker = connected_ ? "connected" : "unreachable";
   h.broker_queue = depth_;
   h.workers = workers_;
-  if (!connected_) h.warnings.push_back("the job broker is unreachable: " + last_error_);
+  if (!connected_)
+    h.warnings.push_back("the job broker is unreachable: " + last_error_);
   else if (workers_ == 0)
     h.warnings.push_back("no worker consumes the job queue " + options_.queue +
                          ": jobs wait until one does");
@@ -268,8 +268,7 @@ bool BrokerBackend::serve(broker::AmqpClient& client, const std::string& reply_q
         ++it;
         continue;
       }
-      lose(*it->second, "no worker answered within " +
-                            std::to_string(it->second->ttl_ms / 1000) +
+      lose(*it->second, "no worker answered within " + std::to_string(it->second->ttl_ms / 1000) +
                             " s (the job's limits and the wait for a worker); it may still "
                             "run, retry later");
       it = in_flight_.erase(it);

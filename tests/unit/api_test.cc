@@ -168,8 +168,8 @@ TEST_F(ApiTest, BadInputGetsA4xxThatSaysWhatToFix) {
                 "unknown language \"cobol\"; available: ");
   {
     // A long unknown name is cut in the message to 100 bytes.
-    const json e = post("/api/v1/run",
-                        json{{"language", std::string(200, 'x')}, {"source", "x"}}.dump(), 400);
+    const json e =
+        post("/api/v1/run", json{{"language", std::string(200, 'x')}, {"source", "x"}}.dump(), 400);
     const std::string message = e.value("error", "");
     EXPECT_NE(message.find(std::string(100, 'x') + "\""), std::string::npos) << message;
     EXPECT_EQ(message.find(std::string(101, 'x')), std::string::npos) << message;
