@@ -6,7 +6,7 @@
 // workers' processes were allowed to run (their Cpus_allowed_list), and checks every
 // answer.
 //
-// The job is a C program that spins on integer arithmetic for about JOB_MS of CPU and
+// The job is a C program that spins on integer arithmetic (about 200 ms of CPU here) and
 // prints its checksum; every job has the same source, so after the first job each worker
 // answers its compile from its cache and the run itself is what is measured.
 //
@@ -22,6 +22,7 @@
 #include <cstdio>
 #include <fstream>
 #include <memory>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
@@ -33,10 +34,10 @@
 
 namespace {
 
-using nlohmann::json;
 using codecanvas::testing::httpCall;
 using codecanvas::testing::RabbitMqServer;
 using codecanvas::testing::ServerProcess;
+using nlohmann::json;
 using Clock = std::chrono::steady_clock;
 
 constexpr int kClients = 4;  // more jobs in flight than slots, so no worker ever waits
@@ -55,18 +56,14 @@ int main(void) {
 
 // Starts a worker with its CPU affinity set to `cpu` (the worker and every slot process it
 // makes inherit it), then gives this process all CPUs back.
-std::unique_ptr<ServerProcess> startPinnedWorker(const std::string& url, const std::string& uid_base,
-                                                 int cpu) {
+std::unique_ptr<ServerProcess> startPinnedWorker(const std::string& url,
+                                                 const std::string& uid_base, int cpu) {
   cpu_set_t all, one;
   sched_getaffinity(0, sizeof all, &all);
   CPU_ZERO(&one);
   CPU_SET(cpu, &one);
   sched_setaffinity(0, sizeof one, &one);
-  auto w = std::make_unique<ServerProcess>(
-      WORKER_PATH,
-      std::vector<std::string>{"--broker", url, "--slots", "1", "--uid-base", uid_base,
-                               "--web-dir", "none", "--store-dir", "none"},
-      "codecanvas-worker: connected to");
+  auto w = codecanvas::testing::startWorker(WORKER_PATH, url, uid_base);
   sched_setaffinity(0, sizeof all, &all);
   return w;
 }
@@ -75,7 +72,8 @@ std::string cpusAllowed(pid_t pid) {
   std::ifstream in("/proc/" + std::to_string(pid) + "/status");
   std::string line;
   while (std::getline(in, line))
-    if (line.rfind("Cpus_allowed_list:", 0) == 0) return line.substr(line.find_first_not_of(" \t", 18));
+    if (line.rfind("Cpus_allowed_list:", 0) == 0)
+      return line.substr(line.find_first_not_of(" \t", 18));
   return "?";
 }
 
@@ -142,13 +140,16 @@ int main(int argc, char** argv) {
     return 2;
   }
   if (std::thread::hardware_concurrency() < 2) {
-    std::fprintf(stderr, "worker bench: needs 2 CPUs to pin two workers apart; this machine "
-                         "has %u\n", std::thread::hardware_concurrency());
+    std::fprintf(stderr,
+                 "worker bench: needs 2 CPUs to pin two workers apart; this machine "
+                 "has %u\n",
+                 std::thread::hardware_concurrency());
     return 2;
   }
   if (!RabbitMqServer::installed()) {
-    std::fprintf(stderr, "worker bench: rabbitmq-server is not installed (scripts/setup.sh "
-                         "--tests installs it)\n");
+    std::fprintf(stderr,
+                 "worker bench: rabbitmq-server is not installed (scripts/setup.sh "
+                 "--tests installs it)\n");
     return 2;
   }
   RabbitMqServer broker;
@@ -182,9 +183,10 @@ int main(int argc, char** argv) {
   runPhase(api.port(), 6, expected);
   const Phase two = runPhase(api.port(), jobs, expected);
 
-  std::printf("workers pinned: worker 1 to CPUs %s, worker 2 to CPUs %s (API node and broker "
-              "unpinned)\n",
-              cpusAllowed(first->pid()).c_str(), cpusAllowed(second->pid()).c_str());
+  std::printf(
+      "workers pinned: worker 1 to CPUs %s, worker 2 to CPUs %s (API node and broker "
+      "unpinned)\n",
+      cpusAllowed(first->pid()).c_str(), cpusAllowed(second->pid()).c_str());
   std::printf("%d CPU-bound C jobs per phase from %d clients, one slot per worker\n", jobs,
               kClients);
   std::printf("%-12s %8s %10s %14s %8s\n", "", "seconds", "jobs/s", "job wall p50", "failed");

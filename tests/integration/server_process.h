@@ -118,6 +118,18 @@ class ServerProcess {
   bool eof_ = false;
 };
 
+// A codecanvas-worker (`worker`) of one slot consuming from `broker_url`, its slot's uids
+// from `uid_base`, without web page or file store; ready (port() 1) once it consumes.
+inline std::unique_ptr<ServerProcess> startWorker(const std::string& worker,
+                                                  const std::string& broker_url,
+                                                  const std::string& uid_base,
+                                                  std::vector<std::string> more = {}) {
+  std::vector<std::string> args = {"--broker", broker_url,  "--slots", "1",           "--uid-base",
+                                   uid_base,   "--web-dir", "none",    "--store-dir", "none"};
+  args.insert(args.end(), more.begin(), more.end());
+  return std::make_unique<ServerProcess>(worker, args, "codecanvas-worker: connected to");
+}
+
 // The server most end-to-end tests share (2 slots, queue 32, uids from 60600): started on
 // first use; http_test.cc stops it with SIGTERM after the last test.
 inline std::unique_ptr<ServerProcess>& sharedServerSlot() {

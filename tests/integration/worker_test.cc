@@ -29,14 +29,9 @@ namespace {
 using nlohmann::json;
 using namespace std::chrono_literals;
 
-const char kWorkerReady[] = "codecanvas-worker: connected to";
-
 std::unique_ptr<ServerProcess> startWorker(const std::string& url, const std::string& uid_base,
                                            std::vector<std::string> more = {}) {
-  std::vector<std::string> args = {"--broker", url, "--slots", "1", "--uid-base", uid_base,
-                                   "--web-dir", "none", "--store-dir", "none"};
-  args.insert(args.end(), more.begin(), more.end());
-  return std::make_unique<ServerProcess>(WORKER_PATH, args, kWorkerReady);
+  return codecanvas::testing::startWorker(WORKER_PATH, url, uid_base, std::move(more));
 }
 
 // Polls `path` until `done` holds for its answer, at most `timeout`.
@@ -57,8 +52,7 @@ HttpAnswer waitFor(int port, const std::string& path,
 double metric(int port, const std::string& name) {
   const HttpAnswer a = httpCall(port, "GET", "/metrics");
   std::smatch m;
-  if (std::regex_search(a.raw, m, std::regex("\n" + name + " ([0-9.e+]+)")))
-    return std::stod(m[1]);
+  if (std::regex_search(a.raw, m, std::regex("\n" + name + " ([0-9.e+]+)"))) return std::stod(m[1]);
   return -1;
 }
 
@@ -77,8 +71,8 @@ class WorkerModeTest : public ::testing::Test {
                                            "none", "--queue", "32", "--broker-wait-s", "30"});
     workers_[0] = startWorker(url, "62200").release();
     workers_[1] = startWorker(url, "62210").release();
-    single_ = new ServerProcess(SERVER_PATH, {"--slots", "1", "--uid-base", "62220",
-                                              "--web-dir", "none", "--store-dir", "none"});
+    single_ = new ServerProcess(SERVER_PATH, {"--slots", "1", "--uid-base", "62220", "--web-dir",
+                                              "none", "--store-dir", "none"});
   }
   static void TearDownTestSuite() {
     for (auto*& w : workers_) {
@@ -233,9 +227,9 @@ TEST_F(WorkerModeTest, ADeepQueueIsRefusedAndAnUnansweredJobIsGivenUp) {
     return httpCall(lonely.port(), "POST", "/api/v1/run", quick.dump());
   });
   // Once the node has seen the job wait, the next one is refused.
-  waitFor(lonely.port(), "/health",
-          [](const HttpAnswer& a) { return a.body.value("/broker/queue"_json_pointer, 0) >= 1; },
-          10s);
+  waitFor(
+      lonely.port(), "/health",
+      [](const HttpAnswer& a) { return a.body.value("/broker/queue"_json_pointer, 0) >= 1; }, 10s);
   const HttpAnswer refused = httpCall(lonely.port(), "POST", "/api/v1/run", quick.dump());
   EXPECT_EQ(refused.status, 503) << refused.raw;
   EXPECT_NE(refused.raw.find("the job queue holds 1 jobs"), std::string::npos) << refused.raw;
@@ -277,8 +271,8 @@ TEST_F(WorkerModeTest, AJobItsWorkersKeptDyingOnIsAnsweredNotRunAgain) {
     EXPECT_EQ(m.value()->deliveries, 1u);
   }
   // A worker that runs a job delivered at most once.
-  auto strict = startWorker(broker_->urlText(), "62230",
-                            {"--broker-queue", queue, "--max-deliveries", "1"});
+  auto strict =
+      startWorker(broker_->urlText(), "62230", {"--broker-queue", queue, "--max-deliveries", "1"});
   ASSERT_NE(strict->port(), 0) << strict->log();
   auto reply = api.next(30s);
   ASSERT_TRUE(reply && reply.value()) << strict->log();
