@@ -10,7 +10,7 @@ using nlohmann::json;
 
 // The wire's version: a worker and an API node of different versions refuse each other's
 // messages with a sentence instead of misreading them.
-constexpr int kVersion = 1;
+constexpr int kVersion = 2;  // 2: a judge's own program (interactor, checker)
 
 json bytes(const std::string& s) {
   return json::binary(std::vector<uint8_t>(s.begin(), s.end()));
@@ -71,10 +71,14 @@ json optional(const std::optional<uint64_t>& v) {
 }
 
 json limitsOf(const sandbox::Limits& l) {
-  return {{"cpu_ms", l.cpu_ms},         {"wall_ms", l.wall_ms},
-          {"memory_kb", l.memory_kb},   {"output_kb", l.output_kb},
-          {"processes", l.processes},   {"file_kb", l.file_kb},
-          {"open_files", l.open_files}, {"stack_kb", l.stack_kb},
+  return {{"cpu_ms", l.cpu_ms},
+          {"wall_ms", l.wall_ms},
+          {"memory_kb", l.memory_kb},
+          {"output_kb", l.output_kb},
+          {"processes", l.processes},
+          {"file_kb", l.file_kb},
+          {"open_files", l.open_files},
+          {"stack_kb", l.stack_kb},
           {"address_space_kb", optional(l.address_space_kb)}};
 }
 
@@ -245,6 +249,9 @@ std::string encodeJudgeJob(const jobs::JudgeSpec& spec) {
                  {"checker", static_cast<int>(spec.checker.type)},
                  {"epsilon", spec.checker.epsilon},
                  {"stop_on_first_failure", spec.stop_on_first_failure},
+                 {"program", spec.program ? json{{"role", static_cast<int>(spec.program->role)},
+                                                 {"run", runSpecOf(spec.program->run)}}
+                                          : json(nullptr)},
                  {"budget",
                   {{"wall_ms", spec.budget.wall_ms},
                    {"cpu_ms", spec.budget.cpu_ms},
@@ -268,6 +275,12 @@ Result<DecodedJob> decodeJob(const std::string& body, const jobs::LanguageRegist
       out.spec.checker.type = enumField(j, "checker", judge::CheckerType::kFloat);
       out.spec.checker.epsilon = number<double>(j, "epsilon");
       out.spec.stop_on_first_failure = flag(j, "stop_on_first_failure");
+      if (const json& p = field(j, "program"); !p.is_null()) {
+        jobs::JudgeProgram program;
+        program.role = enumField(p, "role", jobs::JudgeProgram::Role::kChecker);
+        program.run = readRunSpec(field(p, "run"), languages);
+        out.spec.program = std::move(program);
+      }
       const json& b = field(j, "budget");
       out.spec.budget = {number<uint64_t>(b, "wall_ms"), number<uint64_t>(b, "cpu_ms"),
                          number<uint64_t>(b, "output_bytes")};
@@ -284,25 +297,31 @@ std::string encodeReply(const Reply& reply) {
   const jobs::JobOutcome& o = reply.outcome;
   json runs = json::array();
   for (const auto& r : o.runs) runs.push_back(resultOf(r));
-  return encode({{"version", kVersion},
-                 {"deliveries", reply.deliveries},
-                 {"compile", o.compile ? resultOf(*o.compile) : json(nullptr)},
-                 {"compile_cached", o.compile_cached},
-                 {"runs", runs},
-                 {"verdicts", o.verdicts},
-                 {"stopped", o.stopped},
-                 {"output_cut", o.output_cut},
-                 {"outputs", filesOf(o.outputs)},
-                 {"outputs_truncated", o.outputs_truncated},
-                 {"fault", o.fault ? json(*o.fault) : json(nullptr)},
-                 {"rejected", o.rejected},
-                 {"rejected_reason", o.rejected_reason},
-                 {"cancelled", o.cancelled},
-                 {"slot", o.slot},
-                 {"queue_ms", o.queue_ms},
-                 {"compile_ms", o.compile_ms},
-                 {"run_ms", o.run_ms},
-                 {"total_ms", o.total_ms}});
+  json companion_runs = json::array();
+  for (const auto& r : o.companion_runs) companion_runs.push_back(r ? resultOf(*r) : json(nullptr));
+  return encode(
+      {{"version", kVersion},
+       {"deliveries", reply.deliveries},
+       {"compile", o.compile ? resultOf(*o.compile) : json(nullptr)},
+       {"compile_cached", o.compile_cached},
+       {"runs", runs},
+       {"companion_compile", o.companion_compile ? resultOf(*o.companion_compile) : json(nullptr)},
+       {"companion_compile_cached", o.companion_compile_cached},
+       {"companion_runs", companion_runs},
+       {"verdicts", o.verdicts},
+       {"stopped", o.stopped},
+       {"output_cut", o.output_cut},
+       {"outputs", filesOf(o.outputs)},
+       {"outputs_truncated", o.outputs_truncated},
+       {"fault", o.fault ? json(*o.fault) : json(nullptr)},
+       {"rejected", o.rejected},
+       {"rejected_reason", o.rejected_reason},
+       {"cancelled", o.cancelled},
+       {"slot", o.slot},
+       {"queue_ms", o.queue_ms},
+       {"compile_ms", o.compile_ms},
+       {"run_ms", o.run_ms},
+       {"total_ms", o.total_ms}});
 }
 
 Result<Reply> decodeReply(const std::string& body) {
@@ -316,6 +335,14 @@ Result<Reply> decodeReply(const std::string& body) {
     const json& runs = field(j, "runs");
     if (!runs.is_array()) throw WireError{"'runs' is not a list"};
     for (const json& r : runs) o.runs.push_back(readResult(r));
+    if (const json& c = field(j, "companion_compile"); !c.is_null())
+      o.companion_compile = readResult(c);
+    o.companion_compile_cached = flag(j, "companion_compile_cached");
+    const json& companion_runs = field(j, "companion_runs");
+    if (!companion_runs.is_array()) throw WireError{"'companion_runs' is not a list"};
+    for (const json& r : companion_runs)
+      o.companion_runs.push_back(r.is_null() ? std::nullopt
+                                             : std::optional<sandbox::RunResult>(readResult(r)));
     const json& verdicts = field(j, "verdicts");
     if (!verdicts.is_array()) throw WireError{"'verdicts' is not a list"};
     for (const json& v : verdicts) {

@@ -314,12 +314,28 @@ HttpResponse Api::judge(const HttpRequest& req) {
   ParsedJudge& p = std::get<ParsedJudge>(parsed);
   p.spec.run.cache_scope = tls_log_fields.key;
   const jobs::LanguageProfile& lang = *p.spec.run.language;
+  std::optional<jobs::JudgeProgramInfo> program;
+  std::string checker = judge::checkerName(p.spec.checker.type);
+  if (auto& prog = p.spec.program) {
+    prog->run.cache_scope = tls_log_fields.key;
+    const bool interactor = prog->role == jobs::JudgeProgram::Role::kInteractor;
+    checker = interactor ? "interactor" : "program";
+    program =
+        jobs::JudgeProgramInfo{interactor ? "interactor" : "checker_program", prog->run.language,
+                               backend_.judgeProgramLimits(*prog->run.language)};
+    // The judge's program runs in a slot of its own beside the solution's.
+    if (backend_.health().slots == 1)
+      return errorResponse(ApiError{
+          503, "busy",
+          "this server has one sandbox slot, and a judge with an interactor or a checker "
+          "program needs two at once (the operator's \"slots\" setting); nothing was run"});
+  }
   auto executed = execute(backend_.planJudge(p.spec), lang, req);
   if (auto* r = std::get_if<HttpResponse>(&executed)) return *r;
   const auto outcome = &std::get<JobOutcome>(executed);
 
-  json j = jobs::judgeAnswer(lang, *outcome, backend_.limitsFor(p.spec.run), p.encoding,
-                             judge::checkerName(p.spec.checker.type), p.spec.tests.size());
+  json j = jobs::judgeAnswer(lang, *outcome, backend_.limitsFor(p.spec.run), p.encoding, checker,
+                             p.spec.tests.size(), program ? &*program : nullptr);
   const std::string verdict = j["verdict"].get<std::string>();
   tls_log_fields.status = verdict;
   metrics_.countRun(lang.name, verdict);
@@ -424,8 +440,7 @@ HttpResponse Api::health(const HttpRequest&) {
   const bool slots_degraded =
       h.slots > 0 && (h.broken > 0 || h.cpu == "none" || h.memory == "none" || h.pids == "none");
   const bool broker_degraded = !h.broker.empty() && (h.broker != "connected" || h.workers == 0);
-  const bool degraded =
-      slots_degraded || broker_degraded || backend_.languages().all().empty();
+  const bool degraded = slots_degraded || broker_degraded || backend_.languages().all().empty();
   if (options_.exec_server_health)
     return jsonResponse(degraded ? 503 : 200, {{"status", degraded ? "DOWN" : "UP"}});
   json j = {{"status", degraded ? "degraded" : "ok"},

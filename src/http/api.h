@@ -43,6 +43,8 @@ class Backend {
   virtual ~Backend() = default;
   virtual const jobs::LanguageRegistry& languages() const = 0;
   virtual sandbox::Limits limitsFor(const jobs::RunSpec& spec) const = 0;
+  // The limits of a judge's own program (an interactor, a checker): the operator's.
+  virtual sandbox::Limits judgeProgramLimits(const jobs::LanguageProfile& language) const = 0;
   virtual jobs::JobPlan planRun(const jobs::RunSpec& spec) const = 0;
   virtual jobs::JobPlan planJudge(const jobs::JudgeSpec& spec) const = 0;
   // Nullopt when the queue is full: the API answers 503 and nothing runs.

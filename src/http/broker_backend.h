@@ -44,6 +44,9 @@ class BrokerBackend : public Backend {
   sandbox::Limits limitsFor(const jobs::RunSpec& spec) const override {
     return local_.limitsFor(spec);
   }
+  sandbox::Limits judgeProgramLimits(const jobs::LanguageProfile& language) const override {
+    return local_.judgeProgramLimits(language);
+  }
   jobs::JobPlan planRun(const jobs::RunSpec& spec) const override;
   jobs::JobPlan planJudge(const jobs::JudgeSpec& spec) const override;
   std::optional<std::future<jobs::JobOutcome>> submit(jobs::JobPlan plan) override;

@@ -81,8 +81,7 @@ std::optional<ApiError> parseFiles(const json& j, std::vector<FileRef>& out) {
 }  // namespace
 
 std::optional<ApiError> checkBoxName(const std::string& name, const jobs::LanguageProfile& lang) {
-  if (name.empty() || name.size() > 255 || name == "." || name == ".." ||
-      name.find('/') != std::string::npos || name.find('\0') != std::string::npos)
+  if (!plainFileName(name))
     return badRequest("file name \"" + name.substr(0, 100) +
                       "\" must be a plain name (no '/', at most 255 bytes)");
   if (name == lang.source_file || name == kOutputsDir)

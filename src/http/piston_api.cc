@@ -124,11 +124,6 @@ std::optional<std::string> decodeHex(std::string_view in) {
   return out;
 }
 
-bool plainName(const std::string& name) {
-  return !name.empty() && name.size() <= 255 && name != "." && name != ".." &&
-         name.find('/') == std::string::npos && name.find('\0') == std::string::npos;
-}
-
 // ---- limits: -1, 0 and null are "the default"; a number in the given unit otherwise.
 
 std::optional<ApiError> limitField(const json& j, const char* key, uint64_t divisor,
@@ -299,7 +294,7 @@ std::variant<jobs::RunSpec, ApiError> parseExecute(std::string_view body,
     if (auto n = f.find("name"); n != f.end() && !n->is_null()) {
       if (!n->is_string()) return badRequest(where + ".name must be a string");
       const std::string& given = n->get_ref<const std::string&>();
-      if (!given.empty() && !plainName(given))
+      if (!given.empty() && !plainFileName(given))
         return badRequest(where + ".name must be a plain file name (no '/')");
       if (!given.empty()) file_name = given;
     }

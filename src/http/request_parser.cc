@@ -104,6 +104,11 @@ std::variant<jobs::TextEncoding, ApiError> encodingField(const json& obj) {
 
 }  // namespace
 
+bool plainFileName(std::string_view name) {
+  return !name.empty() && name.size() <= 255 && name != "." && name != ".." &&
+         name.find('/') == std::string_view::npos && name.find('\0') == std::string_view::npos;
+}
+
 ApiError unknownLanguage(std::string_view name, const LanguageRegistry& languages,
                          std::string_view word) {
   std::string known;
@@ -134,6 +139,50 @@ std::optional<ApiError> parseCommon(const json& j, const LanguageRegistry& langu
   auto l = limitsField(j);
   if (auto* e = std::get_if<ApiError>(&l)) return *e;
   spec.limits = std::get<0>(l);
+  return std::nullopt;
+}
+
+// A judge's own program: {"language", "source"} in the object `j`, named `where` ("interactor"
+// or "checker") in messages.
+std::optional<ApiError> parseJudgeProgram(const json& j, const std::string& where,
+                                          const LanguageRegistry& languages,
+                                          const InputLimits& limits, RunSpec& spec) {
+  auto lang = stringField(j, "language", true, 256, where + ".");
+  if (auto* e = std::get_if<ApiError>(&lang)) return *e;
+  spec.language = languages.find(*std::get<0>(lang));
+  if (spec.language == nullptr)
+    return unknownLanguage(*std::get<0>(lang), languages, "unknown " + where);
+  auto source = stringField(j, "source", true, limits.max_source_bytes, where + ".");
+  if (auto* e = std::get_if<ApiError>(&source)) return *e;
+  spec.source = *std::get<0>(source);
+  // More files beside the source, e.g. the testlib.h it includes.
+  auto files = j.find("files");
+  if (files == j.end() || files->is_null()) return std::nullopt;
+  if (!files->is_array())
+    return badRequest("\"" + where + ".files\" must be a list of {\"name\", \"content\"}");
+  size_t total = spec.source.size();
+  for (size_t i = 0; i < files->size(); ++i) {
+    const json& f = (*files)[i];
+    const std::string at = where + ".files[" + std::to_string(i) + "].";
+    if (!f.is_object())
+      return badRequest("\"" + at.substr(0, at.size() - 1) + "\" must be an object");
+    auto name = stringField(f, "name", true, 255, at);
+    if (auto* e = std::get_if<ApiError>(&name)) return *e;
+    auto content = stringField(f, "content", true, limits.max_source_bytes, at);
+    if (auto* e = std::get_if<ApiError>(&content)) return *e;
+    const std::string& n = *std::get<0>(name);
+    if (!plainFileName(n) || n == spec.language->source_file || n.starts_with("test-"))
+      return badRequest("\"" + at +
+                        "name\" must be a plain file name (no '/'), not the source's \"" +
+                        spec.language->source_file + "\" and not starting with \"test-\"");
+    for (const auto& other : spec.files)
+      if (other.name == n) return badRequest("two files of \"" + where + "\" are named " + n);
+    total += std::get<0>(content)->size();
+    if (total > limits.max_source_bytes)
+      return tooLarge("\"" + where + "\" source and files add up to more than " +
+                      std::to_string(limits.max_source_bytes / 1024) + " KiB");
+    spec.files.push_back(sandbox::BoxFile{n, std::move(*std::get<0>(content)), "", 0644});
+  }
   return std::nullopt;
 }
 
@@ -236,6 +285,16 @@ std::variant<ParsedJudge, ApiError> parseJudgeRequest(std::string_view body,
   ParsedJudge out;
   if (auto e = parseCommon(j, languages, limits, out.spec.run, out.encoding)) return *e;
 
+  if (auto it = j.find("interactor"); it != j.end() && !it->is_null()) {
+    if (!it->is_object())
+      return badRequest(
+          "\"interactor\" must be an object like {\"language\": \"c++\", \"source\": \"...\"}");
+    jobs::JudgeProgram program;
+    program.role = jobs::JudgeProgram::Role::kInteractor;
+    if (auto e = parseJudgeProgram(*it, "interactor", languages, limits, program.run)) return *e;
+    out.spec.program = std::move(program);
+  }
+
   auto tests = j.find("tests");
   if (tests == j.end() || tests->is_null())
     return badRequest("\"tests\" is required: a list of {\"stdin\", \"expected_output\"}");
@@ -250,9 +309,12 @@ std::variant<ParsedJudge, ApiError> parseJudgeRequest(std::string_view body,
     if (!t.is_object()) return badRequest("\"tests[" + std::to_string(i) + "]\" must be an object");
     auto in = stringField(t, "stdin", false, limits.max_stdin_bytes, where);
     if (auto* e = std::get_if<ApiError>(&in)) return *e;
-    auto expected = stringField(t, "expected_output", true, limits.max_expected_bytes, where);
+    // An interactor's test need not say what is expected: the interactor knows.
+    auto expected =
+        stringField(t, "expected_output", !out.spec.program, limits.max_expected_bytes, where);
     if (auto* e = std::get_if<ApiError>(&expected)) return *e;
-    out.spec.tests.push_back(JudgeTest{std::get<0>(in).value_or(""), *std::get<0>(expected)});
+    out.spec.tests.push_back(
+        JudgeTest{std::get<0>(in).value_or(""), std::get<0>(expected).value_or("")});
   }
 
   if (auto c = j.find("checker"); c != j.end() && !c->is_null()) {
@@ -260,11 +322,21 @@ std::variant<ParsedJudge, ApiError> parseJudgeRequest(std::string_view body,
       return badRequest("\"checker\" must be an object like {\"type\": \"tokens\"}");
     auto type = stringField(*c, "type", false, 64, "checker.");
     if (auto* e = std::get_if<ApiError>(&type)) return *e;
-    if (const auto& name = std::get<0>(type)) {
+    if (const auto& name = std::get<0>(type); name && *name == "program") {
+      if (out.spec.program)
+        return badRequest(
+            "\"checker\" of type \"program\" cannot go with an \"interactor\": the interactor "
+            "gives each test's verdict");
+      jobs::JudgeProgram program;
+      program.role = jobs::JudgeProgram::Role::kChecker;
+      if (auto e = parseJudgeProgram(*c, "checker", languages, limits, program.run)) return *e;
+      out.spec.program = std::move(program);
+    } else if (name) {
       auto t = judge::checkerFromName(*name);
       if (!t)
-        return badRequest("\"checker.type\" must be one of exact, lines, tokens, float; not \"" +
-                          *name + "\"");
+        return badRequest(
+            "\"checker.type\" must be one of exact, lines, tokens, float, program; not \"" + *name +
+            "\"");
       out.spec.checker.type = *t;
     }
     if (auto eps = c->find("epsilon"); eps != c->end() && !eps->is_null()) {

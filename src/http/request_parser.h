@@ -54,6 +54,10 @@ std::variant<nlohmann::json, ApiError> parseJsonObject(std::string_view body,
 std::optional<ApiError> parseArgs(const nlohmann::json& request, const InputLimits& limits,
                                   std::vector<std::string>& args);
 
+// A name a file can have at the top of /box: not empty, at most 255 bytes, not "." or
+// "..", no '/' and no NUL.
+bool plainFileName(std::string_view name);
+
 // The 400 for a language the registry does not hold: "<word> language "NAME"; available:
 // ..." with the name cut to 100 bytes and every language the registry offers.
 ApiError unknownLanguage(std::string_view name, const jobs::LanguageRegistry& languages,

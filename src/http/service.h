@@ -25,6 +25,9 @@ class Service : public Backend {
   sandbox::Limits limitsFor(const jobs::RunSpec& spec) const override {
     return runner_->limitsFor(spec);
   }
+  sandbox::Limits judgeProgramLimits(const jobs::LanguageProfile& language) const override {
+    return runner_->judgeProgramLimits(language);
+  }
   jobs::JobPlan planRun(const jobs::RunSpec& spec) const override { return runner_->planRun(spec); }
   jobs::JobPlan planJudge(const jobs::JudgeSpec& spec) const override {
     return runner_->planJudge(spec);

@@ -70,8 +70,8 @@ void Worker::run(const std::function<void()>& ready) {
     const auto slots = static_cast<uint16_t>(std::min<size_t>(service_.health().slots, 65535));
     if (s) s = client.value()->consume(options_.queue, slots);
     if (!s) {
-      if (!said_down) say("cannot use the broker at " + where + ": " + s.error().message +
-                          "; retrying");
+      if (!said_down)
+        say("cannot use the broker at " + where + ": " + s.error().message + "; retrying");
       said_down = true;
       std::unique_lock lock(mu_);
       cv_.wait_for(lock, backoff, [&] { return stop_.load(); });
@@ -92,8 +92,8 @@ void Worker::take(const broker::Message& m) {
   ++running_;
   const uint64_t generation = generation_;
   auto answer = [this, generation, tag = m.delivery_tag, id = m.correlation_id,
-                 reply_to = m.reply_to, deliveries = m.deliveries](jobs::JobOutcome o,
-                                                                   const std::string& what) {
+                 reply_to = m.reply_to,
+                 deliveries = m.deliveries](jobs::JobOutcome o, const std::string& what) {
     say("job " + id.substr(0, 64) + " " + what + ": " + summary(o) +
         (deliveries > 1 ? " (delivery " + std::to_string(deliveries) + ")" : "") + " in " +
         std::to_string(static_cast<long long>(o.total_ms)) + " ms");
@@ -125,10 +125,20 @@ void Worker::take(const broker::Message& m) {
   say("job " + m.correlation_id.substr(0, 64) + " taken (" + language +
       (m.deliveries > 1 ? ", delivery " + std::to_string(m.deliveries) : "") + ")");
   jobs::JobPlan plan = job->judge ? service_.planJudge(job->spec) : service_.planRun(job->spec.run);
-  const bool admitted =
-      service_.submit(std::move(plan), [answer, language](jobs::JobOutcome o) {
-        answer(std::move(o), "(" + language + ")");
-      });
+  if (plan.companion && service_.health().slots < 2) {
+    // Answered, not given back: with every worker of one slot it would circle for ever.
+    jobs::JobOutcome o;
+    o.rejected = true;
+    o.rejected_reason =
+        "the worker that took this judge has one sandbox slot, and a judge with an interactor "
+        "or a checker program needs two at once (start workers with --slots 2 or more); "
+        "nothing was run";
+    answer(std::move(o), "refused (one slot)");
+    return;
+  }
+  const bool admitted = service_.submit(std::move(plan), [answer, language](jobs::JobOutcome o) {
+    answer(std::move(o), "(" + language + ")");
+  });
   if (!admitted) {
     // Stopping, or the pool's queue is full: back to the broker for another worker.
     --running_;

@@ -149,7 +149,7 @@ TEST_F(PoolTest, OutputBudgetBoundsWhatAJobKeeps) {
   JobPlan plan = job("echo_stdin", 4);
   const std::string chunk(100 * 1024, 'x');
   for (auto& r : plan.runs) r.stdin_data = chunk;
-  plan.verdict = [](size_t i, const RunResult&) {
+  plan.verdict = [](size_t i, const RunResult&, const RunResult*) {
     return i == 0 ? std::string("accepted") : std::string("wrong_answer");
   };
   plan.budget.output_bytes = 150 * 1024;
@@ -353,6 +353,117 @@ TEST_F(PoolTest, ALiveRunKilledByItsClientSaysKilled) {
 // A slot whose keeper takes 2 s to start (a wrapper around the processor sleeps first,
 // when a marker file exists) is rebuilt off the event loop: meanwhile the other slot's
 // job runs and is timed as usual.
+// A job with a companion in interactor mode: `run` in the first slot, `companion` in the
+// second, each one's stdout the other's stdin.
+JobPlan pairJob(const std::string& run, const std::string& companion, uint64_t wall_ms) {
+  JobPlan plan;
+  plan.files.push_back({run, "", hostile(run), 0755});
+  RunRequest r;
+  r.argv = {"./" + run};
+  r.limits.wall_ms = wall_ms;
+  plan.runs.push_back(r);
+  CompanionPlan c;
+  c.mode = CompanionPlan::Mode::kInteractor;
+  c.files.push_back({companion, "", hostile(companion), 0755});
+  c.request = [companion, wall_ms](size_t, const RunResult* run) {
+    EXPECT_EQ(run, nullptr) << "an interactor runs beside the run, not after it";
+    RunRequest q;
+    q.argv = {"./" + companion};
+    q.limits.wall_ms = wall_ms;
+    return q;
+  };
+  plan.companion = std::move(c);
+  // Not "accepted": the output of an accepted run is not kept, and these tests read it.
+  plan.verdict = [](size_t, const RunResult&, const RunResult* companion) {
+    return companion != nullptr ? "seen with its companion" : "no companion";
+  };
+  return plan;
+}
+
+TEST_F(PoolTest, AJobWithACompanionNeedsTwoSlotsAndIsRefusedByOne) {
+  EXPECT_FALSE(pool_->submit(pairJob("peer", "echo_stdin", 2000)).has_value())
+      << "a pool of one slot would hold such a job for ever";
+  auto plain = pool_->submit(job("hello", 1));
+  ASSERT_TRUE(plain);
+  EXPECT_EQ(plain->get().runs.at(0).status, RunStatus::kOk);
+}
+
+class PairPoolTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    if (::geteuid() != 0) return;
+    PoolOptions o;
+    o.sandbox.slots = 2;
+    o.sandbox.uid_base = 60370;
+    auto pool = SlotPool::create(o);
+    if (pool) pool_ = pool.value().release();
+  }
+  static void TearDownTestSuite() {
+    delete pool_;
+    pool_ = nullptr;
+  }
+  void SetUp() override {
+    CODECANVAS_REQUIRE_ROOT();
+    ASSERT_NE(pool_, nullptr) << "pool set-up failed";
+  }
+  static SlotPool* pool_;
+};
+SlotPool* PairPoolTest::pool_ = nullptr;
+
+// The two programs talk through two plain pipes: "ping" goes to the companion, which
+// echoes it back; the run sees its own words come back.
+TEST_F(PairPoolTest, TheRunAndItsInteractorTalkBothWays) {
+  auto f = pool_->submit(pairJob("peer", "echo_stdin", 5000));
+  ASSERT_TRUE(f);
+  JobOutcome o = f->get();
+  ASSERT_FALSE(o.fault) << *o.fault;
+  ASSERT_EQ(o.runs.size(), 1u);
+  EXPECT_EQ(o.runs[0].status, RunStatus::kOk) << o.runs[0].error;
+  EXPECT_EQ(o.runs[0].stderr_data, "got ping\n");
+  EXPECT_EQ(o.runs[0].stdout_data, "") << "the run's stdout went to the companion";
+  ASSERT_EQ(o.companion_runs.size(), 1u);
+  ASSERT_TRUE(o.companion_runs[0].has_value());
+  EXPECT_EQ(o.companion_runs[0]->status, RunStatus::kOk)
+      << "echo_stdin ends at the end of the run's output: " << o.companion_runs[0]->error;
+  EXPECT_EQ(o.verdicts, std::vector<std::string>{"seen with its companion"});
+  EXPECT_EQ(pool_->stats().broken, 0u);
+}
+
+// The run kills every process it may (kill -1): its interactor, in another slot with
+// another uid and pid namespace, is not among them and lives until its own wall limit.
+TEST_F(PairPoolTest, TheRunCannotSignalItsInteractor) {
+  auto f = pool_->submit(pairJob("killall", "sleeper", 1500));
+  ASSERT_TRUE(f);
+  JobOutcome o = f->get();
+  ASSERT_FALSE(o.fault) << *o.fault;
+  ASSERT_EQ(o.runs.size(), 1u);
+  EXPECT_EQ(o.runs[0].status, RunStatus::kOk) << o.runs[0].error;
+  ASSERT_EQ(o.companion_runs.size(), 1u);
+  ASSERT_TRUE(o.companion_runs[0].has_value());
+  EXPECT_EQ(o.companion_runs[0]->status, RunStatus::kWallTimeLimit)
+      << "the sleeper was killed before its limit: " << o.companion_runs[0]->error;
+  EXPECT_GE(o.companion_runs[0]->wall_ms, 1400);
+}
+
+// A cancel stops both sides at once and frees both slots.
+TEST_F(PairPoolTest, CancelStopsBothSides) {
+  JobPlan plan = pairJob("sleeper", "sleeper", 20000);
+  plan.cancel = std::make_shared<JobCancel>();
+  auto cancel = plan.cancel;
+  auto f = pool_->submit(std::move(plan));
+  ASSERT_TRUE(f);
+  std::this_thread::sleep_for(300ms);
+  const auto t0 = std::chrono::steady_clock::now();
+  cancel->request();
+  JobOutcome o = f->get();
+  EXPECT_TRUE(o.cancelled);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 5s);
+  // Both slots take the next job.
+  auto next = pool_->submit(pairJob("peer", "echo_stdin", 5000));
+  ASSERT_TRUE(next);
+  EXPECT_EQ(next->get().verdicts, std::vector<std::string>{"seen with its companion"});
+}
+
 TEST(PoolRebuildTest, ASlowRebuildHoldsUpNoOtherSlot) {
   CODECANVAS_REQUIRE_ROOT();
   const std::string dir = "/tmp/codecanvas-pool-test-" + std::to_string(::getpid());

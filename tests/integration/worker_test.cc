@@ -186,6 +186,54 @@ TEST_F(WorkerModeTest, AJudgeCompileErrorsAndLimitsAnswerAsOnASingleServer) {
   EXPECT_EQ(raw_remote.body["stdout"], raw_local.body["stdout"]);
 }
 
+TEST_F(WorkerModeTest, AnInteractiveJudgeRunsOnAWorkerOfTwoSlotsAndIsRefusedByOneOfOne) {
+  // Guess the number: the interactor (C) answers "<", ">" or "=" to each guess.
+  const char* interactor = R"(#include <stdio.h>
+int main(int argc, char** argv) {
+  FILE* in = fopen(argv[1], "r");
+  int n, g;
+  if (argc != 4 || !in || fscanf(in, "%d", &n) != 1) return 3;
+  for (int q = 1; q <= 30 && scanf("%d", &g) == 1; ++q) {
+    printf(g == n ? "=\n" : n < g ? "<\n" : ">\n");
+    fflush(stdout);
+    if (g == n) { fprintf(stderr, "ok %d queries", q); return 0; }
+  }
+  fprintf(stderr, "wrong answer");
+  return 1;
+})";
+  const json judge = {
+      {"language", "python"},
+      {"source",
+       "lo, hi = 1, 1000\nwhile True:\n    m = (lo + hi) // 2\n    print(m, flush=True)\n"
+       "    r = input()\n    if r == '=': break\n    if r == '<': hi = m - 1\n"
+       "    else: lo = m + 1\n"},
+      {"interactor", {{"language", "c"}, {"source", interactor}}},
+      {"tests", {{{"stdin", "500\n"}}, {{"stdin", "3\n"}}}}};
+  // The suite's workers have one slot each: the judge is answered, not passed around.
+  const HttpAnswer refused = httpCall(api_->port(), "POST", "/api/v1/judge", judge.dump());
+  EXPECT_EQ(refused.status, 503) << refused.raw;
+  EXPECT_NE(refused.raw.find("needs two"), std::string::npos) << refused.raw;
+
+  // An API node and a worker of two slots on a queue of their own.
+  const std::string url = broker_->urlText();
+  const std::string queue = "codecanvas.test.pairs";
+  ServerProcess api(SERVER_PATH, {"--broker", url, "--broker-queue", queue, "--web-dir", "none",
+                                  "--store-dir", "none", "--broker-wait-s", "60"});
+  ASSERT_NE(api.port(), 0) << api.log();
+  auto worker = startWorker(url, "62260", {"--broker-queue", queue, "--slots", "2"});
+  ASSERT_NE(worker->port(), 0) << worker->log();
+  const HttpAnswer ran = httpCall(api.port(), "POST", "/api/v1/judge", judge.dump());
+  ASSERT_EQ(ran.status, 200) << ran.raw << worker->log();
+  EXPECT_EQ(ran.body["verdict"], "accepted") << ran.raw;
+  EXPECT_EQ(ran.body["checker"], "interactor");
+  ASSERT_EQ(ran.body["tests"].size(), 2u);
+  EXPECT_EQ(ran.body["tests"][0]["message"], "ok 1 queries") << "500 is the first guess";
+  EXPECT_EQ(ran.body["tests"][1]["judge_exit_code"], 0);
+  EXPECT_EQ(ran.body["interactor"]["compile"]["status"], "ok");
+  EXPECT_EQ(worker->terminate(), 0) << worker->log();
+  EXPECT_EQ(api.terminate(), 0) << api.log();
+}
+
 TEST_F(WorkerModeTest, AClientThatLeavesStopsItsWaitAtOnce) {
   json slow = runBody("python", "import time\ntime.sleep(4)\nprint('late')\n", "");
   slow["limits"] = {{"wall_ms", 20000}};

@@ -367,6 +367,54 @@ TEST_F(ApiTest, JudgeValidatesItsOwnFields) {
       400, "bad_request", "stop_on_first_failure", "/api/v1/judge");
 }
 
+TEST_F(ApiTest, JudgeProgramsAreCheckedBeforeAnythingRuns) {
+  const char* tests = R"("tests":[{"stdin":"1"}])";
+  auto body = [&](const std::string& more) {
+    return std::string(R"({"language":"c","source":"x",)") + tests + "," + more + "}";
+  };
+  expectRefused(body(R"("interactor":"x")"), 400, "bad_request", "\"interactor\" must be an object",
+                "/api/v1/judge");
+  expectRefused(body(R"("interactor":{"source":"x"})"), 400, "bad_request", "interactor.language",
+                "/api/v1/judge");
+  expectRefused(body(R"("interactor":{"language":"cobol","source":"x"})"), 400, "bad_request",
+                "unknown interactor language \"cobol\"", "/api/v1/judge");
+  expectRefused(body(R"("interactor":{"language":"c"})"), 400, "bad_request", "interactor.source",
+                "/api/v1/judge");
+  expectRefused(
+      body(R"("interactor":{"language":"c","source":"x","files":[{"name":"a/b","content":""}]})"),
+      400, "bad_request", "plain file name", "/api/v1/judge");
+  expectRefused(
+      body(
+          R"("interactor":{"language":"c","source":"x","files":[{"name":"test-1.in","content":""}]})"),
+      400, "bad_request", "test-", "/api/v1/judge");
+  expectRefused(
+      body(
+          R"("interactor":{"language":"c","source":"x","files":[{"name":"h","content":""},{"name":"h","content":""}]})"),
+      400, "bad_request", "two files", "/api/v1/judge");
+  expectRefused(
+      body(
+          R"("interactor":{"language":"c","source":"x"},"checker":{"type":"program","language":"c","source":"y"})"),
+      400, "bad_request", "cannot go with an \"interactor\"", "/api/v1/judge");
+  // A checker program still needs the expected outputs, an interactor does not.
+  expectRefused(body(R"("checker":{"type":"program","language":"c","source":"y"})"), 400,
+                "bad_request", "tests[0].expected_output", "/api/v1/judge");
+
+  HttpResponse ok = call(
+      "POST", "/api/v1/judge",
+      body(
+          R"("interactor":{"language":"python3","source":"i","files":[{"name":"lib.py","content":"z"}]})"));
+  ASSERT_EQ(ok.status, 200) << ok.body;
+  ASSERT_TRUE(backend_.last_judge.program.has_value());
+  EXPECT_EQ(backend_.last_judge.program->role, jobs::JudgeProgram::Role::kInteractor);
+  EXPECT_EQ(backend_.last_judge.program->run.language->name, "python3");
+  ASSERT_EQ(backend_.last_judge.program->run.files.size(), 1u);
+  EXPECT_EQ(backend_.last_judge.program->run.files[0].name, "lib.py");
+  json j = json::parse(ok.body);
+  EXPECT_EQ(j["checker"], "interactor");
+  EXPECT_EQ(j["interactor"]["language"], "python3");
+  EXPECT_TRUE(j.contains("points"));
+}
+
 TEST_F(ApiTest, RoutesMethodsAndReadOnlyEndpoints) {
   EXPECT_EQ(call("GET", "/nope").status, 404);
   EXPECT_EQ(json::parse(call("GET", "/nope").body)["code"], "not_found");

@@ -2,6 +2,7 @@
 #include "judge/verdicts.h"
 
 #include <gtest/gtest.h>
+#include <signal.h>
 
 #include "jobs/code_runner.h"
 
@@ -111,6 +112,90 @@ TEST(JudgeVerdictTest, ABudgetStopAfterPassingTestsIsJobLimitExceeded) {
   EXPECT_EQ(s.verdict, "job_limit_exceeded");
 }
 
+// A finished judge program: exit code `code`, or killed by `signal`.
+RunResult program(std::optional<int> code, std::optional<int> signal = std::nullopt,
+                  std::string stderr_data = "") {
+  RunResult r;
+  r.status = code == 0 ? RunStatus::kOk : RunStatus::kRuntimeError;
+  r.exit_code = code;
+  r.signal = signal;
+  r.stderr_data = std::move(stderr_data);
+  return r;
+}
+
+TEST(JudgeProgramVerdictTest, TestlibExitCodesMapToVerdicts) {
+  EXPECT_EQ(judgeProgramVerdict(program(0)), "accepted");
+  EXPECT_EQ(judgeProgramVerdict(program(1)), "wrong_answer");
+  EXPECT_EQ(judgeProgramVerdict(program(2)), "presentation_error");
+  EXPECT_EQ(judgeProgramVerdict(program(4)), "presentation_error") << "testlib's dirt";
+  EXPECT_EQ(judgeProgramVerdict(program(8)), "presentation_error") << "unexpected eof";
+  EXPECT_EQ(judgeProgramVerdict(program(7)), "points");
+  EXPECT_EQ(judgeProgramVerdict(program(3)), "internal_error") << "the judge failed";
+  EXPECT_EQ(judgeProgramVerdict(program(42)), "internal_error") << "no testlib code";
+  EXPECT_EQ(judgeProgramVerdict(program(std::nullopt, 11)), "internal_error") << "it crashed";
+  RunResult slow = program(std::nullopt, 9);
+  slow.status = RunStatus::kTimeLimit;
+  EXPECT_EQ(judgeProgramVerdict(slow), "internal_error") << "its own limit";
+  EXPECT_TRUE(passes("accepted"));
+  EXPECT_TRUE(passes("points"));
+  EXPECT_FALSE(passes("presentation_error"));
+}
+
+TEST(JudgeProgramVerdictTest, PointsComeFromTheStartOfStderr) {
+  EXPECT_EQ(judgeProgramPoints(program(7, std::nullopt, "points 0.5 half\n")), 0.5);
+  EXPECT_EQ(judgeProgramPoints(program(7, std::nullopt, "points 12")), 12.0);
+  EXPECT_FALSE(judgeProgramPoints(program(7, std::nullopt, "half a point")).has_value());
+  EXPECT_FALSE(judgeProgramPoints(program(7, std::nullopt, "points nan")).has_value());
+  EXPECT_FALSE(judgeProgramPoints(program(0, std::nullopt, "points 3")).has_value())
+      << "only exit code 7 gives points";
+}
+
+TEST(JudgeProgramVerdictTest, InteractiveOrderJudgeFailureLimitsCrashThenTheInteractor) {
+  RunResult ok = program(0);
+  RunResult tle = program(std::nullopt, 9);
+  tle.status = RunStatus::kTimeLimit;
+  RunResult crash = program(std::nullopt, 11);
+  RunResult sigpipe = program(std::nullopt, SIGPIPE);
+  // The interactor failing is never the user's fault, whatever the solution did.
+  EXPECT_EQ(interactiveVerdict(tle, program(3)), "internal_error");
+  EXPECT_EQ(interactiveVerdict(crash, program(std::nullopt, 11)), "internal_error");
+  // Then the solution's limits, before what the interactor concluded from them.
+  EXPECT_EQ(interactiveVerdict(tle, program(2)), "time_limit");
+  EXPECT_EQ(interactiveVerdict(tle, program(0)), "time_limit");
+  // Then a crash of the solution; SIGPIPE after an accepting interactor is no crash.
+  EXPECT_EQ(interactiveVerdict(crash, program(0)), "runtime_error");
+  EXPECT_EQ(interactiveVerdict(crash, program(1)), "runtime_error");
+  EXPECT_EQ(interactiveVerdict(sigpipe, program(0)), "accepted");
+  EXPECT_EQ(interactiveVerdict(sigpipe, program(1)), "runtime_error");
+  // An interactor that wrote into a pipe nobody read any more: the solution left early.
+  EXPECT_EQ(interactiveVerdict(ok, program(std::nullopt, SIGPIPE)), "wrong_answer");
+  EXPECT_EQ(interactiveVerdict(tle, program(std::nullopt, SIGPIPE)), "time_limit");
+  // Then the interactor's word.
+  EXPECT_EQ(interactiveVerdict(ok, program(0)), "accepted");
+  EXPECT_EQ(interactiveVerdict(ok, program(1)), "wrong_answer");
+  EXPECT_EQ(interactiveVerdict(ok, program(7, std::nullopt, "points 3")), "points");
+}
+
+TEST(JudgeProgramVerdictTest, ACheckerJudgesOnlyARunThatEndedCleanly) {
+  RunResult ok = program(0);
+  EXPECT_EQ(checkerProgramVerdict(ok, nullptr), "internal_error");
+  RunResult checker = program(1);
+  EXPECT_EQ(checkerProgramVerdict(ok, &checker), "wrong_answer");
+  RunResult mle = program(std::nullopt, 9);
+  mle.status = RunStatus::kMemoryLimit;
+  EXPECT_EQ(checkerProgramVerdict(mle, nullptr), "memory_limit");
+}
+
+TEST(JudgeVerdictTest, PointsPassAndAJudgeThatDidNotCompileFailsTheSubmission) {
+  auto s = submissionVerdict(false, 2, {"points", "accepted"}, false);
+  EXPECT_EQ(s.verdict, "points");
+  s = submissionVerdict(false, 2, {"points", "wrong_answer"}, false);
+  EXPECT_EQ(s.verdict, "wrong_answer");
+  s = submissionVerdict(false, 2, {}, false, /*judge_failed=*/true);
+  EXPECT_EQ(s.verdict, "internal_error");
+  EXPECT_EQ(s.tests, (std::vector<std::string>{"skipped", "skipped"}));
+}
+
 TEST(ResolveLimitsTest, DefaultsThenTheLowerOfTheTwoMaximums) {
   LanguageProfile lang;
   lang.default_limits.cpu_ms = 1000;
@@ -155,6 +240,52 @@ TEST(CodeRunnerTest, ExtraFilesGoToBoxAndIntoTheCompileCacheKey) {
   EXPECT_NE(runner.planRun(spec).compile->cache_key, key) << "another header, another key";
   spec.files[0] = BoxFile{"a.hint x;", "", "", 0644};
   EXPECT_NE(runner.planRun(spec).compile->cache_key, key) << "name and content cannot blur";
+}
+
+TEST(CodeRunnerTest, AnInteractorRunsBesideEachTestWithTheTestsFilesAndTheOperatorsLimits) {
+  LanguageProfile lang;
+  lang.name = "c";
+  lang.version = "12";
+  lang.source_file = "main.c";
+  lang.run_argv = {"./main"};
+  lang.compile = CompileSpec{{"cc", "main.c"}, {"main"}, {}};
+  lang.max_limits.wall_ms = 30000;
+  Limits op;
+  op.wall_ms = 20000;
+  CodeRunner runner(op);
+  JudgeSpec spec;
+  spec.run.language = &lang;
+  spec.run.source = "int main(){}";
+  spec.tests = {{"5\n", "5\n"}, {"7\n", "7\n"}};
+  JudgeProgram prog;
+  prog.run.language = &lang;
+  prog.run.source = "#include \"testlib.h\"";
+  prog.run.files = {BoxFile{"testlib.h", "//", "", 0644}};
+  spec.program = prog;
+  const JobPlan plan = runner.planJudge(spec);
+  ASSERT_TRUE(plan.companion.has_value());
+  EXPECT_EQ(plan.companion->mode, CompanionPlan::Mode::kInteractor);
+  ASSERT_EQ(plan.companion->files.size(), 2u);
+  EXPECT_EQ(plan.companion->files[1].name, "testlib.h");
+  ASSERT_TRUE(plan.companion->compile.has_value());
+  EXPECT_EQ(plan.runs.at(1).stdin_data, "") << "the solution reads the interactor, not the test";
+  const RunRequest second = plan.companion->request(1, nullptr);
+  EXPECT_EQ(second.argv,
+            (std::vector<std::string>{"./main", "test-2.in", "/tmp/tout", "test-2.ans"}));
+  ASSERT_EQ(second.files.size(), 2u);
+  EXPECT_EQ(second.files[0].content, "7\n");
+  EXPECT_EQ(second.limits.wall_ms, 20000u) << "the operator's, not the user's";
+
+  spec.program->role = JudgeProgram::Role::kChecker;
+  const JobPlan checked = runner.planJudge(spec);
+  EXPECT_EQ(checked.runs.at(1).stdin_data, "7\n");
+  RunResult run;
+  run.stdout_data = "8\n";
+  const RunRequest check = checked.companion->request(1, &run);
+  EXPECT_EQ(check.argv,
+            (std::vector<std::string>{"./main", "test-2.in", "test-2.out", "test-2.ans"}));
+  ASSERT_EQ(check.files.size(), 3u);
+  EXPECT_EQ(check.files[2].content, "8\n") << "what the solution wrote";
 }
 
 }  // namespace

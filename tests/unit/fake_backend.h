@@ -39,6 +39,9 @@ class FakeBackend : public Backend {
   sandbox::Limits limitsFor(const jobs::RunSpec& spec) const override {
     return jobs::resolveLimits(*spec.language, spec.limits, operator_max);
   }
+  sandbox::Limits judgeProgramLimits(const jobs::LanguageProfile& language) const override {
+    return language.max_limits;
+  }
   jobs::JobPlan planRun(const jobs::RunSpec& spec) const override {
     last_run = spec;
     jobs::JobPlan p;
@@ -60,7 +63,7 @@ class FakeBackend : public Backend {
     JobOutcome o = outcome;
     if (plan.verdict && o.verdicts.empty()) {
       for (size_t i = 0; i < o.runs.size(); ++i) {
-        o.verdicts.push_back(plan.verdict(i, o.runs[i]));
+        o.verdicts.push_back(plan.verdict(i, o.runs[i], nullptr));
         if (plan.stop_on_failure && o.verdicts.back() != "accepted") {
           o.runs.resize(i + 1);
           break;

@@ -34,6 +34,12 @@ TEST(JobWireTest, AJudgeJobComesBackAsItWent) {
   spec.checker = {judge::CheckerType::kFloat, 1e-3};
   spec.stop_on_first_failure = false;
   spec.budget = {1000, 2000, 3000};
+  jobs::JudgeProgram program;
+  program.role = jobs::JudgeProgram::Role::kChecker;
+  program.run.language = languages.find("python3");
+  program.run.source = "import sys";
+  program.run.files = {{"testlib.py", "x = 1", "", 0644, false}};
+  spec.program = program;
   auto decoded = decodeJob(encodeJudgeJob(spec), languages);
   ASSERT_TRUE(decoded) << decoded.error().message;
   ASSERT_TRUE(decoded->judge);
@@ -56,6 +62,15 @@ TEST(JobWireTest, AJudgeJobComesBackAsItWent) {
   EXPECT_DOUBLE_EQ(d.checker.epsilon, 1e-3);
   EXPECT_FALSE(d.stop_on_first_failure);
   EXPECT_EQ(d.budget.output_bytes, 3000u);
+  ASSERT_TRUE(d.program.has_value());
+  EXPECT_EQ(d.program->role, jobs::JudgeProgram::Role::kChecker);
+  EXPECT_EQ(d.program->run.source, "import sys");
+  ASSERT_EQ(d.program->run.files.size(), 1u);
+  EXPECT_EQ(d.program->run.files[0].name, "testlib.py");
+  spec.program.reset();
+  auto plain = decodeJob(encodeJudgeJob(spec), languages);
+  ASSERT_TRUE(plain) << plain.error().message;
+  EXPECT_FALSE(plain->spec.program.has_value());
 }
 
 TEST(JobWireTest, AReplyComesBackAsItWent) {
@@ -80,6 +95,13 @@ TEST(JobWireTest, AReplyComesBackAsItWent) {
   o.outputs = {{"result.txt", "42", "", 0644, false}};
   o.stopped = "job_cpu_ms";
   o.total_ms = 99;
+  sandbox::RunResult judge;
+  judge.status = sandbox::RunStatus::kRuntimeError;
+  judge.exit_code = 7;
+  judge.stderr_data = "points 2";
+  o.companion_compile = compile;
+  o.companion_compile_cached = true;
+  o.companion_runs = {judge, std::nullopt};
   auto d = decodeReply(encodeReply(r));
   ASSERT_TRUE(d) << d.error().message;
   EXPECT_EQ(d->deliveries, 2u);
@@ -99,6 +121,13 @@ TEST(JobWireTest, AReplyComesBackAsItWent) {
   EXPECT_EQ(d->outcome.outputs[0].content, "42");
   EXPECT_EQ(d->outcome.stopped, "job_cpu_ms");
   EXPECT_FALSE(d->outcome.fault.has_value());
+  ASSERT_TRUE(d->outcome.companion_compile.has_value());
+  EXPECT_TRUE(d->outcome.companion_compile_cached);
+  ASSERT_EQ(d->outcome.companion_runs.size(), 2u);
+  ASSERT_TRUE(d->outcome.companion_runs[0].has_value());
+  EXPECT_EQ(d->outcome.companion_runs[0]->exit_code, 7);
+  EXPECT_EQ(d->outcome.companion_runs[0]->stderr_data, "points 2");
+  EXPECT_FALSE(d->outcome.companion_runs[1].has_value());
 }
 
 TEST(JobWireTest, MalformedOrForeignMessagesAreErrorsThatSayWhat) {

@@ -21,8 +21,22 @@ sandbox::Limits resolveLimits(const LanguageProfile& language, const RequestedLi
   return l;
 }
 
-std::function<std::string(size_t, const sandbox::RunResult&)> judgeVerdicts(const JudgeSpec& spec) {
-  return [checker = spec.checker, tests = spec.tests](size_t i, const sandbox::RunResult& r) {
+std::function<std::string(size_t, const sandbox::RunResult&, const sandbox::RunResult*)>
+judgeVerdicts(const JudgeSpec& spec) {
+  using Role = JudgeProgram::Role;
+  if (spec.program && spec.program->role == Role::kInteractor) {
+    return [](size_t, const sandbox::RunResult& r, const sandbox::RunResult* interactor) {
+      return interactor ? judge::interactiveVerdict(r, *interactor)
+                        : std::string(judge::kJudgeFailed);
+    };
+  }
+  if (spec.program) {
+    return [](size_t, const sandbox::RunResult& r, const sandbox::RunResult* checker) {
+      return judge::checkerProgramVerdict(r, checker);
+    };
+  }
+  return [checker = spec.checker, tests = spec.tests](size_t i, const sandbox::RunResult& r,
+                                                      const sandbox::RunResult*) {
     return judge::testVerdict(checker, tests.at(i).expected_output, r);
   };
 }
@@ -88,17 +102,61 @@ JobPlan CodeRunner::planRun(const RunSpec& spec) const {
   return plan;
 }
 
+sandbox::Limits CodeRunner::judgeProgramLimits(const LanguageProfile& language) const {
+  RequestedLimits most;
+  most.cpu_ms = operator_max_.cpu_ms;
+  most.wall_ms = operator_max_.wall_ms;
+  most.memory_kb = operator_max_.memory_kb;
+  most.output_kb = operator_max_.output_kb;
+  most.processes = operator_max_.processes;
+  return resolveLimits(language, most, operator_max_);
+}
+
+CompanionPlan CodeRunner::judgeCompanion(const JudgeSpec& spec) const {
+  const JudgeProgram& program = *spec.program;
+  CompanionPlan c;
+  const bool interactor = program.role == JudgeProgram::Role::kInteractor;
+  c.mode = interactor ? CompanionPlan::Mode::kInteractor : CompanionPlan::Mode::kChecker;
+  c.files.push_back(
+      sandbox::BoxFile{program.run.language->source_file, program.run.source, "", 0644});
+  c.files.insert(c.files.end(), program.run.files.begin(), program.run.files.end());
+  c.compile = compileStep(program.run);
+  // Shared, not copied per test: a judge may carry 500 tests of 8 MiB.
+  auto tests = std::make_shared<const std::vector<JudgeTest>>(spec.tests);
+  c.request = [base = runStep(program.run, judgeProgramLimits(*program.run.language)), tests,
+               interactor](size_t i, const sandbox::RunResult* run) {
+    sandbox::RunRequest r = base;
+    // Names no earlier test used: what a run adds to /box before it stays there (sealed)
+    // until the job's wipe.
+    const std::string name = "test-" + std::to_string(i + 1);
+    r.files.push_back(sandbox::BoxFile{name + ".in", tests->at(i).stdin_data, "", 0644});
+    r.files.push_back(sandbox::BoxFile{name + ".ans", tests->at(i).expected_output, "", 0644});
+    if (interactor) {
+      r.argv.insert(r.argv.end(), {name + ".in", "/tmp/tout", name + ".ans"});
+    } else {
+      r.files.push_back(sandbox::BoxFile{name + ".out", run ? run->stdout_data : "", "", 0644});
+      r.argv.insert(r.argv.end(), {name + ".in", name + ".out", name + ".ans"});
+    }
+    return r;
+  };
+  return c;
+}
+
 JobPlan CodeRunner::planJudge(const JudgeSpec& spec) const {
   JobPlan plan;
   plan.files.push_back(sandbox::BoxFile{spec.run.language->source_file, spec.run.source, "", 0644});
   plan.compile = compileStep(spec.run);
   const sandbox::RunRequest base = runStep(spec.run, limitsFor(spec.run));
+  const bool interactive = spec.program && spec.program->role == JudgeProgram::Role::kInteractor;
   for (const auto& test : spec.tests) {
     sandbox::RunRequest run = base;
-    run.stdin_data = test.stdin_data;
+    // An interactive solution's input is what the interactor writes; the test's input
+    // is the interactor's file.
+    if (!interactive) run.stdin_data = test.stdin_data;
     plan.runs.push_back(std::move(run));
   }
   plan.verdict = judgeVerdicts(spec);
+  if (spec.program) plan.companion = judgeCompanion(spec);
   plan.stop_on_failure = spec.stop_on_first_failure;
   plan.budget = resolveBudget(spec.budget, job_max_);
   return plan;

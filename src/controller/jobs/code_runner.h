@@ -49,17 +49,32 @@ struct JudgeTest {
   std::string expected_output;
 };
 
+// The judge's own program, in the conventions of testlib (docs/api.md): run in a second
+// slot, compiled and cached like the solution, with the operator's limits. For test N the
+// test's input and expected output are the files test-N.in and test-N.ans in its /box.
+//   interactor  `program test-N.in /tmp/tout test-N.ans`, beside the solution, its stdout
+//               the solution's stdin and the other way round;
+//   checker     `program test-N.in test-N.out test-N.ans` after the solution's run ended
+//               cleanly, test-N.out what the solution wrote.
+struct JudgeProgram {
+  enum class Role { kInteractor, kChecker };
+  Role role = Role::kInteractor;
+  RunSpec run;  // language, source and cache_scope; its limits are the operator's
+};
+
 struct JudgeSpec {
   RunSpec run;  // run.stdin_data is unused: every test brings its own
   std::vector<JudgeTest> tests;
-  judge::Checker checker;
+  judge::Checker checker;  // unused with a program
+  std::optional<JudgeProgram> program;
   bool stop_on_first_failure = true;
   JobBudget budget;  // what the request asks for; 0: the operator's maximum
 };
 
 // JobPlan::verdict for a judge: judge::testVerdict on the spec's tests. Pure; the plan
 // owns copies of the checker and the expected outputs.
-std::function<std::string(size_t, const sandbox::RunResult&)> judgeVerdicts(const JudgeSpec& spec);
+std::function<std::string(size_t, const sandbox::RunResult&, const sandbox::RunResult*)>
+judgeVerdicts(const JudgeSpec& spec);
 
 // The budget a job runs with: each asked figure (0: none asked) clamped to the operator's
 // maximum (0: none).
@@ -76,10 +91,13 @@ class CodeRunner {
   sandbox::Limits limitsFor(const RunSpec& spec) const {
     return resolveLimits(*spec.language, spec.limits, operator_max_);
   }
+  // A judge program's limits: the operator's maxima, within its language's.
+  sandbox::Limits judgeProgramLimits(const LanguageProfile& language) const;
 
  private:
   sandbox::RunRequest runStep(const RunSpec& spec, const sandbox::Limits& limits) const;
   std::optional<CompileStep> compileStep(const RunSpec& spec) const;
+  CompanionPlan judgeCompanion(const JudgeSpec& spec) const;
 
   sandbox::Limits operator_max_;
   JobBudget job_max_;

@@ -74,14 +74,42 @@ struct OutputCollection {
   uint64_t max_bytes = 8u << 20;
 };
 
+// A judge's own program beside the user's (an interactor or a checker), run in a second
+// slot that the job locks too, so the user's program can never reach its files, its
+// processes or its answer.
+struct CompanionPlan {
+  enum class Mode {
+    // Runs at the same time as each run, its stdin the run's stdout and its stdout the
+    // run's stdin (RunRequest::stdin_pipe/stdout_pipe): an interactive problem's
+    // interactor.
+    kInteractor,
+    // Runs after each run has ended, given what it wrote: a checker program.
+    kChecker,
+  };
+  Mode mode = Mode::kInteractor;
+  std::vector<sandbox::BoxFile> files;  // its source
+  std::optional<CompileStep> compile;
+  // Its step for run `index`: the files it reads (under names no earlier step of the job
+  // used) and its argv. `run` is the run's result for a checker, null for an interactor.
+  std::function<sandbox::RunRequest(size_t index, const sandbox::RunResult* run)> request;
+};
+
+inline constexpr size_t kCompanionMessageBytes = 4096;
+
 struct JobPlan {
   std::vector<sandbox::BoxFile> files;  // the source
   std::optional<CompileStep> compile;
   std::vector<sandbox::RunRequest> runs;
   // A judge's decision on each run ("accepted", "wrong_answer" or the run's failing
-  // status), made on the run's whole output as soon as it ends, on the pool's event-loop
-  // thread. Null for a plain run.
-  std::function<std::string(size_t index, const sandbox::RunResult&)> verdict;
+  // status), made on the run's whole output (and the companion's result for that run,
+  // null without one) as soon as it ends, on the pool's event-loop thread. Null for a
+  // plain run. "accepted" and "points" pass; anything else is a failure.
+  std::function<std::string(size_t index, const sandbox::RunResult&,
+                            const sandbox::RunResult* companion)>
+      verdict;
+  // A second program in a second slot (the judge's interactor or checker); the job then
+  // needs two free slots at once.
+  std::optional<CompanionPlan> companion;
   // With `verdict`: nothing runs after the first run that is not accepted. The next run
   // may already have started by then (it is sent the moment the keeper reports the
   // previous end): it is killed and not reported.
@@ -106,6 +134,13 @@ struct JobPlan {
 struct JobOutcome {
   std::optional<sandbox::RunResult> compile;  // absent when the language does not compile
   bool compile_cached = false;
+  // With JobPlan::companion: its compile step (absent when its language does not compile,
+  // or when the runs' own compile failed first) and its result beside each entry of
+  // `runs` (absent where it did not run: a checker after a run that failed), whose stdout
+  // is not kept and whose stderr is cut to kCompanionMessageBytes (the judge's message).
+  std::optional<sandbox::RunResult> companion_compile;
+  bool companion_compile_cached = false;
+  std::vector<std::optional<sandbox::RunResult>> companion_runs;
   std::vector<sandbox::RunResult> runs;  // fewer than planned after a compile error or a stop
   // With JobPlan::verdict: one per entry of `runs`. The output of an accepted run is not
   // kept (no answer shows it); a failing run's is kept while the output budget lasts.
@@ -121,7 +156,7 @@ struct JobOutcome {
   // Set when the sandbox itself failed (not the user's program): a sentence that names
   // the step. The slot is rebuilt before it takes another job.
   std::optional<std::string> fault;
-  bool rejected = false;   // the pool shut down before the job got a slot; nothing ran
+  bool rejected = false;  // the pool shut down before the job got a slot; nothing ran
   // Why, when it was not that: a sentence for the client (the worker mode's broker lost the
   // job's answer, or no worker answered in time).
   std::string rejected_reason;

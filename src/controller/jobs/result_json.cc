@@ -203,11 +203,28 @@ nlohmann::json runAnswer(const LanguageProfile& language, const JobOutcome& outc
 
 nlohmann::json judgeAnswer(const LanguageProfile& language, const JobOutcome& outcome,
                            const sandbox::Limits& limits, TextEncoding encoding,
-                           std::string_view checker, size_t planned_tests) {
-  const judge::SubmissionVerdict verdict = judge::submissionVerdict(
-      compileFailed(outcome), planned_tests, outcome.verdicts, !outcome.stopped.empty());
+                           std::string_view checker, size_t planned_tests,
+                           const JudgeProgramInfo* program) {
+  const bool judge_failed =
+      outcome.companion_compile && outcome.companion_compile->status != RunStatus::kOk;
+  const judge::SubmissionVerdict verdict =
+      judge::submissionVerdict(compileFailed(outcome), planned_tests, outcome.verdicts,
+                               !outcome.stopped.empty(), judge_failed);
   nlohmann::json j = answerHead(language, outcome, limits, encoding);
   j["checker"] = checker;
+  std::optional<double> points;
+  if (program) {
+    nlohmann::json compile = nullptr;
+    if (const auto& c = outcome.companion_compile) {
+      compile = runJson(*c, encoding);
+      compile["status"] = judge::compileStatus(*c);
+      compile["cached"] = outcome.companion_compile_cached;
+    }
+    j[program->role] = {{"language", program->language->name},
+                        {"version", program->language->version},
+                        {"compile", std::move(compile)},
+                        {"limits", limitsJson(program->limits)}};
+  }
   nlohmann::json tests = nlohmann::json::array();
   double max_time = 0;
   uint64_t max_memory = 0;
@@ -226,6 +243,19 @@ nlohmann::json judgeAnswer(const LanguageProfile& language, const JobOutcome& ou
         t.erase(k);
     }
     t["verdict"] = verdict.tests[i];
+    if (i < outcome.companion_runs.size() && outcome.companion_runs[i]) {
+      // What the judge's program said of the test: its exit code, its message (stderr,
+      // cut to kCompanionMessageBytes) and the points it gave.
+      const sandbox::RunResult& c = *outcome.companion_runs[i];
+      t["judge_exit_code"] = orNull(c.exit_code);
+      t["message"] = outputText(c.stderr_data, encoding);
+      if (verdict.tests[i] == judge::kPoints) {
+        if (auto p = judge::judgeProgramPoints(c)) {
+          t["points"] = *p;
+          points = points.value_or(0) + *p;
+        }
+      }
+    }
     max_time = std::max(max_time, r.time_ms.value_or(0));
     max_memory = std::max(max_memory, r.memory_kb.value_or(0));
     tests.push_back(std::move(t));
@@ -237,6 +267,7 @@ nlohmann::json judgeAnswer(const LanguageProfile& language, const JobOutcome& ou
   j["tests"] = std::move(tests);
   j["max_time_ms"] = roundMs(max_time);
   j["max_memory_kb"] = max_memory;
+  if (program) j["points"] = orNull(points);
   return j;
 }
 

@@ -49,12 +49,22 @@ nlohmann::json resultToJson(const sandbox::RunResult& r,
 nlohmann::json runAnswer(const LanguageProfile& language, const JobOutcome& outcome,
                          const sandbox::Limits& limits, TextEncoding encoding);
 
+// A judge's own program as its answer names it.
+struct JudgeProgramInfo {
+  const char* role;  // "interactor" or "checker_program": the answer's key
+  const LanguageProfile* language;
+  sandbox::Limits limits;
+};
+
 // The answer to POST /api/v1/judge: the head of runAnswer, checker, verdict (judge::
 // submissionVerdict), stopped, output_cut, a test entry per planned test (its verdict and
 // figures; a failing test also its output and error, a test that did not run only
-// "skipped"), max_time_ms and max_memory_kb.
+// "skipped"), max_time_ms and max_memory_kb. With a judge program: an object under its
+// role (language, version, compile, limits), each test's judge_exit_code, message and
+// points (points when it gave them), and the points of all tests (null when none).
 nlohmann::json judgeAnswer(const LanguageProfile& language, const JobOutcome& outcome,
                            const sandbox::Limits& limits, TextEncoding encoding,
-                           std::string_view checker, size_t planned_tests);
+                           std::string_view checker, size_t planned_tests,
+                           const JudgeProgramInfo* program = nullptr);
 
 }  // namespace codecanvas::jobs

@@ -58,6 +58,11 @@ class SlotPool {
     uint64_t rebuilds = 0, rebuild_failures = 0;
   };
   Stats stats() const;
+  // The number of slots (a job with a companion needs two). Any thread.
+  size_t size() const {
+    std::lock_guard lock(mu_);
+    return slot_busy_.size();
+  }
   CompileCache& cache() { return cache_; }
   const cgroup::CgroupLayout& cgroupLayout() const { return sandbox_->cgroupLayout(); }
   const std::vector<std::string>& warnings() const { return sandbox_->warnings(); }
@@ -84,8 +89,9 @@ class SlotPool {
       : options_(std::move(options)), cache_(options_.cache_bytes) {}
   // Event-loop thread: hands queued jobs to free slots, in order of arrival.
   void dispatch();
-  // Event-loop thread: a job left slot `index`; rebuilds it first when broken.
-  void release(size_t index, bool rebuild_slot);
+  // Event-loop thread: a job left slot `index`; rebuilds it first when broken. The job
+  // no longer counts as admitted with the last slot it leaves (`job_ended`).
+  void release(size_t index, bool rebuild_slot, bool job_ended);
   // Event-loop thread: destroys slot `index` and builds it again off the loop
   // (Sandbox::asyncRebuild); `then` runs on the loop when it is done or failed.
   void rebuild(size_t index, std::function<void()> then);

@@ -59,7 +59,10 @@ void RunOperation::launch(Result<cgroup::RunCgroup> cgroup) {
     s = preparePlan();
   }
   if (!s) {
-    // Nothing was sent: the keeper is as idle as before.
+    // Nothing was sent: the keeper is as idle as before, and a wired run's partner must
+    // see end of file rather than wait for this one.
+    request_.stdin_pipe.reset();
+    request_.stdout_pipe.reset();
     ended_ = out_.eof = err_.eof = true;
     failInternal(s.error().message, /*slot_broken=*/false);
     return maybeFinish();
@@ -103,7 +106,7 @@ void RunOperation::send() {
     if (!ec) self->kill(KillReason::kWall);
   });
   scheduleCpuPoll();
-  readStream(out_);
+  if (!out_.eof) readStream(out_);  // a wired stdout is the other run's to read
   readStream(err_);
   if (request_.live) {
     request_.live->started(std::move(live_stdin_), [weak = weak_from_this(), &io = slot_.io()] {
@@ -153,12 +156,18 @@ void RunOperation::endWithoutRunning(const std::string& why) {
   if (finished_) return;
   plan_fds_.clear();
   plan_bytes_.clear();
+  request_.stdin_pipe.reset();  // its partner sees end of file instead of waiting
+  request_.stdout_pipe.reset();
   ended_ = out_.eof = err_.eof = true;
   failInternal("not started: " + why, /*slot_broken=*/false);
   maybeFinish();
 }
 
 Result<UniqueFd> RunOperation::openStdin() {
+  if (request_.stdin_pipe) {
+    if (!*request_.stdin_pipe) return Error{"the wired stdin was used before", EBADF};
+    return std::move(*request_.stdin_pipe);
+  }
   if (request_.live) {
     // A pipe: the session writes what its client types, as it comes. Both ends blocking
     // for now; the session's own I/O makes its end non-blocking.
@@ -208,9 +217,16 @@ Status RunOperation::preparePlan() {
   auto in = openStdin();
   if (!in) return in.error();
   int out_pipe[2], err_pipe[2];
-  if (::pipe2(out_pipe, O_CLOEXEC) != 0) return sysError("pipe2(stdout)");
-  UniqueFd out_write(out_pipe[1]);
-  out_.pipe.assign(out_pipe[0]);
+  UniqueFd out_write;
+  if (request_.stdout_pipe) {
+    if (!*request_.stdout_pipe) return Error{"the wired stdout was used before", EBADF};
+    out_write = std::move(*request_.stdout_pipe);
+    out_.eof = true;  // nothing of it comes here
+  } else {
+    if (::pipe2(out_pipe, O_CLOEXEC) != 0) return sysError("pipe2(stdout)");
+    out_write = UniqueFd(out_pipe[1]);
+    out_.pipe.assign(out_pipe[0]);
+  }
   if (::pipe2(err_pipe, O_CLOEXEC) != 0) return sysError("pipe2(stderr)");
   UniqueFd err_write(err_pipe[1]);
   err_.pipe.assign(err_pipe[0]);

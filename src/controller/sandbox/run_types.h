@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "unique_fd.h"
+
 namespace codecanvas::sandbox {
 
 class LiveIo;  // live_io.h
@@ -58,6 +60,13 @@ struct RunRequest {
   // A live run (an interactive session): stdin is a pipe fed by `live`, which also gets
   // the output as it arrives (live_io.h). stdin_data and stdin_path are then unused.
   std::shared_ptr<LiveIo> live;
+  // A run wired to another run (an interactive judge's solution and interactor, each in
+  // its own slot): stdin is this pipe's read end instead of stdin_data, and stdout this
+  // pipe's write end instead of the pipe the run's output is read from (stdout is then
+  // neither kept nor capped: the other program consumes it). The run takes the descriptor
+  // out when it is sent, so that the pipe's far end sees end of file as soon as every
+  // process of this run is gone; the holder keeps no copy.
+  std::shared_ptr<UniqueFd> stdin_pipe, stdout_pipe;
 };
 
 enum class RunStatus {
