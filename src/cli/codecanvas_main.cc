@@ -42,7 +42,7 @@ constexpr int kExitUnreachable = 111;
 constexpr int kExitWrongAnswer = 1;
 
 const char* const kExitCodes = R"(exit status:
-  0       the program ran and exited 0 (judge: every test accepted)
+  0       the program ran and exited 0 (judge: every test accepted, or given points)
   N       run: the program exited with N (runtime_error)
   128+S   run: the program was killed by signal S
   1       judge: not accepted (wrong answer, runtime error, limit on a test)
@@ -87,11 +87,19 @@ const char* const kRunUsage = R"(usage: codecanvas run FILE [options]
 
 const char* const kJudgeUsage = R"(usage: codecanvas judge FILE --tests DIR [options]
 
-Pairs NAME.in with NAME.out (or NAME.ans) in DIR, in name order.
+Pairs NAME.in with NAME.out (or NAME.ans) in DIR, in name order (with an
+interactor the expected output is optional).
 
   --tests DIR       the folder of tests (required)
   --checker C       exact, lines (default), tokens or float
   --epsilon E       tolerance of the float checker (default 1e-6)
+  --interactor F    an interactor in testlib's conventions (F: its source), run beside
+                    each test, talking with FILE
+  --checker-program F  a checker in testlib's conventions (F: its source), run after
+                    each test on what FILE wrote
+  --judge-file F    a file the interactor or checker needs beside its source, e.g.
+                    testlib.h (repeatable)
+  --judge-lang L    the interactor's or checker's language (default: from F's extension)
   --stop            stop at the first failing test
   --lang L          language (default: from FILE's extension)
   --cpu-ms N        CPU time limit per test
@@ -114,15 +122,28 @@ struct Failure {
 struct Options {
   std::vector<std::string> positional;
   std::map<std::string, std::string> values;
-  std::vector<std::string> args;  // --arg, repeatable
+  std::vector<std::string> args;         // --arg, repeatable
+  std::vector<std::string> judge_files;  // --judge-file, repeatable
   bool json = false, help = false, stop = false;
 };
 
 // Flags that take a value; every other "--x" is a switch or a mistake.
 bool takesValue(const std::string& flag) {
-  static const char* kValued[] = {"--lang",    "--stdin",     "--arg",    "--cpu-ms",
-                                  "--wall-ms", "--memory-kb", "--server", "--tests",
-                                  "--checker", "--epsilon",   "--key"};
+  static const char* kValued[] = {"--lang",
+                                  "--stdin",
+                                  "--arg",
+                                  "--cpu-ms",
+                                  "--wall-ms",
+                                  "--memory-kb",
+                                  "--server",
+                                  "--tests",
+                                  "--checker",
+                                  "--epsilon",
+                                  "--key",
+                                  "--interactor",
+                                  "--checker-program",
+                                  "--judge-file",
+                                  "--judge-lang"};
   for (const char* v : kValued)
     if (flag == v) return true;
   return false;
@@ -142,6 +163,8 @@ std::variant<Options, Failure> parseOptions(int argc, char** argv, int first) {
       if (i + 1 >= argc) return Failure{kExitUsage, a + " needs a value"};
       if (a == "--arg")
         o.args.push_back(argv[++i]);
+      else if (a == "--judge-file")
+        o.judge_files.push_back(argv[++i]);
       else
         o.values[a] = argv[++i];
     } else if (a.size() > 1 && a[0] == '-' && a != "-") {
@@ -213,9 +236,9 @@ std::variant<json, Failure> call(Server& s, const std::string& method, const std
 // The language for FILE: --lang, else the runtime whose source file has FILE's extension
 // (where several share one, the usual meaning of the extension, when the server offers
 // it), else a few common extensions the profiles' file names do not show.
-std::variant<std::string, Failure> languageFor(Server& s, const Options& o,
-                                               const std::string& file) {
-  if (auto it = o.values.find("--lang"); it != o.values.end()) return it->second;
+std::variant<std::string, Failure> languageFor(Server& s, const Options& o, const std::string& file,
+                                               const char* lang_flag = "--lang") {
+  if (auto it = o.values.find(lang_flag); it != o.values.end()) return it->second;
   const std::string ext = fs::path(file).extension().string();
   auto runtimes = call(s, "GET", "/api/v1/runtimes");
   if (auto* f = std::get_if<Failure>(&runtimes)) return *f;
@@ -237,7 +260,7 @@ std::variant<std::string, Failure> languageFor(Server& s, const Options& o,
       {".py3", "python3"}, {".mjs", "nodejs"}, {".cjs", "nodejs"}, {".bash", "bash"}};
   if (auto it = kExtra.find(ext); it != kExtra.end()) return it->second;
   return Failure{kExitUsage,
-                 "cannot tell the language of '" + file + "' from its extension; use --lang"};
+                 "cannot tell the language of '" + file + "' from its extension; use " + lang_flag};
 }
 
 std::variant<json, Failure> limitsFrom(const Options& o) {
@@ -428,6 +451,11 @@ int commandLanguages(const Options& o) {
   return 0;
 }
 
+// Every test passed: accepted, or with points from the judge's program.
+bool passed(const json& answer) {
+  return answer["verdict"] == "accepted" || answer["verdict"] == "points";
+}
+
 int commandJudge(const Options& o) {
   if (o.help) return std::fputs(kJudgeUsage, stdout), 0;
   if (o.positional.size() != 1)
@@ -437,6 +465,11 @@ int commandJudge(const Options& o) {
   const std::string file = o.positional[0];
   auto source = readFile(file);
   if (!source) return fail({kExitUsage, "cannot read " + file});
+  const auto interactor = o.values.find("--interactor");
+  const auto checker_program = o.values.find("--checker-program");
+  const bool interactive = interactor != o.values.end();
+  if (interactive && checker_program != o.values.end())
+    return fail({kExitUsage, "--interactor and --checker-program do not go together"});
   std::error_code ec;
   std::vector<fs::path> inputs;
   for (const auto& e : fs::directory_iterator(dir->second, ec))
@@ -451,11 +484,13 @@ int commandJudge(const Options& o) {
     if (!fs::exists(out)) out = fs::path(in).replace_extension(".ans");
     auto input = readFile(in.string());
     auto expected = readFile(out.string());
-    if (!input || !expected)
+    if (!input || (!expected && !interactive))
       return fail({kExitUsage, "test " + in.stem().string() +
                                    " has no readable .out or .ans beside " +
                                    in.filename().string()});
-    tests.push_back({{"stdin", *input}, {"expected_output", *expected}});
+    json test = {{"stdin", *input}};
+    if (expected) test["expected_output"] = *expected;
+    tests.push_back(std::move(test));
     names.push_back(in.stem().string());
   }
   if (tests.empty()) return fail({kExitUsage, "no NAME.in files in " + dir->second});
@@ -476,6 +511,30 @@ int commandJudge(const Options& o) {
   request["tests"] = std::move(tests);
   request["checker"] = checker;
   request["stop_on_first_failure"] = o.stop;
+  // The judge's own program: its source, its language, the files it includes.
+  const auto program = interactive ? interactor : checker_program;
+  if (program != o.values.end()) {
+    auto program_source = readFile(program->second);
+    if (!program_source) return fail({kExitUsage, "cannot read " + program->second});
+    auto lang = languageFor(s, o, program->second, "--judge-lang");
+    if (auto* f = std::get_if<Failure>(&lang)) return fail(*f);
+    json spec = {{"language", std::get<std::string>(lang)}, {"source", *program_source}};
+    json files = json::array();
+    for (const auto& path : o.judge_files) {
+      auto content = readFile(path);
+      if (!content) return fail({kExitUsage, "cannot read " + path});
+      files.push_back({{"name", fs::path(path).filename().string()}, {"content", *content}});
+    }
+    spec["files"] = std::move(files);
+    if (interactive) {
+      request["interactor"] = std::move(spec);
+    } else {
+      spec["type"] = "program";
+      request["checker"] = std::move(spec);
+    }
+  } else if (!o.judge_files.empty()) {
+    return fail({kExitUsage, "--judge-file goes with --interactor or --checker-program"});
+  }
 
   // One request; while it is out, a line on stderr says how long we have waited.
   const bool tty = ::isatty(2) != 0;
@@ -498,22 +557,32 @@ int commandJudge(const Options& o) {
   const json& a = std::get<json>(answer);
   if (o.json) {
     std::cout << a.dump(2) << "\n";
-    return a["verdict"] == "accepted"        ? 0
-           : a["verdict"] == "compile_error" ? kExitCompileError
-                                             : kExitWrongAnswer;
+    return passed(a) ? 0 : a["verdict"] == "compile_error" ? kExitCompileError : kExitWrongAnswer;
   }
   if (a["verdict"] == "compile_error" && a["compile"].is_object())
     std::cerr << a["compile"].value("stderr", "");
-  std::printf("%-20s %-16s %10s %10s\n", "TEST", "VERDICT", "TIME", "MEMORY");
+  for (const char* role : {"interactor", "checker_program"}) {
+    const json& c = a.value(role, json::object()).value("compile", json());
+    if (c.is_object() && c.value("status", "ok") != "ok")
+      std::cerr << "the " << (std::string(role) == "interactor" ? "interactor" : "checker")
+                << " did not compile:\n"
+                << c.value("stderr", "") << c.value("stdout", "");
+  }
+  std::printf("%-20s %-18s %10s %10s  %s\n", "TEST", "VERDICT", "TIME", "MEMORY",
+              program != o.values.end() ? "MESSAGE" : "");
   for (size_t i = 0; i < names.size() && i < a["tests"].size(); ++i) {
     const json& t = a["tests"][i];
-    std::printf("%-20s %-16s %10s %10s\n", names[i].c_str(), t.value("verdict", "").c_str(),
+    // The judge program's message: its first line.
+    std::string message = t.value("message", "");
+    message = message.substr(0, message.find('\n'));
+    if (t.contains("points")) message = "(" + t["points"].dump() + " points) " + message;
+    std::printf("%-20s %-18s %10s %10s  %s\n", names[i].c_str(), t.value("verdict", "").c_str(),
                 fmtMs(t.value("time_ms", json())).c_str(),
-                fmtKb(t.value("memory_kb", json())).c_str());
+                fmtKb(t.value("memory_kb", json())).c_str(), message.c_str());
   }
   std::printf("verdict: %s (max time %s, max memory %s)\n", a.value("verdict", "").c_str(),
               fmtMs(a["max_time_ms"]).c_str(), fmtKb(a["max_memory_kb"]).c_str());
-  if (a["verdict"] == "accepted") return 0;
+  if (passed(a)) return 0;
   return a["verdict"] == "compile_error" ? kExitCompileError : kExitWrongAnswer;
 }
 

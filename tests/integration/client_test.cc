@@ -170,6 +170,81 @@ TEST_F(ClientTest, JudgeOverATestFolder) {
   EXPECT_NE(orphan.err.find("4"), std::string::npos) << orphan.err;
 }
 
+TEST_F(ClientTest, JudgeWithAnInteractorOrACheckerProgram) {
+  // Guess the number; the interactor keeps testlib's conventions and includes a header of
+  // its own, sent with --judge-file.
+  write("judge/limits.h", "#define MAX_QUERIES 30\n");
+  const std::string interactor = write("judge/interactor.c", R"(#include <stdio.h>
+#include "limits.h"
+int main(int argc, char** argv) {
+  FILE* in = fopen(argv[1], "r");
+  int n, g;
+  if (argc != 4 || !in || fscanf(in, "%d", &n) != 1) return 3;
+  for (int q = 1; q <= MAX_QUERIES && scanf("%d", &g) == 1; ++q) {
+    printf(g == n ? "=\n" : n < g ? "<\n" : ">\n");
+    fflush(stdout);
+    if (g == n) { fprintf(stderr, "ok found in %d\nsecond line", q); return 0; }
+  }
+  fprintf(stderr, "wrong answer");
+  return 1;
+}
+)");
+  const std::string solution = write("guess.py",
+                                     "lo, hi = 1, 100\nwhile True:\n    m = (lo + hi) // 2\n"
+                                     "    print(m, flush=True)\n    r = input()\n"
+                                     "    if r == '=': break\n    if r == '<': hi = m - 1\n"
+                                     "    else: lo = m + 1\n");
+  write("itests/a.in", "50\n");  // no .out: the interactor knows the answer
+  write("itests/b.in", "1\n");
+  Outcome ok =
+      cli("judge " + solution + " --tests " + (dir_ / "itests").string() + " --interactor " +
+          interactor + " --judge-file " + (dir_ / "judge/limits.h").string());
+  EXPECT_EQ(ok.exit_code, 0) << ok.out << ok.err;
+  EXPECT_NE(ok.out.find("MESSAGE"), std::string::npos) << ok.out;
+  EXPECT_NE(ok.out.find("ok found in 1\n"), std::string::npos)
+      << "the message's first line: " << ok.out;
+  EXPECT_EQ(ok.out.find("second line"), std::string::npos) << ok.out;
+  EXPECT_NE(ok.out.find("verdict: accepted"), std::string::npos) << ok.out;
+  // Without the header the interactor does not compile: the judge's failure, said so.
+  Outcome broken = cli("judge " + solution + " --tests " + (dir_ / "itests").string() +
+                       " --interactor " + interactor);
+  EXPECT_EQ(broken.exit_code, 1) << broken.out;
+  EXPECT_NE(broken.err.find("the interactor did not compile"), std::string::npos) << broken.err;
+  EXPECT_NE(broken.out.find("verdict: internal_error"), std::string::npos) << broken.out;
+
+  // A checker program that gives half a point for a right sum followed by "partial".
+  const std::string checker = write("judge/checker.c", R"(#include <stdio.h>
+#include <string.h>
+int main(int argc, char** argv) {
+  FILE* in = fopen(argv[1], "r");
+  FILE* out = fopen(argv[2], "r");
+  long a, b, got;
+  char word[16] = "";
+  if (argc != 4 || !in || !out || fscanf(in, "%ld %ld", &a, &b) != 2) return 3;
+  if (fscanf(out, "%ld", &got) != 1) return 2;
+  if (got != a + b) { fprintf(stderr, "wrong answer %ld", got); return 1; }
+  if (fscanf(out, "%15s", word) == 1 && strcmp(word, "partial") == 0) {
+    fprintf(stderr, "points 0.5 half");
+    return 7;
+  }
+  return 0;
+}
+)");
+  write("ctests/1.in", "1 2\n");
+  write("ctests/1.ans", "3\n");
+  const std::string partial =
+      write("partial.py", "a, b = map(int, input().split())\nprint(a + b, 'partial')\n");
+  Outcome points = cli("judge " + partial + " --tests " + (dir_ / "ctests").string() +
+                       " --checker-program " + checker);
+  EXPECT_EQ(points.exit_code, 0) << points.out << points.err;
+  EXPECT_NE(points.out.find("(0.5 points) points 0.5 half"), std::string::npos) << points.out;
+  EXPECT_NE(points.out.find("verdict: points"), std::string::npos) << points.out;
+  Outcome both = cli("judge " + partial + " --tests " + (dir_ / "ctests").string() +
+                     " --checker-program " + checker + " --interactor " + interactor);
+  EXPECT_EQ(both.exit_code, 2);
+  EXPECT_NE(both.err.find("do not go together"), std::string::npos) << both.err;
+}
+
 TEST_F(ClientTest, AnUnreachableServerHasItsOwnExitStatus) {
   const std::string file = write("hello.py", "print(1)\n");
   Outcome o = cli("run " + file + " --server http://127.0.0.1:1", "", /*with_server=*/false);
