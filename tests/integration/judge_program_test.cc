@@ -334,7 +334,7 @@ TEST_F(JudgeProgramTest, PairJobsAndSingleJobsShareTheSlotsAndAllAreAnswered) {
 
 TEST(JudgeProgramServerTest, OneSlotCannotJudgeWithAProgramAndSaysSo) {
   CODECANVAS_REQUIRE_ROOT();
-  ServerProcess server(SERVER_PATH, {"--slots", "1", "--uid-base", "60720"});
+  ServerProcess server(SERVER_PATH, {"--slots", "1", "--uid-base", "60740"});
   ASSERT_GT(server.port(), 0) << server.log();
   auto a = testing::httpCall(server.port(), "POST", "/api/v1/judge",
                              interactive("python3", kBinarySearchPython, guessTests()).dump());
