@@ -388,6 +388,15 @@ TEST_F(PoolTest, AJobWithACompanionNeedsTwoSlotsAndIsRefusedByOne) {
   EXPECT_EQ(plain->get().runs.at(0).status, RunStatus::kOk);
 }
 
+// One run that ended cleanly, and its companion's result beside it.
+void expectOneCleanRunWithItsCompanion(const JobOutcome& o) {
+  ASSERT_FALSE(o.fault) << *o.fault;
+  ASSERT_EQ(o.runs.size(), 1u);
+  EXPECT_EQ(o.runs[0].status, RunStatus::kOk) << o.runs[0].error;
+  ASSERT_EQ(o.companion_runs.size(), 1u);
+  ASSERT_TRUE(o.companion_runs[0].has_value());
+}
+
 class PairPoolTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
@@ -416,13 +425,9 @@ TEST_F(PairPoolTest, TheRunAndItsInteractorTalkBothWays) {
   auto f = pool_->submit(pairJob("peer", "echo_stdin", 5000));
   ASSERT_TRUE(f);
   JobOutcome o = f->get();
-  ASSERT_FALSE(o.fault) << *o.fault;
-  ASSERT_EQ(o.runs.size(), 1u);
-  EXPECT_EQ(o.runs[0].status, RunStatus::kOk) << o.runs[0].error;
+  ASSERT_NO_FATAL_FAILURE(expectOneCleanRunWithItsCompanion(o));
   EXPECT_EQ(o.runs[0].stderr_data, "got ping\n");
   EXPECT_EQ(o.runs[0].stdout_data, "") << "the run's stdout went to the companion";
-  ASSERT_EQ(o.companion_runs.size(), 1u);
-  ASSERT_TRUE(o.companion_runs[0].has_value());
   EXPECT_EQ(o.companion_runs[0]->status, RunStatus::kOk)
       << "echo_stdin ends at the end of the run's output: " << o.companion_runs[0]->error;
   EXPECT_EQ(o.verdicts, std::vector<std::string>{"seen with its companion"});
@@ -435,11 +440,7 @@ TEST_F(PairPoolTest, TheRunCannotSignalItsInteractor) {
   auto f = pool_->submit(pairJob("killall", "sleeper", 1500));
   ASSERT_TRUE(f);
   JobOutcome o = f->get();
-  ASSERT_FALSE(o.fault) << *o.fault;
-  ASSERT_EQ(o.runs.size(), 1u);
-  EXPECT_EQ(o.runs[0].status, RunStatus::kOk) << o.runs[0].error;
-  ASSERT_EQ(o.companion_runs.size(), 1u);
-  ASSERT_TRUE(o.companion_runs[0].has_value());
+  ASSERT_NO_FATAL_FAILURE(expectOneCleanRunWithItsCompanion(o));
   EXPECT_EQ(o.companion_runs[0]->status, RunStatus::kWallTimeLimit)
       << "the sleeper was killed before its limit: " << o.companion_runs[0]->error;
   EXPECT_GE(o.companion_runs[0]->wall_ms, 1400);

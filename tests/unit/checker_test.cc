@@ -215,13 +215,19 @@ TEST(ResolveLimitsTest, DefaultsThenTheLowerOfTheTwoMaximums) {
   EXPECT_EQ(resolveLimits(lang, req, op).memory_kb, 1u << 20);  // the language's ceiling
 }
 
-TEST(CodeRunnerTest, ExtraFilesGoToBoxAndIntoTheCompileCacheKey) {
+// A compiled language as a profile file would describe it.
+LanguageProfile compiledC() {
   LanguageProfile lang;
   lang.name = "c";
   lang.version = "12";
   lang.source_file = "main.c";
   lang.run_argv = {"./main"};
   lang.compile = CompileSpec{{"cc", "main.c"}, {"main"}, {}};
+  return lang;
+}
+
+TEST(CodeRunnerTest, ExtraFilesGoToBoxAndIntoTheCompileCacheKey) {
+  LanguageProfile lang = compiledC();
   CodeRunner runner(Limits{});
   RunSpec spec;
   spec.language = &lang;
@@ -243,12 +249,7 @@ TEST(CodeRunnerTest, ExtraFilesGoToBoxAndIntoTheCompileCacheKey) {
 }
 
 TEST(CodeRunnerTest, AnInteractorRunsBesideEachTestWithTheTestsFilesAndTheOperatorsLimits) {
-  LanguageProfile lang;
-  lang.name = "c";
-  lang.version = "12";
-  lang.source_file = "main.c";
-  lang.run_argv = {"./main"};
-  lang.compile = CompileSpec{{"cc", "main.c"}, {"main"}, {}};
+  LanguageProfile lang = compiledC();
   lang.max_limits.wall_ms = 30000;
   Limits op;
   op.wall_ms = 20000;
