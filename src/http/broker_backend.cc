@@ -3,6 +3,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 
 #include "broker/job_wire.h"
@@ -19,13 +20,21 @@ void say(const std::string& line) {
   std::fprintf(stderr, "codecanvas: broker: %s\n", line.c_str());
 }
 
-// How long a job may take by its own limits: its compile, then its runs (a judge's within
-// the job's wall budget).
+// How long a job may take by its own limits: its compiles, then its runs (a judge's within
+// the job's wall budget), each with the judge's own program beside it (an interactor) or
+// after it (a checker).
 uint64_t planWallMs(const jobs::JobPlan& plan) {
+  const auto& companion = plan.companion;
+  const bool beside = companion && companion->mode == jobs::CompanionPlan::Mode::kInteractor;
   uint64_t runs = 0;
-  for (const auto& r : plan.runs) runs += r.limits.wall_ms;
+  for (const auto& r : plan.runs) {
+    const uint64_t judge = companion ? companion->limits.wall_ms : 0;
+    runs += beside ? std::max(r.limits.wall_ms, judge) : r.limits.wall_ms + judge;
+  }
   if (plan.budget.wall_ms != 0) runs = std::min(runs, plan.budget.wall_ms);
-  return runs + (plan.compile ? plan.compile->request.limits.wall_ms : 0);
+  uint64_t compiles = plan.compile ? plan.compile->request.limits.wall_ms : 0;
+  if (companion && companion->compile) compiles += companion->compile->request.limits.wall_ms;
+  return runs + compiles;
 }
 
 constexpr milliseconds kStatusEvery{250};

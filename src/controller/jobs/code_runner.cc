@@ -123,8 +123,9 @@ CompanionPlan CodeRunner::judgeCompanion(const JudgeSpec& spec) const {
   c.compile = compileStep(program.run);
   // Shared, not copied per test: a judge may carry 500 tests of 8 MiB.
   auto tests = std::make_shared<const std::vector<JudgeTest>>(spec.tests);
-  c.request = [base = runStep(program.run, judgeProgramLimits(*program.run.language)), tests,
-               interactor](size_t i, const sandbox::RunResult* run) {
+  c.limits = judgeProgramLimits(*program.run.language);
+  c.request = [base = runStep(program.run, c.limits), tests, interactor](
+                  size_t i, const sandbox::RunResult* run) {
     sandbox::RunRequest r = base;
     // Names no earlier test used: what a run adds to /box before it stays there (sealed)
     // until the job's wipe.

@@ -89,6 +89,7 @@ struct CompanionPlan {
   Mode mode = Mode::kInteractor;
   std::vector<sandbox::BoxFile> files;  // its source
   std::optional<CompileStep> compile;
+  sandbox::Limits limits;  // those of each of its steps (what a caller plans time by)
   // Its step for run `index`: the files it reads (under names no earlier step of the job
   // used) and its argv. `run` is the run's result for a checker, null for an interactor.
   std::function<sandbox::RunRequest(size_t index, const sandbox::RunResult* run)> request;
