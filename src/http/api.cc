@@ -51,7 +51,7 @@ std::string lastSegment(std::string path) {
 // An adapter's run in the native terms, for the log and the metrics: the run's status, or
 // compile_error.
 std::string nativeStatus(const JobOutcome& o) {
-  const bool ran = !o.runs.empty() && !(o.compile && o.compile->status != sandbox::RunStatus::kOk);
+  const bool ran = !o.runs.empty() && !jobs::compileFailed(o);
   return ran ? sandbox::statusName(o.runs.front().status) : std::string("compile_error");
 }
 

@@ -163,7 +163,7 @@ json fileObject(const StoredObject& o) {
 json runAnswer(const std::string& id, int64_t created, const jobs::LanguageProfile& language,
                const jobs::JobOutcome& o, const std::vector<Artifact>& artifacts,
                bool artifacts_truncated) {
-  const bool compile_failed = o.compile && o.compile->status != RunStatus::kOk;
+  const bool compile_failed = jobs::compileFailed(o);
   RunResult none;
   none.status = RunStatus::kInternalError;
   none.error = "the program did not run";

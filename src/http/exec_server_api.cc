@@ -39,13 +39,6 @@ const jobs::LanguageProfile* offered(std::string_view key, const jobs::LanguageR
   return nullptr;
 }
 
-// The exit code a container reports: the program's, or 128 + the signal that ended it.
-int exitCode(const RunResult& r) {
-  if (r.signal) return 128 + *r.signal;
-  if (r.exit_code) return *r.exit_code;
-  return r.status == RunStatus::kOk ? 0 : 1;
-}
-
 }  // namespace
 
 json languages(const jobs::LanguageRegistry& reg) {
@@ -87,7 +80,7 @@ std::variant<jobs::RunSpec, ApiError> parseExecute(std::string_view body,
 }
 
 json executeAnswer(const jobs::JobOutcome& o, const std::string& execution_id) {
-  const bool compile_failed = o.compile && o.compile->status != RunStatus::kOk;
+  const bool compile_failed = jobs::compileFailed(o);
   const RunResult* r = nullptr;
   if (compile_failed || o.runs.empty()) {
     r = o.compile ? &*o.compile : nullptr;
@@ -97,7 +90,7 @@ json executeAnswer(const jobs::JobOutcome& o, const std::string& execution_id) {
   RunResult none;
   none.status = RunStatus::kInternalError;
   if (r == nullptr) r = &none;
-  const int code = exitCode(*r);
+  const int code = jobs::shellStatus(*r, r->status == RunStatus::kOk ? 0 : 1);
   const bool ok = !compile_failed && r->status == RunStatus::kOk && code == 0;
   const json out = jobs::outputText(r->stdout_data + r->stderr_data, jobs::TextEncoding::kUtf8);
   return {{"executionId", execution_id},

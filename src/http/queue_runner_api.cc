@@ -43,15 +43,11 @@ std::variant<jobs::RunSpec, ApiError> parseRun(std::string_view body,
 }
 
 json runAnswer(const jobs::JobOutcome& o) {
-  const bool compile_failed = o.compile && o.compile->status != RunStatus::kOk;
+  const bool compile_failed = jobs::compileFailed(o);
   RunResult none;
   none.status = RunStatus::kInternalError;
   const RunResult& r = compile_failed ? *o.compile : o.runs.empty() ? none : o.runs.front();
-  int exit_code = 1;
-  if (r.signal)
-    exit_code = 128 + *r.signal;
-  else if (r.exit_code)
-    exit_code = *r.exit_code;
+  const int exit_code = jobs::shellStatus(r, 1);
   const bool timeout = !compile_failed &&
                        (r.status == RunStatus::kTimeLimit || r.status == RunStatus::kWallTimeLimit);
   const std::string out = compile_failed ? "" : r.stdout_data;

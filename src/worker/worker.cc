@@ -23,7 +23,7 @@ void say(const std::string& line) {
 std::string summary(const jobs::JobOutcome& o) {
   if (o.fault) return "internal_error";
   if (o.rejected) return "rejected";
-  if (o.compile && o.compile->status != sandbox::RunStatus::kOk) return "compile_error";
+  if (jobs::compileFailed(o)) return "compile_error";
   if (!o.verdicts.empty()) {
     for (const auto& v : o.verdicts)
       if (v != "accepted") return v;

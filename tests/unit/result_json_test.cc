@@ -30,6 +30,23 @@ TEST(ResultJson, HasTheApiFields) {
   EXPECT_FALSE(j.contains("failed_step"));
 }
 
+TEST(ResultJson, AShellStatusIsTheSignalPlus128ElseTheExitCode) {
+  RunResult r;
+  EXPECT_EQ(shellStatus(r, 1), 1) << "neither: the caller's default";
+  r.exit_code = 3;
+  EXPECT_EQ(shellStatus(r, 1), 3);
+  r.exit_code.reset();
+  r.signal = 9;
+  EXPECT_EQ(shellStatus(r, 0), 137);
+  JobOutcome o;
+  EXPECT_FALSE(compileFailed(o)) << "nothing to compile";
+  o.compile = RunResult{};
+  o.compile->status = RunStatus::kRuntimeError;
+  EXPECT_TRUE(compileFailed(o));
+  o.compile->status = RunStatus::kOk;
+  EXPECT_FALSE(compileFailed(o));
+}
+
 TEST(ResultJson, UnmeasuredFiguresAreNull) {
   RunResult r;
   r.error = "could not start the program: execve: ENOENT (No such file or directory)";

@@ -169,4 +169,9 @@ struct JobOutcome {
   double total_ms = 0;    // from submit to the answer (the slot's wipe comes after)
 };
 
+// The compile step ran and failed: the program did not run.
+inline bool compileFailed(const JobOutcome& o) {
+  return o.compile && o.compile->status != sandbox::RunStatus::kOk;
+}
+
 }  // namespace codecanvas::jobs

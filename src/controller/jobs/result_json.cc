@@ -116,6 +116,12 @@ const char* encodingName(TextEncoding e) {
   return e == TextEncoding::kBase64 ? "base64" : "utf-8";
 }
 
+int shellStatus(const sandbox::RunResult& r, int otherwise) {
+  if (r.signal) return 128 + *r.signal;
+  if (r.exit_code) return *r.exit_code;
+  return otherwise;
+}
+
 nlohmann::json limitsJson(const sandbox::Limits& l) {
   return {{"cpu_ms", l.cpu_ms},
           {"wall_ms", l.wall_ms},
@@ -158,10 +164,6 @@ nlohmann::json resultToJson(const sandbox::RunResult& r, TextEncoding encoding) 
 }
 
 namespace {
-
-bool compileFailed(const JobOutcome& o) {
-  return o.compile && o.compile->status != RunStatus::kOk;
-}
 
 // The fields every /run and /judge answer starts with.
 nlohmann::json answerHead(const LanguageProfile& lang, const JobOutcome& o,

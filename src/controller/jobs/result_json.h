@@ -30,6 +30,11 @@ std::optional<std::string> base64Decode(std::string_view text);
 // pipe split in two). Invalid bytes do not wait: they go out and become U+FFFD.
 size_t completeUtf8Prefix(std::string_view bytes);
 
+// A run's end as a shell (and a container) reports it: 128 + the signal that ended it,
+// else its exit code, else `otherwise` (a run that has neither, e.g. one that never
+// started).
+int shellStatus(const sandbox::RunResult& r, int otherwise);
+
 // The limits a request may set: cpu_ms, wall_ms, memory_kb, output_kb, processes.
 nlohmann::json limitsJson(const sandbox::Limits& l);
 
