@@ -61,6 +61,7 @@
 #include "code_executor_api.h"
 #include "exec_server_api.h"
 #include "judge/checker.h"
+#include "judge/verdicts.h"
 #include "piston_api.h"
 #include "queue_runner_api.h"
 #include "request_parser.h"
@@ -189,6 +190,9 @@ class EchoBackend : public Backend {
   sandbox::Limits limitsFor(const jobs::RunSpec& spec) const override {
     return jobs::resolveLimits(*spec.language, spec.limits, kOperatorMax);
   }
+  sandbox::Limits judgeProgramLimits(const jobs::LanguageProfile& language) const override {
+    return jobs::resolveLimits(language, {}, kOperatorMax);
+  }
   jobs::JobPlan planRun(const jobs::RunSpec& spec) const override {
     last_run = spec;
     last_judge.reset();
@@ -244,13 +248,25 @@ std::optional<std::future<JobOutcome>> EchoBackend::submit(jobs::JobPlan plan) {
     o.compile = echoRun("", error ? run.source : "");
     if (error) o.compile->status = RunStatus::kRuntimeError;
   }
+  // A judge's own program "says" an exit code taken from the test's input, so every
+  // testlib code (points with its stderr) reaches the answer's builder.
+  const bool program = last_judge && last_judge->program;
   if (!o.compile || o.compile->status == RunStatus::kOk) {
     for (size_t i = 0; i < plan.runs.size(); ++i) {
       o.runs.push_back(echoRun(plan.runs[i].stdin_data, run.source));
       // What the pool does with a judge's plan: the verdict on each run, and the stop.
       if (!plan.verdict) continue;
-      o.verdicts.push_back(plan.verdict(i, o.runs.back()));
-      if (plan.stop_on_failure && o.verdicts.back() != "accepted") break;
+      std::optional<RunResult> judge;
+      if (program) {
+        const int code = static_cast<int>(plan.runs[i].stdin_data.size() % 9);
+        judge = echoRun("", code == 7 ? "points 1.5 fuzz" : plan.runs[i].stdin_data);
+        judge->exit_code = code;
+        if (code != 0) judge->status = RunStatus::kRuntimeError;
+      }
+      o.verdicts.push_back(plan.verdict(i, o.runs.back(), judge ? &*judge : nullptr));
+      if (program) o.companion_runs.push_back(judge);
+      if (plan.stop_on_failure && o.verdicts.back() != "accepted" && o.verdicts.back() != "points")
+        break;
     }
   }
   std::promise<JobOutcome> p;
@@ -539,13 +555,18 @@ void checkJudgeAnswer(const ParsedJudge& p, const HttpResponse& r, const json& j
   for (const char* key : {"language", "version", "verdict", "compile", "tests", "max_time_ms",
                           "max_memory_kb", "checker", "limits", "encoding"})
     FUZZ_CHECK(j.contains(key), key);
-  FUZZ_CHECK(j["checker"] == judge::checkerName(spec.checker.type), r.body);
+  const bool program = spec.program.has_value();
+  const bool interactor = program && spec.program->role == jobs::JudgeProgram::Role::kInteractor;
+  FUZZ_CHECK(j["checker"] == (!program     ? judge::checkerName(spec.checker.type)
+                              : interactor ? "interactor"
+                                           : "program"),
+             r.body);
   checkAnswerLimits(j["limits"], spec.run);
   const json& tests = j["tests"];
   FUZZ_CHECK(tests.is_array() && tests.size() == spec.tests.size(), r.body);
   const bool failed = compileFailed(spec.run);
   std::string want = failed ? "compile_error" : "accepted";
-  bool stopped = false;
+  bool stopped = false, points = false;
   for (size_t i = 0; i < spec.tests.size(); ++i) {
     const auto& t = spec.tests[i];
     const json& got = tests[i];
@@ -553,14 +574,31 @@ void checkJudgeAnswer(const ParsedJudge& p, const HttpResponse& r, const json& j
       FUZZ_CHECK(got == json({{"verdict", "skipped"}}), got.dump());
       continue;
     }
-    const bool ok = judge::outputMatches(spec.checker, t.expected_output, t.stdin_data);
-    FUZZ_CHECK(got["verdict"] == (ok ? "accepted" : "wrong_answer"), got.dump());
-    if (ok) continue;
+    // The echo backend's judge program exits with the input's size modulo 9.
+    static const char* const kByCode[9] = {
+        "accepted",           "wrong_answer",   "presentation_error", "internal_error",
+        "presentation_error", "internal_error", "internal_error",     "points",
+        "presentation_error"};
+    const std::string verdict =
+        program ? kByCode[t.stdin_data.size() % 9]
+        : judge::outputMatches(spec.checker, t.expected_output, t.stdin_data) ? "accepted"
+                                                                              : "wrong_answer";
+    FUZZ_CHECK(got["verdict"] == verdict, got.dump());
+    if (program) {
+      FUZZ_CHECK(got["judge_exit_code"] == t.stdin_data.size() % 9, got.dump());
+      FUZZ_CHECK(verdict != "points" || got["points"] == 1.5, got.dump());
+    }
+    points = points || verdict == "points";
+    if (judge::passes(verdict)) continue;
     FUZZ_CHECK(decodeOutput(got["stdout"], p.encoding) == t.stdin_data, got.dump());
-    if (want == "accepted") want = "wrong_answer";
+    if (want == "accepted") want = verdict;
     stopped = spec.stop_on_first_failure;
   }
+  if (want == "accepted" && points) want = "points";
   FUZZ_CHECK(j["verdict"] == want, r.body);
+  if (program)
+    FUZZ_CHECK(j.contains("points") && j.contains(interactor ? "interactor" : "checker_program"),
+               r.body);
   FUZZ_CHECK(Api::lastLogFields().status == want, "log fields");
 }
 
