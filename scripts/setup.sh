@@ -138,6 +138,30 @@ if command -v g++ >/dev/null 2>&1; then
   fi
 fi
 
+# Java's class-data-sharing archive: the JDK classes a typical submission loads at start-up
+# (scripts/java/Warmup.java), dumped on top of the JDK's own archive by a run with the java
+# profile's flags. The profile names it with -XX:SharedArchiveFile; a JVM that cannot map
+# it (missing, or made by another JDK build) starts without it, silently, so the output
+# is the same either way. Slots see it read-only under /usr. Rebuilt when java or the
+# warm-up program is newer.
+cds_dir=/usr/local/lib/codecanvas/cds
+if command -v java >/dev/null 2>&1 && command -v javac >/dev/null 2>&1; then
+  jsa=$cds_dir/java.jsa
+  if [ ! -f "$jsa" ] || [ scripts/java/Warmup.java -nt "$jsa" ] ||
+     [ "$(readlink -f "$(command -v java)")" -nt "$jsa" ]; then
+    say "dumping the java profile's class-data-sharing archive into $jsa"
+    mkdir -p "$cds_dir"
+    warm=$(mktemp -d)
+    cp scripts/java/Warmup.java "$warm/"
+    (cd "$warm" && javac -encoding UTF-8 Warmup.java &&
+       echo "codecanvas 1 2" | java -XX:+UseSerialGC -XX:-UsePerfData -Xss64m \
+         -XX:ArchiveClassesAtExit="$jsa.tmp" -cp . Warmup >/dev/null 2>&1) ||
+      say "the java archive could not be dumped; java starts without it"
+    rm -rf "$warm"
+    if [ -f "$jsa.tmp" ]; then chmod 644 "$jsa.tmp" && mv "$jsa.tmp" "$jsa"; fi
+  fi
+fi
+
 # The web page: dependencies as pinned by web/package-lock.json (again only when the lock
 # file changed), then the bundle (again only when a source is newer than it).
 if [ ! -f web/node_modules/.package-lock.json ] ||
