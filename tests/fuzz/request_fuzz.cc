@@ -265,8 +265,7 @@ std::optional<std::future<JobOutcome>> EchoBackend::submit(jobs::JobPlan plan) {
       }
       o.verdicts.push_back(plan.verdict(i, o.runs.back(), judge ? &*judge : nullptr));
       if (program) o.companion_runs.push_back(judge);
-      if (plan.stop_on_failure && o.verdicts.back() != "accepted" && o.verdicts.back() != "points")
-        break;
+      if (plan.stop_on_failure && !judge::passes(o.verdicts.back())) break;
     }
   }
   std::promise<JobOutcome> p;

@@ -3,13 +3,13 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <cerrno>
 #include <cstdio>
-#include <cstring>
 #include <string_view>
 
 #include <fcntl.h>
 #include <unistd.h>
+
+#include "judge/verdicts.h"
 
 namespace codecanvas::jobs {
 
@@ -34,6 +34,13 @@ std::string faultText(const std::string& step, const sandbox::RunResult& r) {
   if (!r.failed_step.empty() && r.error.find(r.failed_step) == std::string::npos)
     s += " (at step " + r.failed_step + ")";
   return s;
+}
+
+// A pipe, both ends close-on-exec: {read end, write end}.
+Result<std::pair<UniqueFd, UniqueFd>> makePipe(const std::string& what) {
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) != 0) return sysError("pipe2(" + what + ")");
+  return std::pair<UniqueFd, UniqueFd>{UniqueFd(fds[0]), UniqueFd(fds[1])};
 }
 
 }  // namespace
@@ -210,8 +217,6 @@ class SlotPool::Execution : public std::enable_shared_from_this<SlotPool::Execut
   void runPair(size_t i) {
     const JobPlan& plan = job_->plan;
     if (i >= plan.runs.size() || !stopped().empty()) return runsEnded();
-    pair_run_.reset();
-    pair_companion_.reset();
     sandbox::RunRequest run = plan.runs[i];
     if (plan.companion->mode == CompanionPlan::Mode::kChecker) {
       slot().asyncRun(std::move(run), [self = shared_from_this(), i](sandbox::RunResult r) {
@@ -222,21 +227,17 @@ class SlotPool::Execution : public std::enable_shared_from_this<SlotPool::Execut
     // The interactor's stdout is the run's stdin and the run's stdout the interactor's
     // stdin: two pipes, each end handed to one side only, so either side's end is the
     // other's end of file (or SIGPIPE).
-    int to_companion[2], to_run[2];
-    if (::pipe2(to_companion, O_CLOEXEC) != 0) {
-      fault_ = std::string("pipe2 between the run and the interactor: ") + std::strerror(errno);
+    auto to_companion = makePipe("run to interactor");
+    auto to_run = makePipe("interactor to run");
+    if (!to_companion || !to_run) {
+      fault_ = (to_companion ? to_run : to_companion).error().message;
       return runsEnded();
     }
-    if (::pipe2(to_run, O_CLOEXEC) != 0) {
-      fault_ = std::string("pipe2 between the run and the interactor: ") + std::strerror(errno);
-      ::close(to_companion[0]), ::close(to_companion[1]);
-      return runsEnded();
-    }
-    run.stdout_pipe = std::make_shared<UniqueFd>(to_companion[1]);
-    run.stdin_pipe = std::make_shared<UniqueFd>(to_run[0]);
+    run.stdout_pipe = std::make_shared<UniqueFd>(std::move(to_companion->second));
+    run.stdin_pipe = std::make_shared<UniqueFd>(std::move(to_run->first));
     sandbox::RunRequest judge = plan.companion->request(i, nullptr);
-    judge.stdin_pipe = std::make_shared<UniqueFd>(to_companion[0]);
-    judge.stdout_pipe = std::make_shared<UniqueFd>(to_run[1]);
+    judge.stdin_pipe = std::make_shared<UniqueFd>(std::move(to_companion->first));
+    judge.stdout_pipe = std::make_shared<UniqueFd>(std::move(to_run->second));
     slot().asyncRun(std::move(run), [self = shared_from_this(), i](sandbox::RunResult r) {
       self->pair_run_ = std::move(r);
       if (self->pair_companion_) self->pairDone(i);
@@ -304,7 +305,7 @@ class SlotPool::Execution : public std::enable_shared_from_this<SlotPool::Execut
       }
       outcome_.companion_runs.push_back(std::move(kept));
     }
-    const bool passed = verdict == "accepted" || verdict == "points";
+    const bool passed = judge::passes(verdict);
     if (plan.verdict && passed) {
       // No answer shows an accepted test's output: 500 tests of 16 MiB each would
       // otherwise be held until the answer is made.
@@ -346,6 +347,11 @@ class SlotPool::Execution : public std::enable_shared_from_this<SlotPool::Execut
   void wipe() {
     deliver();
     for (size_t index : slots()) {
+      // A broken slot (its keeper lost or confused) cannot wipe: it is rebuilt instead.
+      if (pool_.sandbox_->slot(index).broken()) {
+        releaseSlot(index, /*rebuild=*/true);
+        continue;
+      }
       pool_.sandbox_->slot(index).asyncWipe([self = shared_from_this(), index](Status s) {
         if (!s)
           std::fprintf(stderr, "codecanvas: slot %zu: wiping failed, rebuilding it: %s\n", index,
@@ -363,17 +369,17 @@ class SlotPool::Execution : public std::enable_shared_from_this<SlotPool::Execut
 
   // The job gives slot `index` back; the last slot it gives back ends it for the pool.
   void releaseSlot(size_t index, bool rebuild) {
-    const bool last = ++released_ == slots().size();
+    const bool last = ++released_ == (partner_ ? 2u : 1u);
     pool_.release(index, rebuild || pool_.sandbox_->slot(index).broken(), /*job_ended=*/last);
   }
 
   void fail(std::string why) {
     outcome_.fault = std::move(why);
-    // A broken slot (its keeper lost or confused) is rebuilt from scratch, never reused:
-    // its wipe fails at once, which rebuilds it. A step that failed without breaking it (a
-    // plan refused before it was sent, a program that could not start) leaves a keeper
-    // that still answers: the wipe checks that and empties the box like after any job. A
-    // job's other slot is wiped either way.
+    // A broken slot (its keeper lost or confused) is rebuilt from scratch, never reused
+    // (wipe() sees to that). A step that failed without breaking it (a plan refused before
+    // it was sent, a program that could not start) leaves a keeper that still answers: the
+    // wipe checks that and empties the box like after any job. A job's other slot is wiped
+    // either way.
     wipe();
   }
 
